@@ -1,0 +1,6 @@
+package minitron.tensor;
+
+/** Reductions along one axis. */
+public enum ReduceOp {
+    SUM, MEAN, MAX
+}
