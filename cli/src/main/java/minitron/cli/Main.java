@@ -1,5 +1,10 @@
 package minitron.cli;
 
+import java.io.File;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import minitron.tensor.Backends;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -8,8 +13,45 @@ import picocli.CommandLine.Command;
         description = "Pure-Java Llama/Mistral tensors, autograd and the Minitron compression recipe.",
         subcommands = {CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
+    /** Set in the child JVM of a relaunch, so that it never relaunches again. */
+    private static final String RELAUNCHED = "MINITRON_RELAUNCHED";
+
     public static void main(String[] args) {
+        if (Backends.vector() == null && System.getenv(RELAUNCHED) == null) {
+            Integer code = relaunchWithVectorModule(args);
+            if (code != null) System.exit(code);
+        }
+        if (Backends.vector() == null) {
+            System.err.println("minitron: warning: " + Backends.vectorUnavailableReason() + "; using the slow scalar backend");
+        }
         System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    /**
+     * {@code java -jar minitron.jar} starts without the incubator module that the Vector API needs, and a jar
+     * manifest cannot add it. Start the same jar again in a child JVM with the flags, passing through the
+     * terminal and the exit code. Returns null when that is not possible (not run from a jar).
+     */
+    private static Integer relaunchWithVectorModule(String[] args) {
+        try {
+            File jar = new File(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            String java = ProcessHandle.current().info().command().orElse(null);
+            if (!jar.isFile() || java == null) return null;
+            List<String> command = new ArrayList<>();
+            command.add(java);
+            command.add("--add-modules");
+            command.add("jdk.incubator.vector");
+            command.add("--enable-native-access=ALL-UNNAMED");
+            command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+            command.add("-jar");
+            command.add(jar.getPath());
+            command.addAll(List.of(args));
+            ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
+            pb.environment().put(RELAUNCHED, "1");
+            return pb.start().waitFor();
+        } catch (Exception e) {
+            return null;
+        }
     }
 
     @Override
