@@ -109,6 +109,16 @@ def case_matmul():
                 outputs)
 
 
+def case_matmul_batched():
+    g = new_generator(111)
+    a = uniform32(g, (2, 5, 37))                                           # (B, M, K): K = 2 * 16 + 5
+    b = uniform32(g, (37, 19))                                             # (K, N), broadcast over B
+    outputs = {}
+    add_both(outputs, "out", both(lambda x, y: x @ y, a, b))
+    return case("out = a @ b with b broadcast over a's batch axis (B=2, M=5, K=37, N=19: K and N are full "
+                "16-lane vectors plus a tail)", {}, {"a": a, "b": b}, outputs)
+
+
 def case_softmax():
     g = new_generator(102)
     x = uniform32(g, (5, 37), scale=30.0)                                  # large magnitudes: exp overflows unshifted
@@ -242,6 +252,28 @@ def case_attention():
                 "s <= t + S - T; query head h uses kv head h // (H / G); out = softmax(q k^T * scale + mask) v, "
                 "lse = logsumexp of each masked score row; dq, dk, dv: backward with upstream dout",
                 {"scale": scale, "causal": True}, {"q": q, "k": k, "v": v, "dout": dout}, outputs)
+
+
+def case_attention_prefill():
+    g = new_generator(112)
+    D = 24
+    scale = 1 / math.sqrt(D)
+    q = uniform32(g, (1, 4, 11, D), scale=2.0)
+    k = uniform32(g, (1, 1, 11, D), scale=2.0)
+    v = uniform32(g, (1, 1, 11, D))
+    dout = uniform32(g, (1, 4, 11, D))
+    outputs = {}
+    for dtype, suffix in ((torch.float32, "_f32"), (torch.float64, "_f64")):
+        qd, kd, vd = q.to(dtype), k.to(dtype), v.to(dtype)
+        out, lse = attention(qd, kd, vd, scale)
+        dq, dk, dv = grads_of(lambda a, b, c: attention(a, b, c, scale)[0], [qd, kd, vd], dout.to(dtype))
+        for name, t in (("out", out), ("lse", lse), ("dq", dq), ("dk", dk), ("dv", dv)):
+            outputs[name + suffix] = t
+    assert_close("attention prefill f64", outputs["out_f64"],
+                 attention_by_loops(q.double(), k.double(), v.double(), scale))
+    return case("causal multi-query attention (one kv head for 4 query heads), T = S = 11, D = 24, as "
+                "attention_gqa_decode otherwise", {"scale": scale, "causal": True},
+                {"q": q, "k": k, "v": v, "dout": dout}, outputs)
 
 
 def case_cross_entropy():
@@ -406,11 +438,13 @@ def build_document():
     torch.set_num_threads(1)  # a fixed summation order: the file is byte-identical across runs
     builders = [
         ("matmul", case_matmul),
+        ("matmul_batched", case_matmul_batched),
         ("softmax", case_softmax),
         ("rms_norm", case_rms_norm),
         ("rope", case_rope),
         ("silu_swiglu", case_silu_swiglu),
         ("attention_gqa_decode", case_attention),
+        ("attention_mqa_prefill", case_attention_prefill),
         ("cross_entropy", case_cross_entropy),
         ("kl_divergence", case_kl_divergence),
         ("to_bf16", lambda: conversion_case("to_bf16", torch.bfloat16, BF16_EDGES, 109, 0xFFFF, 0x8000, (1, 254))),

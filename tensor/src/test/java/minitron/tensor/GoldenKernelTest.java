@@ -227,13 +227,16 @@ class GoldenKernelTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("setups")
     void matmul(Setup setup) {
-        JsonNode c = goldenCase("matmul");
-        Tensor a = input(c, "a", setup);                                  // (M, K) = (13, 17)
-        Tensor b = input(c, "b", setup);                                  // (K, N) = (17, 9)
-        check(setup, "matmul", "out", setup.ops().matmul(a, b), c);
-        // The linear path: b as the transposed view of a weight in HF (out, in) layout.
-        Tensor weight = laidOut(setup.ops().contiguous(b.transpose(0, 1)), setup.layout()); // (N, K)
-        check(setup, "matmul", "out", setup.ops().linear(a, weight), c);
+        // "matmul": a (13, 17) @ b (17, 9); "matmul_batched": a (2, 5, 37) @ b (37, 19), b broadcast over the batch.
+        for (String name : List.of("matmul", "matmul_batched")) {
+            JsonNode c = goldenCase(name);
+            Tensor a = input(c, "a", setup);                              // (..., M, K)
+            Tensor b = input(c, "b", setup);                              // (K, N)
+            check(setup, name, "out", setup.ops().matmul(a, b), c);
+            // The linear path: b as the transposed view of a weight in HF (out, in) layout.
+            Tensor weight = laidOut(setup.ops().contiguous(b.transpose(0, 1)), setup.layout()); // (N, K)
+            check(setup, name, "out", setup.ops().linear(a, weight), c);
+        }
     }
 
     @ParameterizedTest(name = "{0}")
@@ -329,21 +332,25 @@ class GoldenKernelTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("setups")
-    void causalGqaAttentionDecoding(Setup setup) {
-        JsonNode c = goldenCase("attention_gqa_decode");
-        double scale = c.path("config").path("scale").asDouble();
-        Ops ops = setup.ops();
-        Tensor q = input(c, "q", setup);                                  // (B, H, T, D) = (1, 4, 5, 8)
-        Tensor k = input(c, "k", setup);                                  // (B, G, S, D) = (1, 2, 7, 8)
-        Tensor v = input(c, "v", setup);
-        Tensor dout = input(c, "dout", setup);
-        Ops.AttentionResult result = ops.attention(q, k, v, scale, true);
-        check(setup, "attention_gqa_decode", "out", result.out(), c);
-        check(setup, "attention_gqa_decode", "lse", result.lse(), c);
-        Ops.AttentionGrads grads = ops.attentionBackward(q, k, v, result, dout, scale, true);
-        check(setup, "attention_gqa_decode", "dq", grads.dq(), c);
-        check(setup, "attention_gqa_decode", "dk", grads.dk(), c);
-        check(setup, "attention_gqa_decode", "dv", grads.dv(), c);
+    void causalAttention(Setup setup) {
+        // "attention_gqa_decode": q (1, 4, 5, 8), k and v (1, 2, 7, 8): query t is position t + 2.
+        // "attention_mqa_prefill": q (1, 4, 11, 24), k and v (1, 1, 11, 24): one KV head, T == S.
+        for (String name : List.of("attention_gqa_decode", "attention_mqa_prefill")) {
+            JsonNode c = goldenCase(name);
+            double scale = c.path("config").path("scale").asDouble();
+            Ops ops = setup.ops();
+            Tensor q = input(c, "q", setup);                              // (B, H, T, D)
+            Tensor k = input(c, "k", setup);                              // (B, G, S, D)
+            Tensor v = input(c, "v", setup);                              // (B, G, S, D)
+            Tensor dout = input(c, "dout", setup);                        // (B, H, T, D)
+            Ops.AttentionResult result = ops.attention(q, k, v, scale, true);
+            check(setup, name, "out", result.out(), c);
+            check(setup, name, "lse", result.lse(), c);
+            Ops.AttentionGrads grads = ops.attentionBackward(q, k, v, result, dout, scale, true);
+            check(setup, name, "dq", grads.dq(), c);
+            check(setup, name, "dk", grads.dk(), c);
+            check(setup, name, "dv", grads.dv(), c);
+        }
     }
 
     @ParameterizedTest(name = "{0}")
@@ -499,8 +506,9 @@ class GoldenKernelTest {
 
     @Test
     void goldenFileHasEveryCase() {
-        for (String name : List.of("matmul", "softmax", "rms_norm", "rope", "silu_swiglu", "attention_gqa_decode",
-                "cross_entropy", "kl_divergence", "to_bf16", "to_f16")) {
+        for (String name : List.of("matmul", "matmul_batched", "softmax", "rms_norm", "rope", "silu_swiglu",
+                "attention_gqa_decode", "attention_mqa_prefill", "cross_entropy", "kl_divergence", "to_bf16",
+                "to_f16")) {
             assertNotNull(goldenCase(name));
         }
         assertEquals(64, tensorNode(goldenCase("to_bf16"), "inputs", "bits").path("data").size());
