@@ -55,7 +55,7 @@ class GoldenAutogradTest {
     private static Map<String, GoldenFile.Case> cases;
 
     /** A precision and a backend. */
-    record Mode(String name, DType dtype, Backend backend, double atol, double rtol) {
+    record Mode(String name, DType dtype, Backend backend, OpSet ops, double atol, double rtol) {
         @Override
         public String toString() {
             return name;
@@ -69,10 +69,12 @@ class GoldenAutogradTest {
 
     static List<Mode> modes() {
         List<Mode> modes = new ArrayList<>();
-        modes.add(new Mode("f64/scalar", DType.F64, Backends.scalar(), F64_ATOL, F64_RTOL));
+        modes.add(new Mode("f64/scalar", DType.F64, Backends.scalar(), OpSet.FUSED, F64_ATOL, F64_RTOL));
         for (Backend b : TestTensors.backends()) {
-            modes.add(new Mode("f32/" + b.name(), DType.F32, b, F32_ATOL, F32_RTOL));
+            modes.add(new Mode("f32/" + b.name(), DType.F32, b, OpSet.FUSED, F32_ATOL, F32_RTOL));
         }
+        // The compositions of primitives that define the fused ops, checked directly against PyTorch too.
+        modes.add(new Mode("f64/scalar/composed", DType.F64, Backends.scalar(), OpSet.COMPOSED, F64_ATOL, F64_RTOL));
         return modes;
     }
 
@@ -113,7 +115,7 @@ class GoldenAutogradTest {
                 if (s.integer()) ints.put(s.name(), t);
                 else vars.put(s.name(), c.grads().containsKey(s.name()) ? Var.parameter(s.name(), t) : Var.constant(t));
             }
-            Map<String, Var> outputs = compute(c, vars, ints);
+            Map<String, Var> outputs = compute(c, mode.ops(), vars, ints);
             outputs.get("loss").backward();
 
             List<String> report = new ArrayList<>();
@@ -134,7 +136,8 @@ class GoldenAutogradTest {
     }
 
     /** The computation of each case, exactly as golden-spec.md defines it. Returns "loss" and named outputs. */
-    private static Map<String, Var> compute(GoldenFile.Case c, Map<String, Var> in, Map<String, Tensor> ints) {
+    private static Map<String, Var> compute(GoldenFile.Case c, OpSet ops, Map<String, Var> in,
+                                            Map<String, Tensor> ints) {
         Map<String, Var> out = new LinkedHashMap<>();
         switch (c.name()) {
             case "linear_broadcast_mul" -> {
@@ -143,19 +146,19 @@ class GoldenAutogradTest {
                 out.put("loss", y.mul(y).mul(in.get("r")).sum());
             }
             case "swiglu_mlp" -> {
-                Var y = TinyLlama.mlp(in.get("x"), in.get("gate_proj"), in.get("up_proj"), in.get("down_proj"));
+                Var y = TinyLlama.mlp(ops, in.get("x"), in.get("gate_proj"), in.get("up_proj"), in.get("down_proj"));
                 out.put("y", y);
                 out.put("loss", y.mul(in.get("r")).sum());
             }
             case "rmsnorm" -> {
-                Var y = Normalization.rmsNorm(in.get("x"), in.get("weight"), c.configDouble("eps"));
+                Var y = ops.rmsNorm(in.get("x"), in.get("weight"), c.configDouble("eps"));
                 out.put("y", y);
                 out.put("loss", y.mul(in.get("r")).sum());
             }
             case "attention_gqa_rope" -> {
                 Var x = in.get("x");
                 int headDim = c.configInt("head_dim");
-                Var y = TinyLlama.attention(x, in.get("q_proj"), in.get("k_proj"), in.get("v_proj"), in.get("o_proj"),
+                Var y = TinyLlama.attention(ops, x, in.get("q_proj"), in.get("k_proj"), in.get("v_proj"), in.get("o_proj"),
                         c.configInt("heads"), c.configInt("kv_heads"), headDim,
                         Fixtures.rope(x.dim(1), headDim, c.configDouble("rope_theta"), x.dtype()));
                 out.put("out", y);
@@ -164,18 +167,17 @@ class GoldenAutogradTest {
             case "cross_entropy_ignore" -> {
                 Var logits = LinearAlgebra.linear(in.get("x"), in.get("w"));                 // (2, 7, 11)
                 out.put("logits", logits);
-                out.put("loss", Losses.crossEntropy(logits, ints.get("targets"), c.configInt("ignore_index"),
-                        Losses.Reduction.MEAN));
+                out.put("loss", ops.crossEntropy(logits, ints.get("targets"), c.configInt("ignore_index")));
             }
             case "kl_distill_t1", "kl_distill_t2" -> {
                 Var student = LinearAlgebra.linear(in.get("x"), in.get("w"));                // (3, 4, 9)
                 out.put("student_logits", student);
-                out.put("loss", Losses.klDivergence(student, in.get("teacher").value(), c.configDouble("temperature")));
+                out.put("loss", ops.klDivergence(student, in.get("teacher").value(), c.configDouble("temperature")));
             }
             case "tiny_llama" -> {
-                Var logits = new TinyLlama(c).logits(in, ints.get("ids"));
+                Var logits = new TinyLlama(c, ops).logits(in, ints.get("ids"));
                 out.put("logits", logits);
-                out.put("loss", Losses.crossEntropy(logits, ints.get("targets")));
+                out.put("loss", ops.crossEntropy(logits, ints.get("targets"), Losses.IGNORE_INDEX));
             }
             default -> throw new AssertionError("no computation for golden case " + c.name());
         }
@@ -215,7 +217,7 @@ class GoldenAutogradTest {
                 if (s.integer()) ints.put(s.name(), s.tensor(mode.dtype()));
                 else params.put(s.name(), Var.parameter(s.name(), s.tensor(mode.dtype())));
             }
-            TinyLlama model = new TinyLlama(c);
+            TinyLlama model = new TinyLlama(c, mode.ops());
             double[] betas = {c.config().get("betas").get(0).asDouble(), c.config().get("betas").get(1).asDouble()};
             AdamW optimizer = new AdamW(params, c.configDouble("max_lr"), betas[0], betas[1],
                     c.configDouble("adam_eps"), c.configDouble("weight_decay"));
@@ -224,7 +226,7 @@ class GoldenAutogradTest {
             double[] losses = new double[steps], norms = new double[steps], lrs = new double[steps];
             for (int s = 0; s < steps; s++) {
                 optimizer.zeroGrad();
-                Var loss = Losses.crossEntropy(model.logits(params, ints.get("ids")), ints.get("targets"));
+                Var loss = mode.ops().crossEntropy(model.logits(params, ints.get("ids")), ints.get("targets"), Losses.IGNORE_INDEX);
                 losses[s] = loss.item();
                 loss.backward();
                 norms[s] = GradClip.clipGradNorm(params.values(), c.configDouble("max_grad_norm"));
@@ -240,8 +242,8 @@ class GoldenAutogradTest {
             compare("tiny_llama_adamw " + mode + " grad_norms", c.outputs().get("grad_norms"), Tensor.of(norms, steps),
                     mode, report, failures);
             compare("tiny_llama_adamw " + mode + " lrs", c.outputs().get("lrs"), Tensor.of(lrs, steps),
-                    new Mode("lr", DType.F64, null, F64_ATOL, F64_RTOL), report, failures);
-            Mode paramMode = new Mode(mode.name(), mode.dtype(), mode.backend(), paramAtol, mode.rtol());
+                    new Mode("lr", DType.F64, null, mode.ops(), F64_ATOL, F64_RTOL), report, failures);
+            Mode paramMode = new Mode(mode.name(), mode.dtype(), mode.backend(), mode.ops(), paramAtol, mode.rtol());
             for (Map.Entry<String, Var> e : params.entrySet()) {
                 GoldenFile.Stored expected = c.outputs().get("final." + e.getKey());
                 if (expected == null) throw new AssertionError("golden case has no output final." + e.getKey());

@@ -13,8 +13,10 @@ import minitron.tensor.Tensor;
 final class TinyLlama {
     final int layers, heads, kvHeads, headDim;
     final double eps, ropeTheta;
+    final OpSet ops;
 
-    TinyLlama(GoldenFile.Case c) {
+    TinyLlama(GoldenFile.Case c, OpSet ops) {
+        this.ops = ops;
         layers = c.configInt("num_hidden_layers");
         heads = c.configInt("num_attention_heads");
         kvHeads = c.configInt("num_key_value_heads");
@@ -24,22 +26,22 @@ final class TinyLlama {
     }
 
     /** Self-attention with RoPE and causal GQA: x (B, T, C) -> (B, T, C). */
-    static Var attention(Var x, Var qProj, Var kProj, Var vProj, Var oProj, int heads, int kvHeads, int headDim,
-                         Ops.RopeTables rope) {
+    static Var attention(OpSet ops, Var x, Var qProj, Var kProj, Var vProj, Var oProj, int heads, int kvHeads,
+                         int headDim, Ops.RopeTables rope) {
         int b = x.dim(0), t = x.dim(1);
         Var q = LinearAlgebra.linear(x, qProj).reshape(b, t, heads, headDim).transpose(1, 2);   // (B, H, T, D)
         Var k = LinearAlgebra.linear(x, kProj).reshape(b, t, kvHeads, headDim).transpose(1, 2); // (B, G, T, D)
         Var v = LinearAlgebra.linear(x, vProj).reshape(b, t, kvHeads, headDim).transpose(1, 2); // (B, G, T, D)
-        q = Attention.rope(q, rope);
-        k = Attention.rope(k, rope);
-        Var att = Attention.attention(q, k, v, 1 / Math.sqrt(headDim), true);                   // (B, H, T, D)
+        q = ops.rope(q, rope);
+        k = ops.rope(k, rope);
+        Var att = ops.attention(q, k, v, 1 / Math.sqrt(headDim), true);                   // (B, H, T, D)
         Var merged = att.transpose(1, 2).reshape(b, t, heads * headDim);                        // (B, T, H*D)
         return LinearAlgebra.linear(merged, oProj);                                             // (B, T, C)
     }
 
     /** down_proj(silu(gate_proj(x)) * up_proj(x)): (B, T, C) -> (B, T, C). */
-    static Var mlp(Var x, Var gateProj, Var upProj, Var downProj) {
-        Var hidden = Activations.swiglu(LinearAlgebra.linear(x, gateProj), LinearAlgebra.linear(x, upProj)); // (B, T, F)
+    static Var mlp(OpSet ops, Var x, Var gateProj, Var upProj, Var downProj) {
+        Var hidden = ops.swiglu(LinearAlgebra.linear(x, gateProj), LinearAlgebra.linear(x, upProj)); // (B, T, F)
         return LinearAlgebra.linear(hidden, downProj);
     }
 
@@ -50,15 +52,15 @@ final class TinyLlama {
         Var h = Indexing.embedding(p.get("model.embed_tokens.weight"), ids);                    // (B, T, C)
         for (int i = 0; i < layers; i++) {
             String l = "model.layers." + i + ".";
-            Var normed = Normalization.rmsNorm(h, p.get(l + "input_layernorm.weight"), eps);
-            h = h.add(attention(normed, p.get(l + "self_attn.q_proj.weight"), p.get(l + "self_attn.k_proj.weight"),
+            Var normed = ops.rmsNorm(h, p.get(l + "input_layernorm.weight"), eps);
+            h = h.add(attention(ops, normed, p.get(l + "self_attn.q_proj.weight"), p.get(l + "self_attn.k_proj.weight"),
                     p.get(l + "self_attn.v_proj.weight"), p.get(l + "self_attn.o_proj.weight"),
                     heads, kvHeads, headDim, rope));
-            normed = Normalization.rmsNorm(h, p.get(l + "post_attention_layernorm.weight"), eps);
-            h = h.add(mlp(normed, p.get(l + "mlp.gate_proj.weight"), p.get(l + "mlp.up_proj.weight"),
+            normed = ops.rmsNorm(h, p.get(l + "post_attention_layernorm.weight"), eps);
+            h = h.add(mlp(ops, normed, p.get(l + "mlp.gate_proj.weight"), p.get(l + "mlp.up_proj.weight"),
                     p.get(l + "mlp.down_proj.weight")));
         }
-        Var normed = Normalization.rmsNorm(h, p.get("model.norm.weight"), eps);
+        Var normed = ops.rmsNorm(h, p.get("model.norm.weight"), eps);
         return LinearAlgebra.linear(normed, p.get("lm_head.weight"));                           // (B, T, V)
     }
 
