@@ -69,4 +69,29 @@ final class Fixtures {
         for (int i = 0; i < t; i++) positions[i] = i;
         return Ops.ropeTables(positions, Ops.ropeInverseFrequencies(d, theta), dtype);
     }
+
+    /** The rope tables in x's dtype (so an F32 run stays F32: mixed inputs compute in F64). */
+    static Ops.RopeTables tablesLike(Ops.RopeTables tables, Var x) {
+        if (x.dtype() == tables.cos().dtype()) return tables;
+        return new Ops.RopeTables(tables.cos().to(x.dtype()), tables.sin().to(x.dtype()));
+    }
+
+    /** t converted to like's dtype when they differ. */
+    static Tensor dtypeLike(Tensor t, Var like) {
+        return t.dtype() == like.dtype() ? t : t.to(like.dtype());
+    }
+
+    /**
+     * The values of t in dtype, keeping it non-contiguous when t is: a contiguous t is converted, a strided one is
+     * copied into the interior of a larger tensor (so the copy is a sliced view with unusual strides and offset).
+     */
+    static Tensor sameLayout(Tensor t, DType dtype) {
+        if (t.isContiguous()) return t.to(dtype);
+        int[] big = t.shape().dims();
+        for (int i = 0; i < big.length; i++) big[i] += 2;
+        Tensor view = Tensor.zeros(dtype, big);
+        for (int i = 0; i < big.length; i++) view = view.slice(i, 1, 1 + t.dim(i));
+        minitron.tensor.Backends.scalar().copy(t, view);
+        return view;
+    }
 }

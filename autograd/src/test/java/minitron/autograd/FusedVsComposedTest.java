@@ -50,7 +50,8 @@ class FusedVsComposedTest {
                 v -> Normalization.rmsNorm(v[0], v[1], eps), v -> Composite.rmsNorm(v[0], v[1], eps)));
         Ops.RopeTables rope = Fixtures.rope(7, 6, 10000.0, DType.F64);
         pairs.add(new Pair("rope (2,3,7,6) transposed view", List.of(Fixtures.f64(3, 2, 7, 3, 6).transpose(1, 2)),
-                v -> Attention.rope(v[0], tablesLike(rope, v[0])), v -> Composite.rope(v[0], tablesLike(rope, v[0]))));
+                v -> Attention.rope(v[0], Fixtures.tablesLike(rope, v[0])),
+                v -> Composite.rope(v[0], Fixtures.tablesLike(rope, v[0]))));
         double scale = 1 / Math.sqrt(6);
         pairs.add(new Pair("attention causal GQA 6/2 (2,6,7,6)", List.of(Fixtures.f64(4, 2, 6, 7, 6),
                 Fixtures.f64Strided(5, 2, 2, 7, 6), Fixtures.f64(6, 2, 2, 7, 6)),
@@ -80,8 +81,8 @@ class FusedVsComposedTest {
         Tensor teacher = scaled(Fixtures.f64(20, 3, 4, 37), 3);
         for (double t : new double[]{1.0, 2.0, 0.5}) {
             pairs.add(new Pair("klDivergence T=" + t + " (3,4,37)", List.of(scaled(Fixtures.f64(21, 3, 4, 37), 3)),
-                    v -> Losses.klDivergence(v[0], teacherLike(teacher, v[0]), t),
-                    v -> Composite.klDivergence(v[0], teacherLike(teacher, v[0]), t)));
+                    v -> Losses.klDivergence(v[0], Fixtures.dtypeLike(teacher, v[0]), t),
+                    v -> Composite.klDivergence(v[0], Fixtures.dtypeLike(teacher, v[0]), t)));
         }
         return pairs;
     }
@@ -118,12 +119,12 @@ class FusedVsComposedTest {
     record Result(Tensor output, Tensor[] grads) {
     }
 
-    /** Runs op on copies of the inputs in dtype (keeping non-contiguous layouts for F64), backprops a projection. */
+    /** Runs op on the inputs converted to dtype (non-contiguous ones stay so), backprops a projection. */
     private static Result run(Function<Var[], Var> op, List<Tensor> inputs, DType dtype) {
         Var[] vars = new Var[inputs.size()];
         for (int i = 0; i < vars.length; i++) {
             Tensor t = inputs.get(i);
-            vars[i] = Var.parameter(dtype == DType.F64 ? t : t.to(dtype));
+            vars[i] = Var.parameter(dtype == DType.F64 ? t : Fixtures.sameLayout(t, dtype));
         }
         Var y = op.apply(vars);
         Fixtures.project(y).backward();
@@ -134,15 +135,5 @@ class FusedVsComposedTest {
 
     private static Tensor scaled(Tensor t, double factor) {
         return Ops.of(Backends.scalar()).scale(t, factor);
-    }
-
-    /** The rope tables in the dtype of x. */
-    private static Ops.RopeTables tablesLike(Ops.RopeTables tables, Var x) {
-        if (x.dtype() == tables.cos().dtype()) return tables;
-        return new Ops.RopeTables(tables.cos().to(x.dtype()), tables.sin().to(x.dtype()));
-    }
-
-    private static Tensor teacherLike(Tensor teacher, Var student) {
-        return teacher.dtype() == student.dtype() ? teacher : teacher.to(student.dtype());
     }
 }

@@ -99,10 +99,13 @@ final class OpCases {
         cases.add(c("rmsNorm composed", () -> new Tensor[]{f64(47, 2, 3, 6), f64Range(48, 0.5, 1.5, 6)},
                 v -> Composite.rmsNorm(v[0], v[1], 1e-5)));
         Ops.RopeTables rope = Fixtures.rope(5, 4, 10000.0, DType.F64);
-        cases.add(c("rope", () -> new Tensor[]{f64(51, 2, 2, 5, 4)}, v -> Attention.rope(v[0], rope)));
+        cases.add(c("rope", () -> new Tensor[]{f64(51, 2, 2, 5, 4)},
+                v -> Attention.rope(v[0], Fixtures.tablesLike(rope, v[0]))));
         cases.add(c("rope on a transposed view (B,T,H,D)->(B,H,T,D)",
-                () -> new Tensor[]{f64(52, 2, 5, 2, 4).transpose(1, 2)}, v -> Attention.rope(v[0], rope)));
-        cases.add(c("rope composed", () -> new Tensor[]{f64(51, 2, 2, 5, 4)}, v -> Composite.rope(v[0], rope)));
+                () -> new Tensor[]{f64(52, 2, 5, 2, 4).transpose(1, 2)},
+                v -> Attention.rope(v[0], Fixtures.tablesLike(rope, v[0]))));
+        cases.add(c("rope composed", () -> new Tensor[]{f64(51, 2, 2, 5, 4)},
+                v -> Composite.rope(v[0], Fixtures.tablesLike(rope, v[0]))));
         double scale = 1 / Math.sqrt(4);
         cases.add(c("attention causal GQA 4/2", () -> new Tensor[]{f64(53, 1, 4, 5, 4), f64(54, 1, 2, 5, 4), f64(55, 1, 2, 5, 4)},
                 v -> Attention.attention(v[0], v[1], v[2], scale, true)));
@@ -126,11 +129,12 @@ final class OpCases {
         cases.add(c("crossEntropy composed", () -> new Tensor[]{f64(67, 2, 3, 7)},
                 v -> Composite.crossEntropy(v[0], ceTargets, Losses.IGNORE_INDEX, Losses.Reduction.MEAN)));
         Tensor teacher = Fixtures.f64(68, 2, 3, 7);
-        cases.add(c("klDivergence T=1", () -> new Tensor[]{f64(69, 2, 3, 7)}, v -> Losses.klDivergence(v[0], teacher, 1.0)));
+        cases.add(c("klDivergence T=1", () -> new Tensor[]{f64(69, 2, 3, 7)},
+                v -> Losses.klDivergence(v[0], Fixtures.dtypeLike(teacher, v[0]), 1.0)));
         cases.add(c("klDivergence T=2 strided", () -> new Tensor[]{f64Strided(69, 2, 3, 7)},
-                v -> Losses.klDivergence(v[0], teacher, 2.0)));
+                v -> Losses.klDivergence(v[0], Fixtures.dtypeLike(teacher, v[0]), 2.0)));
         cases.add(c("klDivergence composed T=2", () -> new Tensor[]{f64(69, 2, 3, 7)},
-                v -> Composite.klDivergence(v[0], teacher, 2.0)));
+                v -> Composite.klDivergence(v[0], Fixtures.dtypeLike(teacher, v[0]), 2.0)));
         return cases;
     }
 }
