@@ -64,8 +64,9 @@ public final class AdamW extends Optimizer {
             double decay = 1 - lr * weightDecay;
             double stepSize = lr / (1 - Math.pow(beta1, t));
             double bias2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
+            boolean pDense = p.isContiguous(), gDense = g.isContiguous();
             forEachElement(p.numel(), i -> {
-                long pAt = p.offsetOf(i), gAt = g.offsetOf(i);
+                long pAt = at(p, pDense, i), gAt = at(g, gDense, i);
                 double gi = g.readDouble(gAt);
                 double mi = m.readDouble(i) * beta1 + gi * (1 - beta1);
                 double vi = v.readDouble(i) * beta2 + (1 - beta2) * gi * gi;

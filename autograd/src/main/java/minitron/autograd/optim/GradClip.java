@@ -3,10 +3,14 @@ package minitron.autograd.optim;
 import java.util.Collection;
 import minitron.autograd.Autograd;
 import minitron.autograd.Var;
+import minitron.tensor.Parallel;
 import minitron.tensor.Tensor;
 
 /** Gradient clipping by global norm, torch.nn.utils.clip_grad_norm_ semantics (L2 norm). */
 public final class GradClip {
+    /** Elements per parallel chunk of the norm computation. */
+    private static final int GRAIN = 1 << 15;
+
     /** Added to the norm before dividing, as PyTorch does, so that a zero norm does not divide by zero. */
     public static final double NORM_EPS = 1e-6;
 
@@ -24,12 +28,7 @@ public final class GradClip {
         for (Var p : params) {
             Tensor g = p.grad();
             if (g == null) continue;
-            double sq = 0;
-            for (long i = 0; i < g.numel(); i++) {
-                double x = g.readDouble(g.offsetOf(i));
-                sq += x * x;
-            }
-            double norm = Math.sqrt(sq);
+            double norm = Math.sqrt(sumOfSquares(g));
             sumOfSquaredNorms += norm * norm;
         }
         double total = Math.sqrt(sumOfSquaredNorms);
@@ -40,5 +39,27 @@ public final class GradClip {
             }
         }
         return total;
+    }
+
+    /** sum of x^2 over all elements, in double, split over the shared pool for large tensors. */
+    private static double sumOfSquares(Tensor g) {
+        int n = Math.toIntExact(g.numel());
+        boolean dense = g.isContiguous();
+        int chunks = Math.max(1, Math.min(Parallel.threads(), n / GRAIN));
+        double[] partial = new double[chunks];
+        Parallel.forRange(chunks, 1, (first, last) -> {
+            for (int c = first; c < last; c++) {
+                long start = (long) n * c / chunks, end = (long) n * (c + 1) / chunks;
+                double sq = 0;
+                for (long i = start; i < end; i++) {
+                    double x = g.readDouble(Optimizer.at(g, dense, i));
+                    sq += x * x;
+                }
+                partial[c] = sq;
+            }
+        });
+        double sum = 0;
+        for (double s : partial) sum += s;
+        return sum;
     }
 }

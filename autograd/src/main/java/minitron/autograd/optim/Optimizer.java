@@ -74,10 +74,18 @@ public abstract class Optimizer {
 
     // ---------------------------------------------------------------- helpers for subclasses
 
-    /** One element of an update: reads and writes go through {@code at}, the element offset in each tensor. */
+    /** The update of element i (row-major index) of a parameter and its state. */
     @FunctionalInterface
     protected interface ElementUpdate {
         void apply(long i);
+    }
+
+    /**
+     * The element offset of row-major index i: offset + i for a contiguous tensor (the common case, without the
+     * per-axis divisions of {@link Tensor#offsetOf(long)}), else the general strided offset.
+     */
+    static long at(Tensor t, boolean contiguous, long i) {
+        return contiguous ? t.offset() + i : t.offsetOf(i);
     }
 
     /** Runs update(i) for every i in [0, n), split over the shared pool when n is large. */

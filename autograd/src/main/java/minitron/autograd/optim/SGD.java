@@ -51,10 +51,11 @@ public final class SGD extends Optimizer {
             Tensor p = param.value();
             boolean first = !buffers.containsKey(e.getKey());
             Tensor b = momentum != 0 ? buffers.computeIfAbsent(e.getKey(), k -> zerosLike(param)) : null;
+            boolean pDense = p.isContiguous(), gDense = g.isContiguous();
             forEachElement(p.numel(), i -> {
-                long pAt = p.offsetOf(i);
+                long pAt = at(p, pDense, i);
                 double pi = p.readDouble(pAt);
-                double d = g.readDouble(g.offsetOf(i)) + weightDecay * pi;
+                double d = g.readDouble(at(g, gDense, i)) + weightDecay * pi;
                 if (b != null) {
                     double bi = first ? d : momentum * b.readDouble(i) + (1 - dampening) * d;
                     b.writeDouble(i, bi);
