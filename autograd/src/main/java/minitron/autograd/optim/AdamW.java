@@ -50,6 +50,34 @@ public final class AdamW extends Optimizer {
         this(numbered(params), lr, beta1, beta2, eps, weightDecay);
     }
 
+    /** The update rule of one step, with this step's constants (the formula of the class comment, in one place). */
+    private final class Update {
+        final double decay;      // 1 - lr * weight_decay
+        final double stepSize;   // lr / (1 - beta1^t)
+        final double bias2Sqrt;  // sqrt(1 - beta2^t)
+
+        Update(double decay, double stepSize, double bias2Sqrt) {
+            this.decay = decay;
+            this.stepSize = stepSize;
+            this.bias2Sqrt = bias2Sqrt;
+        }
+
+        /** m = beta1 m + (1 - beta1) g */
+        double firstMoment(double m, double g) {
+            return m * beta1 + g * (1 - beta1);
+        }
+
+        /** v = beta2 v + (1 - beta2) g^2 */
+        double secondMoment(double v, double g) {
+            return v * beta2 + (1 - beta2) * g * g;
+        }
+
+        /** p (1 - lr wd) - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps), with the new m and v. */
+        double parameter(double p, double m, double v) {
+            return p * decay - stepSize * (m / (Math.sqrt(v) / bias2Sqrt + eps));
+        }
+    }
+
     @Override
     public void step() {
         for (Map.Entry<String, Var> e : params.entrySet()) {
@@ -61,21 +89,30 @@ public final class AdamW extends Optimizer {
             Tensor m = expAvg.computeIfAbsent(name, k -> zerosLike(param));
             Tensor v = expAvgSq.computeIfAbsent(name, k -> zerosLike(param));
             int t = steps.merge(name, 1, Integer::sum);
-            double decay = 1 - lr * weightDecay;
-            double stepSize = lr / (1 - Math.pow(beta1, t));
-            double bias2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
-            boolean pDense = p.isContiguous(), gDense = g.isContiguous();
-            forEachElement(p.numel(), i -> {
-                long pAt = at(p, pDense, i), gAt = at(g, gDense, i);
-                double gi = g.readDouble(gAt);
-                double mi = m.readDouble(i) * beta1 + gi * (1 - beta1);
-                double vi = v.readDouble(i) * beta2 + (1 - beta2) * gi * gi;
-                m.writeDouble(i, mi);
-                v.writeDouble(i, vi);
-                double pi = p.readDouble(pAt) * decay;
-                double denom = Math.sqrt(vi) / bias2Sqrt + eps;
-                p.writeDouble(pAt, pi - stepSize * (mi / denom));
-            });
+            Update u = new Update(1 - lr * weightDecay, lr / (1 - Math.pow(beta1, t)),
+                    Math.sqrt(1 - Math.pow(beta2, t)));
+            float[] pf = denseFloats(p), gf = denseFloats(g), mf = denseFloats(m), vf = denseFloats(v);
+            if (pf != null && gf != null && mf != null && vf != null) {
+                // F32 parameters and gradients in plain arrays (the training case): no per-element dispatch.
+                forEachElement(p.numel(), i -> {
+                    int j = (int) i;
+                    float gi = gf[j];
+                    mf[j] = (float) u.firstMoment(mf[j], gi);
+                    vf[j] = (float) u.secondMoment(vf[j], gi);
+                    pf[j] = (float) u.parameter(pf[j], mf[j], vf[j]);
+                });
+            } else {
+                boolean pDense = p.isContiguous(), gDense = g.isContiguous();
+                forEachElement(p.numel(), i -> {
+                    long pAt = at(p, pDense, i);
+                    double gi = g.readDouble(at(g, gDense, i));
+                    double mi = u.firstMoment(m.readDouble(i), gi);
+                    double vi = u.secondMoment(v.readDouble(i), gi);
+                    m.writeDouble(i, mi);
+                    v.writeDouble(i, vi);
+                    p.writeDouble(pAt, u.parameter(p.readDouble(pAt), mi, vi));
+                });
+            }
         }
         stepCount++;
     }

@@ -45,6 +45,7 @@ public final class GradClip {
     private static double sumOfSquares(Tensor g) {
         int n = Math.toIntExact(g.numel());
         boolean dense = g.isContiguous();
+        float[] floats = Optimizer.denseFloats(g);
         int chunks = Math.max(1, Math.min(Parallel.threads(), n / GRAIN));
         double[] partial = new double[chunks];
         Parallel.forRange(chunks, 1, (first, last) -> {
@@ -52,7 +53,7 @@ public final class GradClip {
                 long start = (long) n * c / chunks, end = (long) n * (c + 1) / chunks;
                 double sq = 0;
                 for (long i = start; i < end; i++) {
-                    double x = g.readDouble(Optimizer.at(g, dense, i));
+                    double x = floats != null ? floats[(int) i] : g.readDouble(Optimizer.at(g, dense, i));
                     sq += x * x;
                 }
                 partial[c] = sq;

@@ -96,6 +96,12 @@ public abstract class Optimizer {
         });
     }
 
+    /** The float[] holding exactly this tensor's elements in order (contiguous F32 heap, whole array), or null. */
+    static float[] denseFloats(Tensor t) {
+        float[] a = t.heapFloats();
+        return a != null && t.offset() == 0 && t.isContiguous() && a.length == t.numel() ? a : null;
+    }
+
     /** A zero tensor for state of the parameter's shape, F32 or F64 like the parameter. */
     protected static Tensor zerosLike(Var p) {
         return Tensor.zeros(p.dtype() == DType.F64 ? DType.F64 : DType.F32, p.shape());
