@@ -35,7 +35,10 @@ public final class Composite {
         return Elementwise.add(Elementwise.mul(x, cos), Elementwise.mul(rotateHalf(x), sin));
     }
 
-    /** Each KV head repeated `times` times in place (repeat_interleave on dim 1): (B, G, S, D) -> (B, G*times, S, D). */
+    /**
+     * Each KV head repeated {@code times} times in place (repeat_interleave on dim 1):
+     * (B, G, S, D) -> (B, G*times, S, D).
+     */
     public static Var repeatKv(Var kv, int times) {
         if (times == 1) return kv;
         int b = kv.dim(0), g = kv.dim(1), s = kv.dim(2), d = kv.dim(3);

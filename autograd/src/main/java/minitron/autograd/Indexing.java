@@ -35,7 +35,8 @@ public final class Indexing {
             int t = targets.readInt(targets.offsetOf(r));
             if (t == ignoreIndex) continue;
             if (t < 0 || t >= vocab) {
-                throw TensorException.of("oneHot", "targets in [0, " + vocab + ") or " + ignoreIndex, t + " at row " + r);
+                throw TensorException.of("oneHot", "targets in [0, " + vocab + ") or " + ignoreIndex,
+                        t + " at row " + r);
             }
             out.set(1.0, r, t);
         }

@@ -46,7 +46,8 @@ class FusedVsComposedTest {
     static List<Pair> pairs() {
         List<Pair> pairs = new ArrayList<>();
         double eps = 1e-5;
-        pairs.add(new Pair("rmsNorm (3,5,37) strided", List.of(Fixtures.f64Strided(1, 3, 5, 37), Fixtures.f64Range(2, 0.5, 1.5, 37)),
+        pairs.add(new Pair("rmsNorm (3,5,37) strided",
+                List.of(Fixtures.f64Strided(1, 3, 5, 37), Fixtures.f64Range(2, 0.5, 1.5, 37)),
                 v -> Normalization.rmsNorm(v[0], v[1], eps), v -> Composite.rmsNorm(v[0], v[1], eps)));
         Ops.RopeTables rope = Fixtures.rope(7, 6, 10000.0, DType.F64);
         pairs.add(new Pair("rope (2,3,7,6) transposed view", List.of(Fixtures.f64(3, 2, 7, 3, 6).transpose(1, 2)),

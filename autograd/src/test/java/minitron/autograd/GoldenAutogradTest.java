@@ -30,8 +30,9 @@ class GoldenAutogradTest {
     /**
      * F64 against PyTorch's float64: both sides compute the same formulas in double precision and differ only in
      * summation order and libm rounding, a few ulps (1e-16 relative) per op, amplified by at most a few hundred ops
-     * (the tiny Llama's backward). Measured worst: 9e-16 absolute (rmsnorm loss; 10 AdamW steps: 9e-16). 1e-10 + 1e-9 |ref| leaves room for other
-     * platforms' libm and still fails on any real mistake (an F32 rounding anywhere would show as 1e-8).
+     * (the tiny Llama's backward). Measured worst: 9e-16 absolute (rmsnorm loss; 10 AdamW steps: 9e-16).
+     * 1e-10 + 1e-9 |ref| leaves room for other platforms' libm and still fails on any real mistake (an F32
+     * rounding anywhere would show as 1e-8).
      */
     static final double F64_ATOL = 1e-10;
     static final double F64_RTOL = 1e-9;
@@ -122,8 +123,11 @@ class GoldenAutogradTest {
             List<String> failures = new ArrayList<>();
             for (GoldenFile.Stored expected : c.outputs().values()) {
                 Var actual = outputs.get(expected.name());
-                if (actual == null) throw new AssertionError(name + ": our computation has no output " + expected.name());
-                compare(name + " " + mode + " output " + expected.name(), expected, actual.value(), mode, report, failures);
+                if (actual == null) {
+                    throw new AssertionError(name + ": our computation has no output " + expected.name());
+                }
+                compare(name + " " + mode + " output " + expected.name(), expected, actual.value(), mode, report,
+                        failures);
             }
             for (GoldenFile.Stored expected : c.grads().values()) {
                 Tensor grad = vars.get(expected.name()).grad();
@@ -158,8 +162,8 @@ class GoldenAutogradTest {
             case "attention_gqa_rope" -> {
                 Var x = in.get("x");
                 int headDim = c.configInt("head_dim");
-                Var y = TinyLlama.attention(ops, x, in.get("q_proj"), in.get("k_proj"), in.get("v_proj"), in.get("o_proj"),
-                        c.configInt("heads"), c.configInt("kv_heads"), headDim,
+                Var y = TinyLlama.attention(ops, x, in.get("q_proj"), in.get("k_proj"), in.get("v_proj"),
+                        in.get("o_proj"), c.configInt("heads"), c.configInt("kv_heads"), headDim,
                         Fixtures.rope(x.dim(1), headDim, c.configDouble("rope_theta"), x.dtype()));
                 out.put("out", y);
                 out.put("loss", y.mul(in.get("r")).sum());
@@ -226,7 +230,8 @@ class GoldenAutogradTest {
             double[] losses = new double[steps], norms = new double[steps], lrs = new double[steps];
             for (int s = 0; s < steps; s++) {
                 optimizer.zeroGrad();
-                Var loss = mode.ops().crossEntropy(model.logits(params, ints.get("ids")), ints.get("targets"), Losses.IGNORE_INDEX);
+                Var logits = model.logits(params, ints.get("ids"));
+                Var loss = mode.ops().crossEntropy(logits, ints.get("targets"), Losses.IGNORE_INDEX);
                 losses[s] = loss.item();
                 loss.backward();
                 norms[s] = GradClip.clipGradNorm(params.values(), c.configDouble("max_grad_norm"));

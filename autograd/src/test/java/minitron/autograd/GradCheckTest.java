@@ -39,7 +39,8 @@ class GradCheckTest {
                         dout -> new Tensor[]{dout}, v[0]);
                 return Fixtures.project(wrongExp);
             }, x);
-            org.junit.jupiter.api.Assertions.assertFalse(report.ok(), "gradcheck accepted a wrong gradient:\n" + report);
+            org.junit.jupiter.api.Assertions.assertFalse(report.ok(),
+                    "gradcheck accepted a wrong gradient:\n" + report);
             org.junit.jupiter.api.Assertions.assertEquals(6, report.inputs().get(0).mismatches());
         }
     }

@@ -61,7 +61,8 @@ final class OpCases {
         // ---- matrix products
         cases.add(c("matmul (3,4)@(4,5)", () -> new Tensor[]{f64(20, 3, 4), f64(21, 4, 5)},
                 v -> LinearAlgebra.matmul(v[0], v[1])));
-        cases.add(c("matmul batched broadcast (2,1,3,4)@(3,4,2)", () -> new Tensor[]{f64(22, 2, 1, 3, 4), f64(23, 3, 4, 2)},
+        cases.add(c("matmul batched broadcast (2,1,3,4)@(3,4,2)",
+                () -> new Tensor[]{f64(22, 2, 1, 3, 4), f64(23, 3, 4, 2)},
                 v -> LinearAlgebra.matmul(v[0], v[1])));
         cases.add(c("matmul (2,3,4)@(4,5) shared rhs, transposed views",
                 () -> new Tensor[]{f64Transposed(24, 2, 3, 4), f64Transposed(25, 4, 5)},
@@ -107,16 +108,20 @@ final class OpCases {
         cases.add(c("rope composed", () -> new Tensor[]{f64(51, 2, 2, 5, 4)},
                 v -> Composite.rope(v[0], Fixtures.tablesLike(rope, v[0]))));
         double scale = 1 / Math.sqrt(4);
-        cases.add(c("attention causal GQA 4/2", () -> new Tensor[]{f64(53, 1, 4, 5, 4), f64(54, 1, 2, 5, 4), f64(55, 1, 2, 5, 4)},
+        cases.add(c("attention causal GQA 4/2",
+                () -> new Tensor[]{f64(53, 1, 4, 5, 4), f64(54, 1, 2, 5, 4), f64(55, 1, 2, 5, 4)},
                 v -> Attention.attention(v[0], v[1], v[2], scale, true)));
-        cases.add(c("attention causal T<S (decode)", () -> new Tensor[]{f64(56, 1, 2, 2, 4), f64(57, 1, 1, 5, 4), f64(58, 1, 1, 5, 4)},
+        cases.add(c("attention causal T<S (decode)",
+                () -> new Tensor[]{f64(56, 1, 2, 2, 4), f64(57, 1, 1, 5, 4), f64(58, 1, 1, 5, 4)},
                 v -> Attention.attention(v[0], v[1], v[2], scale, true)));
         cases.add(c("attention non-causal, transposed q", () -> new Tensor[]{f64(59, 2, 3, 2, 4).transpose(1, 2),
                 f64(60, 2, 1, 3, 4), f64Strided(61, 2, 1, 3, 4)},
                 v -> Attention.attention(v[0], v[1], v[2], scale, false)));
-        cases.add(c("attention composed", () -> new Tensor[]{f64(53, 1, 4, 5, 4), f64(54, 1, 2, 5, 4), f64(55, 1, 2, 5, 4)},
+        cases.add(c("attention composed",
+                () -> new Tensor[]{f64(53, 1, 4, 5, 4), f64(54, 1, 2, 5, 4), f64(55, 1, 2, 5, 4)},
                 v -> Composite.attention(v[0], v[1], v[2], scale, true)));
-        cases.add(c("swiglu", () -> new Tensor[]{f64(62, 3, 5), f64Strided(63, 3, 5)}, v -> Activations.swiglu(v[0], v[1])));
+        cases.add(c("swiglu", () -> new Tensor[]{f64(62, 3, 5), f64Strided(63, 3, 5)},
+                v -> Activations.swiglu(v[0], v[1])));
         cases.add(c("softmax", () -> new Tensor[]{f64(64, 3, 7)}, v -> Activations.softmax(v[0])));
         cases.add(c("softmax composed", () -> new Tensor[]{f64(64, 3, 7)}, v -> Composite.softmax(v[0])));
         cases.add(c("logSoftmax strided", () -> new Tensor[]{f64Strided(65, 3, 7)}, v -> Activations.logSoftmax(v[0])));

@@ -16,7 +16,8 @@ enum OpSet {
     }
 
     Var attention(Var q, Var k, Var v, double scale, boolean causal) {
-        return this == FUSED ? Attention.attention(q, k, v, scale, causal) : Composite.attention(q, k, v, scale, causal);
+        return this == FUSED ? Attention.attention(q, k, v, scale, causal)
+                : Composite.attention(q, k, v, scale, causal);
     }
 
     Var swiglu(Var gate, Var up) {

@@ -85,7 +85,8 @@ class OptimizerTest {
         resumed.step();
         org.junit.jupiter.api.Assertions.assertArrayEquals(a.value().toDoubleArray(), c.value().toDoubleArray(), 0.0);
         OptimizerState wrong = new OptimizerState(2, Map.of("step.w", saved.tensors().get("step.w"),
-                "exp_avg.w", Tensor.zeros(minitron.tensor.DType.F64, 2), "exp_avg_sq.w", saved.tensors().get("exp_avg_sq.w")));
+                "exp_avg.w", Tensor.zeros(minitron.tensor.DType.F64, 2), // wrong shape: (2) for a (3) parameter
+                "exp_avg_sq.w", saved.tensors().get("exp_avg_sq.w")));
         assertThrows(TensorException.class, () -> resumed.loadState(wrong));
     }
 
