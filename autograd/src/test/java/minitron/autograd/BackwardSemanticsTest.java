@@ -151,6 +151,30 @@ class BackwardSemanticsTest {
         assertEquals(before, Autograd.ops().backend().name());
     }
 
+    @Test
+    void aFrozenBf16WeightPassesGradientsToItsInputLikeItsF32Value() {
+        // A teacher's weights stay BF16 (constants); the gradient w.r.t. the activations must be x's F32 gradient
+        // through the BF16 values (exactly representable in F32, so both runs see the same numbers).
+        Tensor bf16 = minitron.tensor.TestTensors.uniform(3, DType.BF16, 6, 5);
+        Tensor asF32 = bf16.to(DType.F32);
+        Var x1 = Var.parameter(minitron.tensor.TestTensors.uniform(4, 2, 3, 5));
+        Var x2 = Var.parameter(x1.value().copy());
+        Fixtures.project(LinearAlgebra.linear(x1, Var.constant(bf16))).backward();
+        Fixtures.project(LinearAlgebra.linear(x2, Var.constant(asF32))).backward();
+        minitron.tensor.TensorAssert.assertClose(x2.grad(), x1.grad(), 1e-6, 1e-6, "dx through a BF16 weight");
+    }
+
+    @Test
+    void theDefaultBackendCanBeSetForAllThreads() {
+        try {
+            Autograd.setDefaultBackend(Backends.scalar());
+            assertEquals("scalar", Autograd.ops().backend().name());
+        } finally {
+            Autograd.setDefaultBackend(null);
+        }
+        assertEquals(minitron.tensor.Backends.cpu().name(), Autograd.ops().backend().name());
+    }
+
     static void assertArrayEquals(double[] expected, Tensor actual) {
         org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual.toDoubleArray(), 1e-12);
     }
