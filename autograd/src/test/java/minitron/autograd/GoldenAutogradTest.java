@@ -1,11 +1,16 @@
 package minitron.autograd;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import minitron.autograd.optim.AdamW;
 import minitron.autograd.optim.GradClip;
 import minitron.autograd.optim.LrSchedule;
@@ -17,6 +22,7 @@ import minitron.tensor.TensorAssert;
 import minitron.tensor.TestTensors;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -258,5 +264,15 @@ class GoldenAutogradTest {
             report.forEach(System.out::println);
             if (!failures.isEmpty()) throw new AssertionError(String.join("\n", failures));
         }
+    }
+
+    /** A golden file of another format version fails, naming the command that regenerates it. */
+    @Test
+    void aStaleGoldenFileFailsWithTheRegenerateCommand() {
+        String stale = "{\"format\": \"minitron-golden\", \"version\": 0, \"cases\": {}}";
+        AssertionError e = assertThrows(AssertionError.class, () -> GoldenFile.parse(
+                new ByteArrayInputStream(stale.getBytes(StandardCharsets.UTF_8))));
+        assertTrue(e.getMessage().contains(GoldenFile.REGENERATE) && e.getMessage().contains("version 0"),
+                e.getMessage());
     }
 }

@@ -46,24 +46,28 @@ final class GoldenFile {
     /** The parsed cases, or null when the resource is absent. */
     static Map<String, Case> load() throws IOException {
         try (InputStream in = GoldenFile.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) return null;
-            JsonNode root = new ObjectMapper().readTree(in);
-            int version = root.path("version").asInt(-1);
-            if (!"minitron-golden".equals(root.path("format").asText()) || version != VERSION) {
-                throw new AssertionError("golden file " + RESOURCE + ": expected format minitron-golden version "
-                        + VERSION + ", found " + root.path("format").asText() + " version " + version
-                        + ". Regenerate it with: " + REGENERATE);
-            }
-            Map<String, Case> cases = new LinkedHashMap<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = root.path("cases").fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                JsonNode c = e.getValue();
-                cases.put(e.getKey(), new Case(e.getKey(), c.path("description").asText(), c.path("config"),
-                        tensors(e.getKey(), c.path("inputs")), tensors(e.getKey(), c.path("outputs")),
-                        tensors(e.getKey(), c.path("grads"))));
-            }
-            return cases;
+            return in == null ? null : parse(in);
         }
+    }
+
+    /** Parses a golden file; a wrong format or version fails with the command that regenerates it. */
+    static Map<String, Case> parse(InputStream in) throws IOException {
+        JsonNode root = new ObjectMapper().readTree(in);
+        int version = root.path("version").asInt(-1);
+        if (!"minitron-golden".equals(root.path("format").asText()) || version != VERSION) {
+            throw new AssertionError("golden file " + RESOURCE + ": expected format minitron-golden version "
+                    + VERSION + ", found " + root.path("format").asText() + " version " + version
+                    + ". Regenerate it with: " + REGENERATE);
+        }
+        Map<String, Case> cases = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.path("cases").fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            JsonNode c = e.getValue();
+            cases.put(e.getKey(), new Case(e.getKey(), c.path("description").asText(), c.path("config"),
+                    tensors(e.getKey(), c.path("inputs")), tensors(e.getKey(), c.path("outputs")),
+                    tensors(e.getKey(), c.path("grads"))));
+        }
+        return cases;
     }
 
     private static Map<String, Stored> tensors(String caseName, JsonNode node) {
