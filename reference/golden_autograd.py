@@ -169,6 +169,20 @@ def attention_by_loops(x, q_proj, k_proj, v_proj, o_proj, H, KV, D, theta):
     return proj(att, o_proj)
 
 
+def attention_with_sdpa(x, q_proj, k_proj, v_proj, o_proj, H, KV, D, theta):
+    """attention() with torch's fused kernel in the middle (torch >= 2.0 only)."""
+    B, T, C = x.shape
+    q = proj(x, q_proj).view(B, T, H, D).transpose(1, 2)
+    k = proj(x, k_proj).view(B, T, KV, D).transpose(1, 2)
+    v = proj(x, v_proj).view(B, T, KV, D).transpose(1, 2)
+    cos, sin = rope_cos_sin(T, D, theta)
+    q = q * cos + rotate_half(q) * sin
+    k = k * cos + rotate_half(k) * sin
+    k, v = k.repeat_interleave(H // KV, dim=1), v.repeat_interleave(H // KV, dim=1)
+    att = F.scaled_dot_product_attention(q, k, v, is_causal=True)         # (B, H, T, D)
+    return proj(att.transpose(1, 2).reshape(B, T, H * D), o_proj)
+
+
 def swiglu_mlp(x, gate_proj, up_proj, down_proj):
     # x: (..., C); gate_proj, up_proj: (I, C); down_proj: (C, I)
     return proj(F.silu(proj(x, gate_proj)) * proj(x, up_proj), down_proj)
@@ -244,10 +258,10 @@ def case_attention_gqa_rope():
     args = (p["x"], p["q_proj"], p["k_proj"], p["v_proj"], p["o_proj"], H, KV, D, theta)
     out = attention(*args)                                                 # (2, 6, 16)
     loss = (out * r).sum()
-    # torch 1.13 has no F.scaled_dot_product_attention (it came in 2.0); the loop version is the second opinion.
-    if hasattr(F, "scaled_dot_product_attention"):
-        raise AssertionError("this torch has scaled_dot_product_attention: add it to the self-check")
+    # The loop version is the second opinion; torch >= 2.0 also has F.scaled_dot_product_attention (1.13 does not).
     assert_close("attention_gqa_rope out", out, attention_by_loops(*args))
+    if hasattr(F, "scaled_dot_product_attention"):
+        assert_close("attention_gqa_rope out vs sdpa", out, attention_with_sdpa(*args))
     return make_case(
         "causal GQA attention with HF rotate-half RoPE at positions 0..T-1, k/v repeat_interleave(H/KV, dim=1), "
         "scores = q k^T / sqrt(D) + mask(-inf above diagonal), out = o_proj(softmax(scores) v) ; loss = sum(out * r)",
