@@ -80,8 +80,19 @@ final class VectorSoftmax {
             for (int r = start; r < end; r++) {
                 int xr = xo + r * cols, or = oo + r * cols;
                 float max = VectorReduce.max(xa, xr, cols);
-                float sum = sumExp(xa, xr, cols, 1f, max);
-                expInto(xa, xr, 1f, max, 1f / sum, oa, or, cols);
+                // one exponential per element: store exp(x - max) while summing, then scale the row in place
+                FloatVector acc = FloatVector.zero(F);
+                for (int i = 0; i < cols; i += F.length()) {
+                    VectorMask<Float> m = F.indexInRange(i, cols);
+                    FloatVector e = FloatVector.fromArray(F, xa, xr + i, m).sub(max).lanewise(VectorOperators.EXP);
+                    e.intoArray(oa, or + i, m);
+                    acc = acc.add(e, m);
+                }
+                float inv = 1f / acc.reduceLanes(VectorOperators.ADD);
+                for (int i = 0; i < cols; i += F.length()) {
+                    VectorMask<Float> m = F.indexInRange(i, cols);
+                    FloatVector.fromArray(F, oa, or + i, m).mul(inv).intoArray(oa, or + i, m);
+                }
             }
         });
         return true;
