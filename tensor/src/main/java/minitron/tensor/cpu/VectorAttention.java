@@ -217,56 +217,100 @@ final class VectorAttention {
     /**
      * With P = exp(scores - lse): dV = P^T dO, dP = dO V^T, dS = P * (dP - rowsum(dO * O)), dQ = dS K * scale,
      * dK = dS^T Q * scale; dK and dV summed over the query heads of each group.
+     *
+     * <p>Parallel over the B*G KV groups (one thread owns a group's dK and dV rows: no races, a fixed order of
+     * additions). Within a group, blocks of {@link #BLOCK} query rows of one head at a time, register-blocked as
+     * in the forward: P and dP of the block from K and V transposed, then every K, V, Q or dO vector loaded is
+     * used for all rows of the block.
      */
     static boolean attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dout,
                                      double scale, boolean causal, Tensor dq, Tensor dk, Tensor dv) {
         if (!Dense.outputs(dq, dk, dv) || !Dense.readable(q, k, v, out, lse, dout)) return false;
         Dense.Rows4 qs = Dense.Rows4.of(q), ks = Dense.Rows4.of(k), vs = Dense.Rows4.of(v);
         Dense.Rows4 os = Dense.Rows4.of(out), gs = Dense.Rows4.of(dout);
-        float[] qa = qs.array(), ka = ks.array(), va = vs.array(), oa = os.array(), ga = gs.array();
+        float[] qa = qs.array(), oa = os.array(), ga = gs.array();
         float[] lseRows = Dense.gather(lse);
         Dense.Floats dqs = Dense.out(dq), dks = Dense.out(dk), dvs = Dense.out(dv);
         float[] dqa = dqs.array(), dka = dks.array(), dva = dvs.array();
         int batch = q.dim(0), heads = q.dim(1), t = q.dim(2), d = q.dim(3);
         int groups = k.dim(1), s = k.dim(2), perGroup = heads / groups;
+        int sp = (s + F.length() - 1) / F.length() * F.length();
+        float[] kt = transposeKeys(ks, batch, groups, s, d, sp);
+        float[] vt = transposeKeys(vs, batch, groups, s, d, sp);
         float fscale = (float) scale;
+        float[] ones = {1f, 1f, 1f, 1f};
         Parallel.forRange(batch * groups, 1, (start, end) -> {
-            float[] p = new float[s];
-            float[] dqRow = new float[d];
-            for (int unit = start; unit < end; unit++) {
-                int b = unit / groups, g = unit % groups;
-                // dk, dv rows of this group: (b, g, 0..S, :) are contiguous in the outputs
-                int kvBase = (b * groups + g) * s * d;
+            float[] p = new float[BLOCK * sp];   // P of the block, row r at r*Sp
+            float[] ds = new float[BLOCK * sp];  // dP, then dS * scale
+            int[] qRow = new int[BLOCK], gRow = new int[BLOCK];
+            for (int bg = start; bg < end; bg++) {
+                int b = bg / groups, g = bg % groups;
+                int kvBase = bg * s * d; // dk, dv rows (b, g, 0..S, :) are contiguous in the outputs
                 Arrays.fill(dka, dks.offset() + kvBase, dks.offset() + kvBase + s * d, 0f);
                 Arrays.fill(dva, dvs.offset() + kvBase, dvs.offset() + kvBase + s * d, 0f);
                 for (int h = g * perGroup; h < (g + 1) * perGroup; h++) {
-                    for (int i = 0; i < t; i++) {
-                        int visible = causal ? i + s - t + 1 : s;
-                        int qr = qs.row(b, h, i), gr = gs.row(b, h, i);
-                        float rowLse = lseRows[(b * heads + h) * t + i];
-                        float rowDot = VectorSoftmax.dot(ga, gr, oa, os.row(b, h, i), d); // sum_c dO[i,c] O[i,c]
-                        for (int j = 0; j < visible; j++) {
-                            p[j] = VectorSoftmax.dot(qa, qr, ka, ks.row(b, g, j), d) * fscale;
+                    int bh = b * heads + h;
+                    for (int i0 = 0; i0 < t; i0 += BLOCK) {
+                        int rows = Math.min(BLOCK, t - i0);
+                        for (int r = 0; r < BLOCK; r++) {
+                            qRow[r] = qs.row(b, h, i0 + Math.min(r, rows - 1));
+                            gRow[r] = gs.row(b, h, i0 + Math.min(r, rows - 1));
                         }
-                        for (int j = 0; j < visible; j += F.length()) {
-                            VectorMask<Float> m = F.indexInRange(j, visible);
-                            FloatVector.fromArray(F, p, j, m).sub(rowLse).lanewise(VectorOperators.EXP).intoArray(p, j, m);
+                        int keys = causal ? i0 + rows - 1 + s - t + 1 : s;
+                        scoresBlock(qa, qRow, kt, bg * d * sp, sp, d, keys, p);  // q_r . k_j
+                        scoresBlock(ga, gRow, vt, bg * d * sp, sp, d, keys, ds); // dP = dO_r . v_j
+                        for (int r = 0; r < BLOCK; r++) {
+                            int pr = r * sp;
+                            if (r >= rows) { // a repeated row past the end of the block contributes nothing
+                                Arrays.fill(p, pr, pr + keys, 0f);
+                                Arrays.fill(ds, pr, pr + keys, 0f);
+                                continue;
+                            }
+                            int visible = causal ? i0 + r + s - t + 1 : s;
+                            float rowLse = lseRows[bh * t + i0 + r];
+                            float rowDot = VectorSoftmax.dot(ga, gRow[r], oa, os.row(b, h, i0 + r), d); // sum_c dO O
+                            for (int j = 0; j < visible; j += F.length()) {
+                                VectorMask<Float> m = F.indexInRange(j, visible);
+                                FloatVector pv = FloatVector.fromArray(F, p, pr + j, m).mul(fscale).sub(rowLse)
+                                        .lanewise(VectorOperators.EXP);
+                                pv.intoArray(p, pr + j, m);
+                                FloatVector dp = FloatVector.fromArray(F, ds, pr + j, m);
+                                pv.mul(dp.sub(rowDot)).mul(fscale).intoArray(ds, pr + j, m); // dS_ij * scale
+                            }
+                            Arrays.fill(p, pr + visible, pr + keys, 0f); // masked keys: P = 0, dS = 0
+                            Arrays.fill(ds, pr + visible, pr + keys, 0f);
                         }
-                        Arrays.fill(dqRow, 0f);
-                        for (int j = 0; j < visible; j++) {
-                            int kr = ks.row(b, g, j), vr = vs.row(b, g, j);
-                            float dp = VectorSoftmax.dot(ga, gr, va, vr, d);
-                            float ds = p[j] * (dp - rowDot) * fscale;
-                            int kvRow = dks.offset() + kvBase + j * d;
-                            axpy(p[j], ga, gr, dva, dvs.offset() + kvBase + j * d, d); // dV_j += P_ij dO_i
-                            axpy(ds, qa, qr, dka, kvRow, d);                            // dK_j += dS_ij q_i * scale
-                            axpy(ds, ka, kr, dqRow, 0, d);                              // dQ_i += dS_ij k_j * scale
-                        }
-                        System.arraycopy(dqRow, 0, dqa, dqs.offset() + ((b * heads + h) * t + i) * d, d);
+                        accumulateRows(p, sp, keys, ga, gRow, dva, dvs.offset() + kvBase, d);  // dV_j += P_rj dO_r
+                        accumulateRows(ds, sp, keys, qa, qRow, dka, dks.offset() + kvBase, d); // dK_j += dS_rj q_r
+                        weightedValues(ds, sp, rows, keys, ks.array(), ks, b, g, d, ones, dqa,
+                                dqs.offset() + (bh * t + i0) * d);                               // dQ_r = dS_r K
                     }
                 }
             }
         });
         return true;
+    }
+
+    /**
+     * dst[base + j*D + c] += sum_r coef[r*Sp + j] * src[srcRow[r] + c] for keys j in [0, keys): the rank-BLOCK
+     * update of dK or dV, with the BLOCK source vectors of a channel chunk held in registers across all keys.
+     */
+    private static void accumulateRows(float[] coef, int sp, int keys, float[] src, int[] srcRow, float[] dst,
+                                       int base, int d) {
+        int s0 = srcRow[0], s1 = srcRow[1], s2 = srcRow[2], s3 = srcRow[3];
+        for (int c = 0; c < d; c += F.length()) {
+            VectorMask<Float> m = F.indexInRange(c, d);
+            FloatVector x0 = FloatVector.fromArray(F, src, s0 + c, m), x1 = FloatVector.fromArray(F, src, s1 + c, m);
+            FloatVector x2 = FloatVector.fromArray(F, src, s2 + c, m), x3 = FloatVector.fromArray(F, src, s3 + c, m);
+            for (int j = 0; j < keys; j++) {
+                int at = base + j * d + c;
+                FloatVector acc = FloatVector.fromArray(F, dst, at, m);
+                acc = x0.fma(FloatVector.broadcast(F, coef[j]), acc);
+                acc = x1.fma(FloatVector.broadcast(F, coef[sp + j]), acc);
+                acc = x2.fma(FloatVector.broadcast(F, coef[2 * sp + j]), acc);
+                acc = x3.fma(FloatVector.broadcast(F, coef[3 * sp + j]), acc);
+                acc.intoArray(dst, at, m);
+            }
+        }
     }
 }
