@@ -23,7 +23,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The fused LLM kernels, scalar reference against the Vector API backend, at the sizes of a Llama-class layer
  * (hidden 4096, 32 query heads and 8 KV heads of 128, MLP 14336, vocabulary 32000) with 512 tokens (256 for
- * attention). Each benchmark is one kernel call through {@link Ops}, output allocation included, as a model
+ * attention; one token against a 2048-position KV cache for decoding). Each benchmark is one kernel call through {@link Ops}, output allocation included, as a model
  * makes it. The vector backend uses every thread of {@link minitron.tensor.Parallel}'s pool
  * ({@code -Dminitron.threads=N} to change it).
  *
@@ -137,6 +137,29 @@ public class KernelBenchmark {
     @Benchmark
     public Ops.AttentionGrads attentionBackward(Heads s) {
         return s.ops.attentionBackward(s.q, s.k, s.v, s.saved, s.dout, s.scale, true);
+    }
+
+    /** One decoded token: q (1, 32, 1, 128) against a KV cache of 2048 positions, k and v (1, 8, 2048, 128). */
+    @State(Scope.Benchmark)
+    public static class Decode {
+        @Param({"scalar", "vector"})
+        public String backend;
+
+        Ops ops;
+        Tensor q, k, v;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            ops = Ops.of(backend(backend));
+            q = uniform(14, 1, DType.F32, 1, 32, 1, 128);
+            k = uniform(15, 1, DType.F32, 1, 8, 2048, 128);
+            v = uniform(16, 1, DType.F32, 1, 8, 2048, 128);
+        }
+    }
+
+    @Benchmark
+    public Ops.AttentionResult attentionDecode(Decode s) {
+        return s.ops.attention(s.q, s.k, s.v, 1 / Math.sqrt(128), true);
     }
 
     /** Logits (512, 32000) against random targets. */
