@@ -15,16 +15,21 @@ import minitron.tensor.Tensor;
  * positions, S key positions, D head dim. q (B, H, T, D); k, v (B, G, S, D). Causal: query i is position
  * i + S - T and sees keys j <= i + S - T.
  *
- * <p>The forward handles one query row at a time (parallel over the B*H*T rows): scores by dot products with the
- * visible keys, their max, the exponentials and their sum, then the weighted sum of V rows. The backward
- * recomputes the probabilities from the saved log-sum-exp; it runs in parallel over the B*G KV groups, because dK
- * and dV sum over all query heads of a group and one thread per group keeps those sums race-free and
- * deterministic.
+ * <p>The forward works on blocks of 4 query rows of one head (parallel over all blocks): scores against K
+ * transposed, so each loaded vector of keys serves the 4 rows without horizontal sums; per row the max, the
+ * exponentials and their sum; then the weighted sum of V rows, each V vector again serving the 4 rows. Decoding
+ * (T < 4) takes a row-at-a-time path that reads K in place. The backward recomputes the probabilities from the
+ * saved log-sum-exp with the same blocking; it runs in parallel over the B*G KV groups, because dK and dV sum
+ * over all query heads of a group and one thread per group keeps those sums race-free and deterministic (with
+ * B*G smaller than the pool, some threads idle: a measured trade against per-thread dK/dV copies, not yet made).
  *
  * <p>Precision: dot products and the softmax sum accumulate in F32 vector lanes; the reference works in F64.
  */
 final class VectorAttention {
     private static final VectorSpecies<Float> F = VectorBackend.F;
+
+    /** Query rows handled together: each K^T and V vector loaded is used for this many rows (register blocking). */
+    private static final int BLOCK = 4;
 
     private VectorAttention() {
     }
@@ -42,9 +47,6 @@ final class VectorAttention {
             FloatVector.fromArray(F, x, xo + c, m).fma(FloatVector.broadcast(F, alpha), a).intoArray(acc, ao + c, m);
         }
     }
-
-    /** Query rows handled together: each K^T and V vector loaded is used for this many rows (register blocking). */
-    private static final int BLOCK = 4;
 
     /**
      * out (B, H, T, D) = softmax(q k^T * scale + causal mask) v; lse (B, H, T) = log-sum-exp of each score row.
