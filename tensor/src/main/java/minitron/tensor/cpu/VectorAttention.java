@@ -20,8 +20,9 @@ import minitron.tensor.Tensor;
  * exponentials and their sum; then the weighted sum of V rows, each V vector again serving the 4 rows. Decoding
  * (T < 4) takes a row-at-a-time path that reads K in place. The backward recomputes the probabilities from the
  * saved log-sum-exp with the same blocking; it runs in parallel over the B*G KV groups, because dK and dV sum
- * over all query heads of a group and one thread per group keeps those sums race-free and deterministic (with
- * B*G smaller than the pool, some threads idle: a measured trade against per-thread dK/dV copies, not yet made).
+ * over all query heads of a group and one thread per group keeps those sums race-free and deterministic. When
+ * B*G is smaller than the pool some threads idle; per-thread dK/dV copies would use them, at a cost in memory
+ * (not done).
  *
  * <p>Precision: dot products and the softmax sum accumulate in F32 vector lanes; the reference works in F64.
  */
