@@ -18,6 +18,14 @@ class LossTest {
     private static final double FORMULA_TOL = 1e-12;
     private static final int IGNORE = -100;
 
+    /**
+     * A Llama-size vocabulary: the vector kernels sum 32000 exponentials in 16 F32 lanes of 2000 terms each. The
+     * worst case for the relative error of such a sum is about 2000 * 6e-8 = 1.2e-4 (a random walk gives
+     * sqrt(2000) * 6e-8 = 2.7e-6); the log-sum-exp inherits it as an absolute error. The worst case is allowed.
+     */
+    private static final int LARGE_VOCAB = 32000;
+    private static final double LARGE_VOCAB_ATOL = 1.2e-4;
+
     @Test
     void referenceCrossEntropyIsNegativeLogSoftmaxAtTheTarget() {
         Ops ops = Ops.of(Backends.scalar());
@@ -100,5 +108,19 @@ class LossTest {
                         ops -> ops.klDivergenceBackward(student, teacher, temperature, dloss));
             }
         }
+    }
+
+    @ParameterizedTest
+    @MethodSource("minitron.tensor.TestTensors#backends")
+    void lossesMatchScalarAtVocabularyScale(Backend backend) {
+        Ops reference = Ops.of(Backends.scalar());
+        Tensor logits = reference.scale(TestTensors.uniform(20, 3, LARGE_VOCAB), 10);
+        Tensor teacher = reference.scale(TestTensors.uniform(21, 3, LARGE_VOCAB), 10);
+        Tensor targets = Tensor.of(new int[]{0, 31999, 12345}, 3);
+        matchesScalar(backend, "crossEntropy V=32000", LARGE_VOCAB_ATOL, 0,
+                ops -> ops.crossEntropy(logits, targets, IGNORE).loss());
+        matchesScalar(backend, "KL V=32000", LARGE_VOCAB_ATOL, 0, ops -> ops.klDivergence(logits, teacher, 1.0));
+        // probabilities of about 1/32000 with an error relative to them of the same 1.2e-4
+        matchesScalar(backend, "softmax V=32000", 0, LARGE_VOCAB_ATOL, ops -> ops.softmax(logits));
     }
 }
