@@ -159,13 +159,13 @@ final class VectorElementwise {
      * out = op(a, b) with a, b already expanded to out's shape. Fast when both are F32 on the heap and their last
      * axis has stride 1 (a row) or 0 (a value repeated along the row): this covers two contiguous operands, a
      * scalar operand, a row vector broadcast over rows (bias), and a column broadcast ((R, 1) against (R, C)).
+     * Any other operand (transposed, BF16, off-heap) is first gathered into a contiguous F32 copy.
      */
-    static boolean binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
-        if (!Dense.outputs(out) || out.rank() == 0 || out.numel() == 0) return false;
+    static boolean binary(BinaryOp op, Tensor left, Tensor right, Tensor out) {
+        if (!Dense.outputs(out) || out.rank() == 0 || out.numel() == 0 || !Dense.readable(left, right)) return false;
+        Tensor a = rowReadable(left), b = rowReadable(right);
         float[] aa = Dense.heapArray(a), ba = Dense.heapArray(b);
-        if (aa == null || ba == null) return false;
         long as = a.stride(-1), bs = b.stride(-1);
-        if ((as != 0 && as != 1) || (bs != 0 && bs != 1)) return false;
         Dense.Floats o = Dense.out(out);
         float[] oa = o.array();
         int oo = o.offset();
@@ -187,6 +187,13 @@ final class VectorElementwise {
             }
         });
         return true;
+    }
+
+    /** t itself when it is an F32 heap view whose last axis has stride 0 or 1, else a contiguous F32 copy of it. */
+    private static Tensor rowReadable(Tensor t) {
+        long last = t.stride(-1);
+        if (Dense.heapArray(t) != null && (last == 0 || last == 1)) return t;
+        return Tensor.of(Dense.gather(t), t.shape().dims());
     }
 
     /** True when every stride is 0 (one value seen everywhere). */
