@@ -27,6 +27,8 @@ class FastPathTest {
         assertTrue(VectorElementwise.binary(BinaryOp.MUL, a, Tensor.scalar(2f).expand(5, 33), out), "scalar");
         assertTrue(VectorElementwise.binary(BinaryOp.ADD, a, TestTensors.uniform(3, 33).expand(5, 33), out), "bias row");
         assertTrue(VectorElementwise.binary(BinaryOp.SUB, a, TestTensors.uniform(3, 5, 1).expand(5, 33), out), "column");
+        assertTrue(VectorElementwise.binary(BinaryOp.DIV, TestTensors.uniform(4, 33, 5).transpose(0, 1), b, out), "transposed");
+        assertTrue(VectorElementwise.binary(BinaryOp.ADD, TestTensors.uniform(5, DType.BF16, 5, 33), b, out), "BF16");
         assertTrue(VectorElementwise.swiglu(a, b, out));
         assertTrue(VectorElementwise.swigluBackward(a, b, a, out, Tensor.zeros(DType.F32, 5, 33)));
         assertTrue(VectorElementwise.copy(a, out));
