@@ -139,6 +139,9 @@ class ElementwiseTest {
                 Tensor back = Tensor.zeros(DType.F32, 3, n);
                 backend.copy(actualHalf, back);
                 assertClose(expectedHalf, back, EXACT, EXACT, half + " -> F32");
+                Tensor backTransposed = Tensor.zeros(DType.F32, n, 3);
+                backend.copy(actualHalf.transpose(0, 1), backTransposed);
+                assertClose(expectedHalf.transpose(0, 1), backTransposed, EXACT, EXACT, half + " transposed -> F32");
             }
         }
     }

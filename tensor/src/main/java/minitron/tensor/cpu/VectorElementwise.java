@@ -33,7 +33,11 @@ final class VectorElementwise {
 
     // ------------------------------------------------------------------ copy and fill
 
-    /** dst = src. Fast for contiguous same-dtype copies, F32 <-> BF16/F16 conversions, and F32 strided views. */
+    /**
+     * dst = src. Fast for contiguous same-dtype copies, contiguous F32 <-> BF16/F16 conversions, any F32/BF16/F16
+     * view into a contiguous F32 tensor (transposes, slices, widening a transposed weight), and F32 views into F32
+     * views.
+     */
     static boolean copy(Tensor src, Tensor dst) {
         long n = src.numel();
         if (n == 0) return true;
@@ -55,7 +59,19 @@ final class VectorElementwise {
             }
             return false;
         }
-        // A strided F32 view into an F32 tensor: rows of the last axis, each a strided read and a strided write.
+        if (Dense.outputs(dst) && Dense.readable(src) && src.rank() > 0) {
+            // Any F32/BF16/F16 view into a contiguous F32 tensor: rows of the last axis, widened as they are read.
+            int cols = src.dim(-1), rows = (int) (n / cols);
+            long step = src.stride(-1);
+            Dense.Floats o = Dense.out(dst);
+            Parallel.forRange(rows, Dense.grain(cols), (start, end) -> {
+                for (int r = start; r < end; r++) {
+                    Dense.readRow(src, src.offsetOf((long) r * cols), step, cols, o.array(), o.offset() + r * cols);
+                }
+            });
+            return true;
+        }
+        // An F32 view into a strided F32 view: rows of the last axis, each a strided read and a strided write.
         float[] s = Dense.heapArray(src), d = Dense.heapArray(dst);
         if (s == null || d == null || dst.data().isReadOnly() || src.rank() == 0) return false;
         int cols = src.dim(-1), rows = (int) (n / cols);

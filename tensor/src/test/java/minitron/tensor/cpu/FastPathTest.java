@@ -34,6 +34,7 @@ class FastPathTest {
         assertTrue(VectorElementwise.copy(a, out));
         assertTrue(VectorElementwise.copy(a.transpose(0, 1), Tensor.zeros(DType.F32, 33, 5)));
         assertTrue(VectorElementwise.copy(a, Tensor.zeros(DType.BF16, 5, 33)));
+        assertTrue(VectorElementwise.copy(TestTensors.uniform(6, DType.BF16, 33, 5).transpose(0, 1), out), "BF16 view");
         assertTrue(VectorElementwise.fill(out, 1));
     }
 
