@@ -88,11 +88,19 @@ final class VectorReduce {
     }
 
     /**
-     * Index of the first maximum along the last axis; a NaN counts as the maximum (the first NaN wins), as in the
-     * reference. Other axes go to the reference.
+     * Index of the first maximum along an axis; a NaN counts as the maximum (the first NaN wins), as in the
+     * reference. Another axis than the last is first moved to the end (a view, then gathered), which keeps the
+     * order of the remaining axes and so the order of out.
      */
     static boolean argmax(Tensor x, int axis, Tensor out) {
-        if (axis != x.rank() - 1 || !Dense.readable(x) || x.numel() == 0 || !out.isContiguous()) return false;
+        if (!Dense.readable(x) || x.numel() == 0 || !out.isContiguous()) return false;
+        if (axis != x.rank() - 1) {
+            int[] order = new int[x.rank()];
+            for (int i = 0, j = 0; i < x.rank(); i++) if (i != axis) order[j++] = i;
+            order[x.rank() - 1] = axis;
+            x = x.permute(order);
+            axis = x.rank() - 1;
+        }
         Dense.Floats in = Dense.in(x);
         float[] xa = in.array();
         int xo = in.offset();

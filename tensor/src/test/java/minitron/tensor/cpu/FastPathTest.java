@@ -45,6 +45,7 @@ class FastPathTest {
         assertTrue(VectorReduce.reduce(ReduceOp.SUM, x, 1, rowOut));
         assertTrue(VectorReduce.reduce(ReduceOp.MAX, x, 0, Tensor.zeros(DType.F32, 1, 33)));
         assertTrue(VectorReduce.argmax(x, 1, Tensor.zeros(DType.I32, 5, 1)));
+        assertTrue(VectorReduce.argmax(x, 0, Tensor.zeros(DType.I32, 1, 33)));
         assertTrue(VectorSoftmax.softmax(x, out));
         assertTrue(VectorSoftmax.logSoftmax(x, out));
         assertTrue(VectorSoftmax.softmaxBackward(x, x, out));
