@@ -1,0 +1,319 @@
+package minitron.tensor.cpu;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import minitron.tensor.Parallel;
+import minitron.tensor.Tensor;
+
+/**
+ * Causal grouped-query attention and its backward for F32.
+ *
+ * <p>Shape legend: B batch, H query heads, G key/value heads (query head h reads KV head h / (H / G)), T query
+ * positions, S key positions, D head dim. q (B, H, T, D); k, v (B, G, S, D). Causal: query i is position
+ * i + S - T and sees keys j <= i + S - T.
+ *
+ * <p>The forward works on blocks of 4 query rows of one head (parallel over all blocks): scores against K
+ * transposed, so each loaded vector of keys serves the 4 rows without horizontal sums; per row the max, the
+ * exponentials and their sum; then the weighted sum of V rows, each V vector again serving the 4 rows. Decoding
+ * (T < 4) takes a row-at-a-time path that reads K in place. The backward recomputes the probabilities from the
+ * saved log-sum-exp with the same blocking; it runs in parallel over the B*G KV groups, because dK and dV sum
+ * over all query heads of a group and one thread per group keeps those sums race-free and deterministic. When
+ * B*G is smaller than the pool some threads idle; per-thread dK/dV copies would use them, at a cost in memory
+ * (not done).
+ *
+ * <p>Precision: dot products and the softmax sum accumulate in F32 vector lanes; the reference works in F64.
+ */
+final class VectorAttention {
+    private static final VectorSpecies<Float> F = VectorBackend.F;
+
+    /** Query rows handled together: each K^T and V vector loaded is used for this many rows (register blocking). */
+    private static final int BLOCK = 4;
+
+    private VectorAttention() {
+    }
+
+    /** acc[ao + c] += alpha * x[xo + c] for c in [0, n). */
+    private static void axpy(float alpha, float[] x, int xo, float[] acc, int ao, int n) {
+        int c = 0;
+        for (; c + F.length() <= n; c += F.length()) {
+            FloatVector a = FloatVector.fromArray(F, acc, ao + c);
+            FloatVector.fromArray(F, x, xo + c).fma(FloatVector.broadcast(F, alpha), a).intoArray(acc, ao + c);
+        }
+        if (c < n) {
+            VectorMask<Float> m = F.indexInRange(c, n);
+            FloatVector a = FloatVector.fromArray(F, acc, ao + c, m);
+            FloatVector.fromArray(F, x, xo + c, m).fma(FloatVector.broadcast(F, alpha), a).intoArray(acc, ao + c, m);
+        }
+    }
+
+    /**
+     * out (B, H, T, D) = softmax(q k^T * scale + causal mask) v; lse (B, H, T) = log-sum-exp of each score row.
+     *
+     * <p>Work is split into blocks of {@link #BLOCK} consecutive query rows of one head (parallel over the
+     * B*H*ceil(T/BLOCK) blocks). K is first transposed per KV head to kt (B*G, D, Sp), Sp = S rounded up to the
+     * vector length, so that the scores of a block are a small matrix product with no horizontal sums:
+     * scores[r, j..j+L) = sum_d q[r, d] * kt[d, j..j+L), the L keys of one vector at a time. Then per row: scale,
+     * mask the keys the row cannot see, max, exponentials and their sum; and out[r, c..c+L) = sum_j p[r, j] *
+     * v[j, c..c+L) / sum_r, again one vector of V feeding all rows of the block.
+     */
+    static boolean attention(Tensor q, Tensor k, Tensor v, double scale, boolean causal, Tensor out, Tensor lse) {
+        if (!Dense.outputs(out, lse) || !Dense.readable(q, k, v)) return false;
+        if (q.dim(2) < BLOCK) return attentionRows(q, k, v, scale, causal, out, lse);
+        Dense.Rows4 qs = Dense.Rows4.of(q), ks = Dense.Rows4.of(k), vs = Dense.Rows4.of(v);
+        Dense.Floats o = Dense.out(out);
+        Dense.Floats l = lse == null ? null : Dense.out(lse);
+        float[] qa = qs.array(), va = vs.array(), oa = o.array();
+        int batch = q.dim(0), heads = q.dim(1), t = q.dim(2), d = q.dim(3);
+        int groups = k.dim(1), s = k.dim(2), perGroup = heads / groups;
+        int sp = (s + F.length() - 1) / F.length() * F.length();
+        float[] kt = transposeKeys(ks, batch, groups, s, d, sp);
+        int blocksPerHead = (t + BLOCK - 1) / BLOCK;
+        float fscale = (float) scale;
+        Parallel.forRange(batch * heads * blocksPerHead, Dense.grain(2L * BLOCK * s * d), (start, end) -> {
+            float[] p = new float[BLOCK * sp];
+            int[] qRow = new int[BLOCK];
+            float[] inv = new float[BLOCK];
+            for (int unit = start; unit < end; unit++) {
+                int bh = unit / blocksPerHead, b = bh / heads, h = bh % heads, g = h / perGroup;
+                int i0 = (unit % blocksPerHead) * BLOCK, rows = Math.min(BLOCK, t - i0);
+                for (int r = 0; r < BLOCK; r++) qRow[r] = qs.row(b, h, i0 + Math.min(r, rows - 1));
+                // keys [0, keys) are seen by at least one row of the block (the last one sees the most)
+                int keys = causal ? i0 + rows - 1 + s - t + 1 : s;
+                scoresBlock(qa, qRow, kt, (b * groups + g) * d * sp, sp, d, keys, p);
+                for (int r = 0; r < rows; r++) {
+                    int visible = causal ? i0 + r + s - t + 1 : s; // keys [0, visible) are seen by query i0 + r
+                    int pr = r * sp;
+                    for (int j = 0; j < visible; j += F.length()) {
+                        VectorMask<Float> m = F.indexInRange(j, visible);
+                        FloatVector.fromArray(F, p, pr + j, m).mul(fscale).intoArray(p, pr + j, m);
+                    }
+                    float max = VectorReduce.max(p, pr, visible);
+                    float sum = expInPlace(p, pr, visible, max);
+                    Arrays.fill(p, pr + visible, pr + keys, 0f); // masked keys get probability 0
+                    inv[r] = 1f / sum;
+                    if (l != null) l.array()[l.offset() + bh * t + i0 + r] = (float) (max + Math.log(sum));
+                }
+                weightedValues(p, sp, rows, keys, va, vs, b, g, d, inv, oa, o.offset() + (bh * t + i0) * d);
+            }
+        });
+        return true;
+    }
+
+    /**
+     * The forward one query row at a time (parallel over the B*H*T rows), for decoding (T < BLOCK): scores by dot
+     * products with the visible keys read in place, no transposed copy of K (which would triple the memory
+     * traffic of a pass that is bound by reading the KV cache).
+     */
+    private static boolean attentionRows(Tensor q, Tensor k, Tensor v, double scale, boolean causal, Tensor out,
+                                         Tensor lse) {
+        Dense.Rows4 qs = Dense.Rows4.of(q), ks = Dense.Rows4.of(k), vs = Dense.Rows4.of(v);
+        Dense.Floats o = Dense.out(out);
+        Dense.Floats l = lse == null ? null : Dense.out(lse);
+        float[] qa = qs.array(), ka = ks.array(), va = vs.array(), oa = o.array();
+        int heads = q.dim(1), t = q.dim(2), d = q.dim(3);
+        int groups = k.dim(1), s = k.dim(2), perGroup = heads / groups;
+        int rows = q.dim(0) * heads * t;
+        float fscale = (float) scale;
+        Parallel.forRange(rows, Dense.grain(2L * s * d), (start, end) -> {
+            float[] p = new float[s];
+            float[] acc = new float[d];
+            for (int row = start; row < end; row++) {
+                int i = row % t, h = (row / t) % heads, b = row / (t * heads), g = h / perGroup;
+                int visible = causal ? i + s - t + 1 : s; // keys [0, visible) are seen by query i
+                int qr = qs.row(b, h, i);
+                // scores[j] = q_i . k_j * scale
+                for (int j = 0; j < visible; j++) {
+                    p[j] = VectorSoftmax.dot(qa, qr, ka, ks.row(b, g, j), d) * fscale;
+                }
+                float max = VectorReduce.max(p, 0, visible);
+                float sum = expInPlace(p, 0, visible, max);
+                // out_i = sum_j p_j v_j / sum
+                Arrays.fill(acc, 0f);
+                for (int j = 0; j < visible; j++) axpy(p[j], va, vs.row(b, g, j), acc, 0, d);
+                int or = o.offset() + row * d;
+                float inv = 1f / sum;
+                for (int c = 0; c < d; c++) oa[or + c] = acc[c] * inv;
+                if (l != null) l.array()[l.offset() + row] = (float) (max + Math.log(sum));
+            }
+        });
+        return true;
+    }
+
+    /** kt[(b*G + g)*D*Sp + c*Sp + j] = k[b, g, j, c]; the padding columns [S, Sp) stay 0. */
+    private static float[] transposeKeys(Dense.Rows4 ks, int batch, int groups, int s, int d, int sp) {
+        float[] kt = new float[batch * groups * d * sp];
+        float[] ka = ks.array();
+        Parallel.forRange(batch * groups, Dense.grain((long) s * d), (start, end) -> {
+            for (int bg = start; bg < end; bg++) {
+                int b = bg / groups, g = bg % groups, base = bg * d * sp;
+                for (int j = 0; j < s; j++) {
+                    int kr = ks.row(b, g, j);
+                    for (int c = 0; c < d; c++) kt[base + c * sp + j] = ka[kr + c];
+                }
+            }
+        });
+        return kt;
+    }
+
+    /**
+     * p[r*Sp + j] = q_r . k_j for the BLOCK rows whose q offsets are qRow and keys j in [0, keys), a vector of
+     * keys at a time (the rows past the end of a short block repeat the last row; their results are ignored).
+     */
+    private static void scoresBlock(float[] qa, int[] qRow, float[] kt, int ktBase, int sp, int d, int keys, float[] p) {
+        int q0 = qRow[0], q1 = qRow[1], q2 = qRow[2], q3 = qRow[3];
+        for (int j = 0; j < keys; j += F.length()) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int c = 0; c < d; c++) {
+                FloatVector kv = FloatVector.fromArray(F, kt, ktBase + c * sp + j); // keys j..j+L, channel c
+                a0 = kv.fma(FloatVector.broadcast(F, qa[q0 + c]), a0);
+                a1 = kv.fma(FloatVector.broadcast(F, qa[q1 + c]), a1);
+                a2 = kv.fma(FloatVector.broadcast(F, qa[q2 + c]), a2);
+                a3 = kv.fma(FloatVector.broadcast(F, qa[q3 + c]), a3);
+            }
+            a0.intoArray(p, j);
+            a1.intoArray(p, sp + j);
+            a2.intoArray(p, 2 * sp + j);
+            a3.intoArray(p, 3 * sp + j);
+        }
+    }
+
+    /**
+     * out[r, c] = inv[r] * sum_{j < keys} p[r*Sp + j] * v[b, g, j, c] for the first {@code rows} rows of a block,
+     * written to consecutive rows of out from {@code outBase}; a vector of channels at a time.
+     */
+    private static void weightedValues(float[] p, int sp, int rows, int keys, float[] va, Dense.Rows4 vs, int b, int g,
+                                       int d, float[] inv, float[] oa, int outBase) {
+        int vBase = vs.row(b, g, 0);
+        int vStride = (int) vs.s2();
+        for (int c = 0; c < d; c += F.length()) {
+            VectorMask<Float> m = F.indexInRange(c, d);
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int j = 0; j < keys; j++) {
+                FloatVector vv = FloatVector.fromArray(F, va, vBase + j * vStride + c, m);
+                a0 = vv.fma(FloatVector.broadcast(F, p[j]), a0);
+                a1 = vv.fma(FloatVector.broadcast(F, p[sp + j]), a1);
+                a2 = vv.fma(FloatVector.broadcast(F, p[2 * sp + j]), a2);
+                a3 = vv.fma(FloatVector.broadcast(F, p[3 * sp + j]), a3);
+            }
+            a0.mul(inv[0]).intoArray(oa, outBase + c, m);
+            if (rows > 1) a1.mul(inv[1]).intoArray(oa, outBase + d + c, m);
+            if (rows > 2) a2.mul(inv[2]).intoArray(oa, outBase + 2 * d + c, m);
+            if (rows > 3) a3.mul(inv[3]).intoArray(oa, outBase + 3 * d + c, m);
+        }
+    }
+
+    /** p[off + j] = exp(p[off + j] - max) for j in [0, n); returns their sum. */
+    private static float expInPlace(float[] p, int off, int n, float max) {
+        FloatVector sum = FloatVector.zero(F);
+        for (int j = 0; j < n; j += F.length()) {
+            VectorMask<Float> m = F.indexInRange(j, n);
+            FloatVector e = FloatVector.fromArray(F, p, off + j, m).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(p, off + j, m);
+            sum = sum.add(e, m);
+        }
+        return sum.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * With P = exp(scores - lse): dV = P^T dO, dP = dO V^T, dS = P * (dP - rowsum(dO * O)), dQ = dS K * scale,
+     * dK = dS^T Q * scale; dK and dV summed over the query heads of each group.
+     *
+     * <p>Parallel over the B*G KV groups (one thread owns a group's dK and dV rows: no races, a fixed order of
+     * additions). Within a group, blocks of {@link #BLOCK} query rows of one head at a time, register-blocked as
+     * in the forward: P and dP of the block from K and V transposed, then every K, V, Q or dO vector loaded is
+     * used for all rows of the block.
+     */
+    static boolean attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dout,
+                                     double scale, boolean causal, Tensor dq, Tensor dk, Tensor dv) {
+        if (!Dense.outputs(dq, dk, dv) || !Dense.readable(q, k, v, out, lse, dout)) return false;
+        Dense.Rows4 qs = Dense.Rows4.of(q), ks = Dense.Rows4.of(k), vs = Dense.Rows4.of(v);
+        Dense.Rows4 os = Dense.Rows4.of(out), gs = Dense.Rows4.of(dout);
+        float[] qa = qs.array(), oa = os.array(), ga = gs.array();
+        float[] lseRows = Dense.gather(lse);
+        Dense.Floats dqs = Dense.out(dq), dks = Dense.out(dk), dvs = Dense.out(dv);
+        float[] dqa = dqs.array(), dka = dks.array(), dva = dvs.array();
+        int batch = q.dim(0), heads = q.dim(1), t = q.dim(2), d = q.dim(3);
+        int groups = k.dim(1), s = k.dim(2), perGroup = heads / groups;
+        int sp = (s + F.length() - 1) / F.length() * F.length();
+        float[] kt = transposeKeys(ks, batch, groups, s, d, sp);
+        float[] vt = transposeKeys(vs, batch, groups, s, d, sp);
+        float fscale = (float) scale;
+        float[] ones = {1f, 1f, 1f, 1f};
+        Parallel.forRange(batch * groups, 1, (start, end) -> {
+            float[] p = new float[BLOCK * sp];   // P of the block, row r at r*Sp
+            float[] ds = new float[BLOCK * sp];  // dP, then dS * scale
+            int[] qRow = new int[BLOCK], gRow = new int[BLOCK];
+            for (int bg = start; bg < end; bg++) {
+                int b = bg / groups, g = bg % groups;
+                int kvBase = bg * s * d; // dk, dv rows (b, g, 0..S, :) are contiguous in the outputs
+                Arrays.fill(dka, dks.offset() + kvBase, dks.offset() + kvBase + s * d, 0f);
+                Arrays.fill(dva, dvs.offset() + kvBase, dvs.offset() + kvBase + s * d, 0f);
+                for (int h = g * perGroup; h < (g + 1) * perGroup; h++) {
+                    int bh = b * heads + h;
+                    for (int i0 = 0; i0 < t; i0 += BLOCK) {
+                        int rows = Math.min(BLOCK, t - i0);
+                        for (int r = 0; r < BLOCK; r++) {
+                            qRow[r] = qs.row(b, h, i0 + Math.min(r, rows - 1));
+                            gRow[r] = gs.row(b, h, i0 + Math.min(r, rows - 1));
+                        }
+                        int keys = causal ? i0 + rows - 1 + s - t + 1 : s;
+                        scoresBlock(qa, qRow, kt, bg * d * sp, sp, d, keys, p);  // q_r . k_j
+                        scoresBlock(ga, gRow, vt, bg * d * sp, sp, d, keys, ds); // dP = dO_r . v_j
+                        for (int r = 0; r < BLOCK; r++) {
+                            int pr = r * sp;
+                            if (r >= rows) { // a repeated row past the end of the block contributes nothing
+                                Arrays.fill(p, pr, pr + keys, 0f);
+                                Arrays.fill(ds, pr, pr + keys, 0f);
+                                continue;
+                            }
+                            int visible = causal ? i0 + r + s - t + 1 : s;
+                            float rowLse = lseRows[bh * t + i0 + r];
+                            float rowDot = VectorSoftmax.dot(ga, gRow[r], oa, os.row(b, h, i0 + r), d); // sum_c dO O
+                            for (int j = 0; j < visible; j += F.length()) {
+                                VectorMask<Float> m = F.indexInRange(j, visible);
+                                FloatVector pv = FloatVector.fromArray(F, p, pr + j, m).mul(fscale).sub(rowLse)
+                                        .lanewise(VectorOperators.EXP);
+                                pv.intoArray(p, pr + j, m);
+                                FloatVector dp = FloatVector.fromArray(F, ds, pr + j, m);
+                                pv.mul(dp.sub(rowDot)).mul(fscale).intoArray(ds, pr + j, m); // dS_ij * scale
+                            }
+                            Arrays.fill(p, pr + visible, pr + keys, 0f); // masked keys: P = 0, dS = 0
+                            Arrays.fill(ds, pr + visible, pr + keys, 0f);
+                        }
+                        accumulateRows(p, sp, keys, ga, gRow, dva, dvs.offset() + kvBase, d);  // dV_j += P_rj dO_r
+                        accumulateRows(ds, sp, keys, qa, qRow, dka, dks.offset() + kvBase, d); // dK_j += dS_rj q_r
+                        weightedValues(ds, sp, rows, keys, ks.array(), ks, b, g, d, ones, dqa,
+                                dqs.offset() + (bh * t + i0) * d);                               // dQ_r = dS_r K
+                    }
+                }
+            }
+        });
+        return true;
+    }
+
+    /**
+     * dst[base + j*D + c] += sum_r coef[r*Sp + j] * src[srcRow[r] + c] for keys j in [0, keys): the rank-BLOCK
+     * update of dK or dV, with the BLOCK source vectors of a channel chunk held in registers across all keys.
+     */
+    private static void accumulateRows(float[] coef, int sp, int keys, float[] src, int[] srcRow, float[] dst,
+                                       int base, int d) {
+        int s0 = srcRow[0], s1 = srcRow[1], s2 = srcRow[2], s3 = srcRow[3];
+        for (int c = 0; c < d; c += F.length()) {
+            VectorMask<Float> m = F.indexInRange(c, d);
+            FloatVector x0 = FloatVector.fromArray(F, src, s0 + c, m), x1 = FloatVector.fromArray(F, src, s1 + c, m);
+            FloatVector x2 = FloatVector.fromArray(F, src, s2 + c, m), x3 = FloatVector.fromArray(F, src, s3 + c, m);
+            for (int j = 0; j < keys; j++) {
+                int at = base + j * d + c;
+                FloatVector acc = FloatVector.fromArray(F, dst, at, m);
+                acc = x0.fma(FloatVector.broadcast(F, coef[j]), acc);
+                acc = x1.fma(FloatVector.broadcast(F, coef[sp + j]), acc);
+                acc = x2.fma(FloatVector.broadcast(F, coef[2 * sp + j]), acc);
+                acc = x3.fma(FloatVector.broadcast(F, coef[3 * sp + j]), acc);
+                acc.intoArray(dst, at, m);
+            }
+        }
+    }
+}

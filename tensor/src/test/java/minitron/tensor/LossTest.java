@@ -1,0 +1,126 @@
+package minitron.tensor;
+
+import static minitron.tensor.KernelChecks.F32_ATOL;
+import static minitron.tensor.KernelChecks.F32_RTOL;
+import static minitron.tensor.KernelChecks.ODD_SIZES;
+import static minitron.tensor.KernelChecks.matchesScalar;
+import static minitron.tensor.TensorAssert.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Cross-entropy with an ignore index and KL divergence, forward and backward. */
+class LossTest {
+
+    /** F64 reference vs an F64 formula written differently: rounding order only. */
+    private static final double FORMULA_TOL = 1e-12;
+    private static final int IGNORE = -100;
+
+    /**
+     * A Llama-size vocabulary: the vector kernels sum 32000 exponentials in 16 F32 lanes of 2000 terms each. The
+     * worst case for the relative error of such a sum is about 2000 * 6e-8 = 1.2e-4 (a random walk gives
+     * sqrt(2000) * 6e-8 = 2.7e-6); the log-sum-exp inherits it as an absolute error. The worst case is allowed.
+     */
+    private static final int LARGE_VOCAB = 32000;
+    private static final double LARGE_VOCAB_ATOL = 1.2e-4;
+
+    @Test
+    void referenceCrossEntropyIsNegativeLogSoftmaxAtTheTarget() {
+        Ops ops = Ops.of(Backends.scalar());
+        Tensor logits = ops.scale(KernelChecks.uniform64(1, 4, 9), 5);
+        Tensor targets = Tensor.of(new int[]{3, IGNORE, 0, 8}, 4);
+        Ops.CrossEntropyResult ce = ops.crossEntropy(logits, targets, IGNORE);
+        Tensor logp = ops.logSoftmax(logits);
+        for (int r = 0; r < 4; r++) {
+            int t = targets.toIntArray()[r];
+            double expected = t == IGNORE ? 0 : -logp.get(r, t);
+            assertEquals(expected, ce.loss().get(r), FORMULA_TOL, "cross-entropy row " + r);
+            assertEquals(logits.get(r, 0) - logp.get(r, 0), ce.lse().get(r), FORMULA_TOL, "lse row " + r);
+        }
+        Tensor dloss = KernelChecks.uniform64(2, 4);
+        Tensor dlogits = ops.crossEntropyBackward(logits, targets, IGNORE, ce, dloss);
+        for (int c = 0; c < 9; c++) assertEquals(0.0, dlogits.get(1, c), 0.0, "ignored row has zero gradient");
+        KernelChecks.gradCheck("crossEntropy d/dlogits", logits, dloss,
+                x -> ops.crossEntropy(x, targets, IGNORE).loss(), dlogits);
+    }
+
+    @Test
+    void referenceKlIsTheFormulaAndItsBackwardMatchesFiniteDifferences() {
+        Ops ops = Ops.of(Backends.scalar());
+        Tensor student = ops.scale(KernelChecks.uniform64(3, 3, 7), 3);
+        Tensor teacher = ops.scale(KernelChecks.uniform64(4, 3, 7), 3);
+        for (double temperature : new double[]{1.0, 2.5}) {
+            Tensor kl = ops.klDivergence(student, teacher, temperature);
+            Tensor logPs = ops.logSoftmax(ops.scale(student, 1 / temperature));
+            Tensor logPt = ops.logSoftmax(ops.scale(teacher, 1 / temperature));
+            for (int r = 0; r < 3; r++) {
+                double expected = 0;
+                for (int c = 0; c < 7; c++) {
+                    expected += Math.exp(logPt.get(r, c)) * (logPt.get(r, c) - logPs.get(r, c));
+                }
+                assertEquals(expected, kl.get(r), FORMULA_TOL, "KL row " + r + " T=" + temperature);
+            }
+            Tensor dloss = KernelChecks.uniform64(5, 3);
+            KernelChecks.gradCheck("KL d/dstudent T=" + temperature, student, dloss,
+                    x -> ops.klDivergence(x, teacher, temperature),
+                    ops.klDivergenceBackward(student, teacher, temperature, dloss));
+        }
+        assertClose(Tensor.zeros(DType.F64, 3), ops.klDivergence(student, student, 1.0), FORMULA_TOL, 0, "KL(p || p) = 0");
+    }
+
+    @ParameterizedTest
+    @MethodSource("minitron.tensor.TestTensors#backends")
+    void crossEntropyMatchesScalar(Backend backend) {
+        Ops reference = Ops.of(Backends.scalar());
+        for (int v : ODD_SIZES) {
+            int rows = 5;
+            Tensor targets = TestTensors.ids(v, v, rows);
+            targets.set(IGNORE, 2);
+            Tensor contiguous = reference.scale(TestTensors.uniform(v, rows, v), 8);
+            Tensor transposed = TestTensors.uniform(v + 1, v, rows).transpose(0, 1);
+            Tensor dloss = TestTensors.uniform(v + 2, rows);
+            for (Tensor logits : new Tensor[]{contiguous, transposed, TestTensors.strided(v + 3, rows, v)}) {
+                matchesScalar(backend, "crossEntropy loss V=" + v, F32_ATOL, F32_RTOL,
+                        ops -> ops.crossEntropy(logits, targets, IGNORE).loss());
+                matchesScalar(backend, "crossEntropy lse V=" + v, F32_ATOL, F32_RTOL,
+                        ops -> ops.crossEntropy(logits, targets, IGNORE).lse());
+                Ops.CrossEntropyResult saved = reference.crossEntropy(logits, targets, IGNORE);
+                matchesScalar(backend, "crossEntropyBackward V=" + v, F32_ATOL, F32_RTOL,
+                        ops -> ops.crossEntropyBackward(logits, targets, IGNORE, saved, dloss));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("minitron.tensor.TestTensors#backends")
+    void klDivergenceMatchesScalar(Backend backend) {
+        Ops reference = Ops.of(Backends.scalar());
+        for (int v : ODD_SIZES) {
+            Tensor student = reference.scale(TestTensors.uniform(v, 4, v), 6);
+            Tensor teacher = TestTensors.uniform(v + 1, v, 4).transpose(0, 1);
+            Tensor dloss = TestTensors.uniform(v + 2, 4);
+            for (double temperature : new double[]{1.0, 0.5, 3.0}) {
+                matchesScalar(backend, "KL V=" + v + " T=" + temperature, F32_ATOL, F32_RTOL,
+                        ops -> ops.klDivergence(student, teacher, temperature));
+                matchesScalar(backend, "KL backward V=" + v + " T=" + temperature, F32_ATOL, F32_RTOL,
+                        ops -> ops.klDivergenceBackward(student, teacher, temperature, dloss));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("minitron.tensor.TestTensors#backends")
+    void lossesMatchScalarAtVocabularyScale(Backend backend) {
+        Ops reference = Ops.of(Backends.scalar());
+        Tensor logits = reference.scale(TestTensors.uniform(20, 3, LARGE_VOCAB), 10);
+        Tensor teacher = reference.scale(TestTensors.uniform(21, 3, LARGE_VOCAB), 10);
+        Tensor targets = Tensor.of(new int[]{0, 31999, 12345}, 3);
+        matchesScalar(backend, "crossEntropy V=32000", LARGE_VOCAB_ATOL, 0,
+                ops -> ops.crossEntropy(logits, targets, IGNORE).loss());
+        matchesScalar(backend, "KL V=32000", LARGE_VOCAB_ATOL, 0, ops -> ops.klDivergence(logits, teacher, 1.0));
+        // probabilities of about 1/32000 with an error relative to them of the same 1.2e-4
+        matchesScalar(backend, "softmax V=32000", 0, LARGE_VOCAB_ATOL, ops -> ops.softmax(logits));
+    }
+}
