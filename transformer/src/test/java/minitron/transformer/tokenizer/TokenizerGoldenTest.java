@@ -162,6 +162,26 @@ class TokenizerGoldenTest {
     }
 
     @Test
+    void longRunsEncodeWithoutBlowingUp() {
+        // One huge piece each: BPE over 200 000 symbols (O(n log n)), and regex alternatives over long runs.
+        for (String text : List.of("a".repeat(200_000), " ".repeat(200_000), "\n".repeat(100_000) + "x",
+                "😀".repeat(50_000), "1".repeat(100_000), "!".repeat(100_000), "ab ".repeat(100_000))) {
+            long start = System.nanoTime();
+            int[] ids = tokenizer.encode(text);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            assertArrayEquals(text.getBytes(StandardCharsets.UTF_8), tokenizer.decodeBytes(ids, false));
+            assertTrue(seconds < LONG_RUN_SECONDS, "encoding " + text.length() + " chars of "
+                    + Regexes.quote(text.substring(0, 3)) + "... took " + seconds + " s");
+        }
+    }
+
+    /**
+     * Generous bound for one long run above: each takes well under 0.5 s on one core here; quadratic behaviour
+     * (an O(n^2) merge loop, regex backtracking) would take minutes.
+     */
+    static final double LONG_RUN_SECONDS = 10.0;
+
+    @Test
     void idOutsideTheVocabularyIsAClearError() {
         TokenizerException e = org.junit.jupiter.api.Assertions.assertThrows(TokenizerException.class,
                 () -> tokenizer.decode(new int[] {1, 128256}, false));
