@@ -156,6 +156,36 @@ class TokenizerFilesTest {
         assertArrayEquals("é sp".getBytes(StandardCharsets.UTF_8), t.decodeBytes(new int[] {306}, false));
     }
 
+    /** Expected ids checked with HF tokenizers 0.23.2 on the same files (added-token ids renumbered, see above). */
+    @Test
+    void addPrefixSpaceIsAddedToEveryPiece() throws IOException {
+        ObjectNode gpt2 = tinyTokenizer(false, false);
+        ((ObjectNode) gpt2.get("pre_tokenizer")).put("add_prefix_space", true);
+        addToken(gpt2, 300, "<x>", true, false, false, false);
+        addToken(gpt2, 302, "[lst]", true, true, false, false);
+        Tokenizer t = Tokenizer.load(write(gpt2));
+        assertArrayEquals(new int[] {G_A, 300, ' ', 'b', ' ', 'c'}, t.encode("a<x>b c"), "each text segment gets one");
+        assertArrayEquals(new int[] {' ', ABC}, t.encode("abc"));
+        assertArrayEquals(new int[] {' ', ABC}, t.encode(" abc"), "not added when the piece starts with a space");
+        assertArrayEquals(new int[] {G_A, '1', 'b', '2', 'c'}, t.encode("a1b2c"));
+        assertArrayEquals(new int[] {G_A, 302, ' ', 'b'}, t.encode("a [lst]b"));
+        assertArrayEquals(new int[0], t.encode(""));
+
+        ObjectNode sequence = gpt2.deepCopy();
+        ObjectNode pre = sequence.putObject("pre_tokenizer");
+        pre.put("type", "Sequence");
+        ArrayNode stages = pre.putArray("pretokenizers");
+        ObjectNode split = stages.addObject();
+        split.put("type", "Split");
+        split.putObject("pattern").put("Regex", "\\d");
+        split.put("behavior", "Isolated");
+        split.put("invert", false);
+        stages.addObject().put("type", "ByteLevel").put("add_prefix_space", true).put("use_regex", false);
+        Tokenizer s = Tokenizer.load(write(sequence));
+        assertArrayEquals(new int[] {G_A, ' ', '1', ' ', 'b', ' ', '2', ' ', 'c'}, s.encode("a1b2c"),
+                "after a Split, every piece gets a prefix space");
+    }
+
     @Test
     void splitBehavioursFollowHuggingFace() {
         // The examples of HF's documentation of SplitDelimiterBehavior, pattern "-".
