@@ -77,11 +77,14 @@ public final class Tokenizer {
         JsonNode root = readJson(file);
         Path configFile = file.resolveSibling("tokenizer_config.json");
         JsonNode config = Files.isRegularFile(configFile) ? readJson(configFile) : null;
-        return fromJson(root, config, file.toString());
+        return fromJson(root, file.toString(), config, configFile.toString());
     }
 
-    /** Builds a tokenizer from the parsed JSON of a tokenizer.json and (optional, may be null) tokenizer_config.json. */
-    public static Tokenizer fromJson(JsonNode root, JsonNode config, String where) {
+    /**
+     * Builds a tokenizer from the parsed JSON of a tokenizer.json and of a tokenizer_config.json ({@code config}
+     * may be null); {@code where} and {@code configWhere} name them in error messages.
+     */
+    public static Tokenizer fromJson(JsonNode root, String where, JsonNode config, String configWhere) {
         if (!root.isObject()) {
             throw new TokenizerException(where + ": expected a JSON object, got " + root.getNodeType());
         }
@@ -186,10 +189,10 @@ public final class Tokenizer {
             String configBos = tokenContent(config.path("bos_token"));
             String configEos = tokenContent(config.path("eos_token"));
             if (configBos != null) {
-                bos = lookupConfigToken(tokenToId, configBos, "bos_token", where);
+                bos = lookupConfigToken(tokenToId, configBos, "bos_token", configWhere);
             }
             if (configEos != null) {
-                eos = lookupConfigToken(tokenToId, configEos, "eos_token", where);
+                eos = lookupConfigToken(tokenToId, configEos, "eos_token", configWhere);
             }
             if (config.has("add_bos_token")) {
                 addBos = config.path("add_bos_token").asBoolean();
@@ -289,7 +292,7 @@ public final class Tokenizer {
     private static int lookupConfigToken(Map<String, Integer> tokenToId, String content, String field, String where) {
         Integer id = tokenToId.get(content);
         if (id == null) {
-            throw new TokenizerException(where.replaceAll("tokenizer\\.json$", "tokenizer_config.json") + ": " + field
+            throw new TokenizerException(where + ": " + field
                     + ": expected a token of the vocabulary, got " + Regexes.quote(content));
         }
         return id;
@@ -433,7 +436,7 @@ public final class Tokenizer {
 
     private void checkId(int id) {
         if (id < 0 || id >= idToToken.length || idToToken[id] == null) {
-            throw new TokenizerException("decode: expected an id in the vocabulary of " + source + " (0.."
+            throw new TokenizerException("token id: expected an id in the vocabulary of " + source + " (0.."
                     + (idToToken.length - 1) + "), got " + id);
         }
     }

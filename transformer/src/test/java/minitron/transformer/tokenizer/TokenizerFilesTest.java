@@ -307,5 +307,10 @@ class TokenizerFilesTest {
         assertTrue(with.addBosToken());
         assertArrayEquals(new int[] {300, ABC}, with.encode("abc", true));
         assertArrayEquals(new int[] {ABC}, with.encode("abc"));
+
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"bos_token\": \"<bos>\"}");
+        TokenizerException e = assertThrows(TokenizerException.class, () -> Tokenizer.load(dir));
+        assertTrue(e.getMessage().startsWith(dir.resolve("tokenizer_config.json") + ": bos_token")
+                && e.getMessage().contains("\"<bos>\""), e.getMessage());
     }
 }
