@@ -63,6 +63,17 @@ const spaces = {
 };
 for (const [name, text] of Object.entries(spaces)) add(`space: ${name}`, text);
 
+// Where a Unicode-aware \s changes the pieces: a Unicode space before a contraction, a word or a newline (the
+// pattern's \s+(?!\S) and \s*[\r\n]+ alternatives), and case-folded contractions after one.
+const unicodeSpaces = {
+  'nbsp then contraction': "it\u00A0's", 'nbsp space contraction': "x \u00A0'S", 'nbsp space word': 'hello\u00A0 world',
+  'two ideographic spaces word': '\u3000\u3000x', 'nbsp before newline': 'tab\t\u00A0\n next', 'separators only': '\u2028\u2029',
+  'NEL run': 'x\u0085\u0085y', 'em space run before word': 'a\u2003\u2003\u2003word', 'nbsp before digits': 'n\u00A0\u00A012345',
+  'thin spaces in number': '1\u2009000\u2009000', 'space nbsp space punctuation': 'a \u00A0 !!',
+  'long s contraction after space': "word \u00A0'ſ", 'titlecase letter contraction': "ǅ'LL",
+};
+for (const [name, text] of Object.entries(unicodeSpaces)) add(`unicode space: ${name}`, text);
+
 // Digits of many lengths: the pattern groups \p{N} by at most three.
 for (let n = 1; n <= 20; n++) add(`digits: ${n}`, '1234567890'.repeat(3).slice(0, n));
 const numbers = ['3.14159', '1,000,000', '2024-11-29', '0x1F', '-17', '1e-10', '42nd', 'v1.2.3', '$19.99',

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The real Llama 3.1 tokenizer.json against the ids Hugging Face's tokenizers library (Rust, 0.23.2) gives for
- * the 429 strings of {@code golden/tokenizer-llama3.1-v1.json}, written by {@code reference/golden_tokenizer.mjs}.
+ * the 442 strings of {@code golden/tokenizer-llama3.1-v1.json}, written by {@code reference/golden_tokenizer.mjs}.
  * Every comparison is exact: ids are integers and decoded text is compared byte for byte.
  */
 class TokenizerGoldenTest {
