@@ -16,6 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
 final class Bpe {
     /** When the cache holds this many pieces it is cleared (HF's BPE cache holds 10 000; pieces are short). */
     private static final int CACHE_CAPACITY = 200_000;
+    /** Longer pieces are not cached (HF's limit too): they are rare and would fill memory. */
+    private static final int CACHE_MAX_PIECE_LENGTH = 256;
 
     private final Map<String, Integer> vocab;
     private final boolean ignoreMerges;
@@ -47,10 +49,9 @@ final class Bpe {
                         + Regexes.quote(right) + "): expected both parts and their concatenation in model.vocab, "
                         + "but " + Regexes.quote(missing) + " is not");
             }
-            // The first occurrence of a pair wins, as in HF (a later duplicate would have a higher rank).
-            if (ranks.get(leftId, rightId) < 0) {
-                ranks.put(leftId, rightId, rank);
-            }
+            // A pair listed twice keeps its last rank: HF collects the merges into a HashMap, whose later
+            // inserts overwrite earlier ones.
+            ranks.put(leftId, rightId, rank);
             mergedId[rank] = merged;
         }
         this.charId = new int[0x200];
@@ -71,6 +72,9 @@ final class Bpe {
             return cached;
         }
         int[] ids = encodeUncached(piece);
+        if (piece.length() > CACHE_MAX_PIECE_LENGTH) {
+            return ids;
+        }
         if (cache.size() >= CACHE_CAPACITY) {
             cache.clear();
         }

@@ -102,6 +102,15 @@ class TokenizerFilesTest {
         assertEquals("abcd bcd", t.decode(t.encode("abcd bcd"), false));
     }
 
+    /** HF collects merges into a HashMap: a pair listed twice keeps its last rank (checked with HF 0.23.2). */
+    @Test
+    void aPairListedTwiceKeepsItsLastRank() throws IOException {
+        ObjectNode root = tinyTokenizer(false, false);
+        ((ArrayNode) root.get("model").get("merges")).add("a b"); // (a,b) now rank 5, after (b,c) at rank 2
+        Tokenizer t = Tokenizer.load(write(root));
+        assertArrayEquals(new int[] {'a', BC}, t.encode("abc"));
+    }
+
     @Test
     void ignoreMergesMapsAWholePieceInTheVocabularyToItsId() throws IOException {
         Tokenizer merging = Tokenizer.load(write(tinyTokenizer(false, false)));
