@@ -200,7 +200,7 @@ public final class SafetensorsWriter {
         Tensor t = s.tensor.dtype() == target ? s.tensor.contiguous() : s.tensor.to(target);
         long bytes = t.numel() * target.byteSize();
         MemorySegment source = t.data().asSlice(t.offset() * target.byteSize(), bytes);
-        MemorySegment buffer = MemorySegment.ofBuffer(chunk);
+        MemorySegment buffer = MemorySegment.ofBuffer(chunk.clear());   // the whole chunk (ofBuffer takes position..limit)
         for (long done = 0; done < bytes; ) {
             int n = (int) Math.min(CHUNK_BYTES, bytes - done);
             MemorySegment.copy(source, done, buffer, 0, n);
