@@ -252,4 +252,25 @@ class CorruptFilesTest {
             assertEquals(shards, c.files().size());
         }
     }
+
+    @Test
+    void tensorInTwoShardsIsAnErrorAndUnlistedTensorsAreWarnings() throws IOException {
+        Path model = Files.createDirectories(dir.resolve("handmade"));
+        Path index = model.resolve("model.safetensors.index.json");
+        SafetensorsWriter.write(model.resolve("a.safetensors"), Map.of("x", TestTensors.uniform(1, 2), "y", TestTensors.uniform(2, 3)), null);
+        SafetensorsWriter.write(model.resolve("b.safetensors"), Map.of("x", TestTensors.uniform(3, 2), "z", TestTensors.uniform(4, 2)), null);
+
+        Files.writeString(index, "{\"weight_map\": {\"x\": \"a.safetensors\", \"z\": \"b.safetensors\"}}");
+        SafetensorsException e = assertThrows(SafetensorsException.class, () -> Checkpoint.open(model).close());
+        assertTrue(e.getMessage().contains("\"x\" is stored in both a.safetensors and b.safetensors"), e.getMessage());
+
+        Files.delete(model.resolve("b.safetensors"));
+        Files.writeString(index, "{\"metadata\": {\"total_size\": 999}, \"weight_map\": {\"x\": \"a.safetensors\"}}");
+        try (Checkpoint c = Checkpoint.open(model)) {
+            assertEquals(Set.of("x"), c.names());
+            assertEquals(2, c.warnings().size(), c.warnings().toString());
+            assertTrue(c.warnings().get(0).contains("tensor \"y\" is not listed in model.safetensors.index.json"), c.warnings().get(0));
+            assertTrue(c.warnings().get(1).contains("total_size is 999 but the mapped tensors hold 8 bytes"), c.warnings().get(1));
+        }
+    }
 }
