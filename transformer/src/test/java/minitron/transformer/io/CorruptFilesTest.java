@@ -216,6 +216,14 @@ class CorruptFilesTest {
         for (String f : fragments) assertTrue(m.contains(f), "message should contain '" + f + "':\n" + m);
     }
 
+    /** Lines of /proc/self/maps that map a file of {@code model}: Linux only, 0 elsewhere. */
+    private static long mappingsOf(Path model) throws IOException {
+        Path maps = Path.of("/proc/self/maps");
+        if (!Files.exists(maps)) return 0;
+        String prefix = model.toRealPath().toString();
+        return Files.readAllLines(maps).stream().filter(l -> l.contains(prefix)).count();
+    }
+
     @Test
     void shardIndexProblems() throws IOException {
         Path model = shardedModel();
@@ -224,7 +232,11 @@ class CorruptFilesTest {
         int shards;
         try (Checkpoint c = Checkpoint.openModel(model)) {
             shards = c.files().size();
+            if (Files.exists(Path.of("/proc/self/maps"))) {
+                assertEquals(shards, mappingsOf(model), "one mapping per shard while open");
+            }
         }
+        assertEquals(0, mappingsOf(model), "unmapped by close()");
         assertTrue(shards > 2, "the test model has several shards");
         String first = SafetensorsWriter.shardName(1, shards);
         String second = SafetensorsWriter.shardName(2, shards);
@@ -237,8 +249,11 @@ class CorruptFilesTest {
         ObjectNode root = (ObjectNode) json.readTree(good);
         ((ObjectNode) root.get("weight_map")).put("model.norm.weight", first);
         Files.writeString(index, json.writeValueAsString(root));
+        long mappedBefore = mappingsOf(model);
         assertIndexRefused(model, "index and shards disagree",
                 "\"model.norm.weight\" is mapped to " + first + ", which does not contain it");
+        // Every shard was mapped before the mismatch was found; all were unmapped again (nothing half-loaded).
+        assertEquals(mappedBefore, mappingsOf(model), "mappings of the model's shards after a failed open");
 
         Files.writeString(index, "{\"weight_map\": ");
         assertIndexRefused(model, "not valid JSON");
