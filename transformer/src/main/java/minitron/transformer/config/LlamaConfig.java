@@ -250,6 +250,17 @@ public record LlamaConfig(
         if (type == null) {
             throw new ConfigException(source + ": " + name + " has neither rope_type nor type (supported: llama3, linear)");
         }
+        try {
+            return ropeScalingOf(type, typeKey, f, source, prefix);
+        } catch (ConfigException e) {
+            if (e.getMessage().startsWith("rope_scaling: ")) {   // the record's own checks: name the file
+                throw new ConfigException(source + ": " + prefix + e.getMessage().substring("rope_scaling: ".length()), e);
+            }
+            throw e;
+        }
+    }
+
+    private static RopeScaling ropeScalingOf(String type, String typeKey, Fields f, String source, String prefix) {
         return switch (type) {
             case "default" -> null;   // HF's name for no scaling
             case RopeScaling.LLAMA3 -> RopeScaling.llama3(

@@ -172,6 +172,10 @@ class LlamaConfigTest {
         assertRefused(llama("").replace("\"llama\"", "\"qwen2\""), "model_type", "\"qwen2\"", "llama, mistral");
         assertRefused(llama("\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0}"),
                 "missing field rope_scaling.low_freq_factor");
+        assertRefused(llama("\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 4.0,"
+                + " \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192}"),
+                "rope_scaling.llama3 needs 0 < low_freq_factor < high_freq_factor, got low 4.0, high 4.0");
+        assertRefused(llama("\"rope_scaling\": {\"type\": \"linear\", \"factor\": 0}"), "rope_scaling.factor must be > 0");
         // attention_bias false / mlp_bias false / hidden_act silu are accepted.
         LlamaConfig.parse(llama("\"attention_bias\": false, \"mlp_bias\": false, \"hidden_act\": \"silu\""), "x");
     }
