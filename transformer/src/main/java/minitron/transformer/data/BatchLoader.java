@@ -38,8 +38,8 @@ public final class BatchLoader {
     public record State(long seed, long epoch, int step, int batch, int seqLen, int rank, int worldSize) {
     }
 
-    /** One batch: B rows of T inputs and T targets (row-major), and where it came from. */
-    public record Batch(int[] inputs, int[] targets, int batch, int seqLen, long epoch, int step) {
+    /** One batch: B rows of T inputs and T targets (row-major), the dataset rows they are, and when. */
+    public record Batch(int[] inputs, int[] targets, int[] rows, int batch, int seqLen, long epoch, int step) {
         /** inputs as an I32 tensor [B, T] (wraps the array). */
         public Tensor inputsTensor() {
             return Tensor.of(inputs, batch, seqLen);
@@ -115,13 +115,15 @@ public final class BatchLoader {
         int[] inputs = new int[batch * seqLen];
         int[] targets = new int[batch * seqLen];
         int[] row = new int[seqLen + 1];
+        int[] rowIndices = new int[batch];
         int first = (step * worldSize + rank) * batch;
         for (int b = 0; b < batch; b++) {
-            data.row(perm[first + b], seqLen, row, 0);
+            rowIndices[b] = perm[first + b];
+            data.row(rowIndices[b], seqLen, row, 0);
             System.arraycopy(row, 0, inputs, b * seqLen, seqLen);
             System.arraycopy(row, 1, targets, b * seqLen, seqLen);
         }
-        Batch out = new Batch(inputs, targets, batch, seqLen, epoch, step);
+        Batch out = new Batch(inputs, targets, rowIndices, batch, seqLen, epoch, step);
         step++;
         return out;
     }
