@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import minitron.transformer.data.BrownCorpus;
 import minitron.transformer.data.DataException;
+import minitron.transformer.data.DataSources;
 import minitron.transformer.data.Document;
 import minitron.transformer.data.Readers;
 import minitron.transformer.tokenizer.BpeTrainer;
@@ -53,17 +53,9 @@ public final class TokenizerCommand implements Runnable {
         public Integer call() {
             try {
                 long t0 = System.nanoTime();
-                List<Document> docs;
-                if (data.startsWith("brown:")) {
-                    docs = BrownCorpus.documents(BrownCorpus.Split.parse(data.substring("brown:".length())));
-                } else {
-                    Readers.Result read = Readers.read(Path.of(data), jsonl);
-                    read.warnings().forEach(w -> System.err.println("minitron tokenizer train: warning: " + w));
-                    docs = read.documents();
-                }
-                if (docs.isEmpty()) {
-                    throw new DataException(data + ": expected at least one document, found none");
-                }
+                Readers.Result read = DataSources.read(data, jsonl);
+                read.warnings().forEach(w -> System.err.println("minitron tokenizer train: warning: " + w));
+                List<Document> docs = read.documents();
                 BpeTrainer trainer = new BpeTrainer(vocabSize, special == null ? BpeTrainer.DEFAULT_SPECIAL_TOKENS : special);
                 long chars = 0;
                 for (Document d : docs) {
