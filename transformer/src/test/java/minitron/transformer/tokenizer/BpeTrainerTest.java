@@ -115,6 +115,8 @@ class BpeTrainerTest {
     void encodesAsHuggingFaceDoesOnATrainedVocabulary() throws IOException, URISyntaxException, NoSuchAlgorithmException {
         Path dir = Path.of(BpeTrainerTest.class.getResource(GOLDEN_DIR).toURI());
         JsonNode golden = new ObjectMapper().readTree(BpeTrainerTest.class.getResourceAsStream(GOLDEN_IDS));
+        assertEquals("minitron-golden 1", golden.path("format").asText() + " " + golden.path("version").asInt(),
+                GOLDEN_IDS + ": expected format minitron-golden version 1; regenerate with " + REGENERATE);
         String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                 .digest(Files.readAllBytes(dir.resolve("tokenizer.json"))));
         assertEquals(golden.path("tokenizer_sha256").asText(), sha,
