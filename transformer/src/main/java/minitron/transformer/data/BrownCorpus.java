@@ -339,7 +339,7 @@ public final class BrownCorpus {
 
     /**
      * The texts of one bundled split, one document per sample ("brown:ca01"); reads only the "id" and "text"
-     * fields (the tagged sentences are skipped, which makes this about 3 times faster than {@link #load}).
+     * fields (the tagged sentences are skipped: faster than {@link #load}).
      */
     public static List<Document> documents(Split split) {
         String resource = RESOURCE_DIR + split.fileName();
