@@ -1,0 +1,211 @@
+package minitron.transformer.config;
+
+import minitron.tensor.Shape;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class LlamaConfigTest {
+
+    static Path resource(String name) {
+        try {
+            return Path.of(LlamaConfigTest.class.getResource("/configs/" + name).toURI());
+        } catch (URISyntaxException | NullPointerException e) {
+            throw new IllegalStateException("missing test resource configs/" + name, e);
+        }
+    }
+
+    static List<String> presets() {
+        return LlamaConfig.presetNames();
+    }
+
+    @ParameterizedTest
+    @MethodSource("presets")
+    void realConfigFileParsesToItsPreset(String name) {
+        LlamaConfig parsed = LlamaConfig.read(resource(name + ".json"));
+        assertEquals(LlamaConfig.preset(name), parsed, name);
+    }
+
+    /**
+     * Parameter counts published for the real models: exact where the model card or safetensors metadata gives the
+     * exact number, else the rounded figure on the model card (to 0.01B).
+     */
+    @Test
+    void parameterCountsMatchPublishedSizes() {
+        assertEquals(8_030_261_248L, LlamaConfig.preset("llama-3.1-8b").parameterCount());
+        assertEquals(1_235_814_400L, LlamaConfig.preset("llama-3.2-1b").parameterCount());   // tied embeddings
+        assertEquals(12_247_782_400L, LlamaConfig.preset("mistral-nemo-12b").parameterCount());
+        assertEquals(4.51e9, LlamaConfig.preset("minitron-4b-width").parameterCount(), 0.005e9);
+        assertEquals(4.54e9, LlamaConfig.preset("minitron-4b-depth").parameterCount(), 0.005e9);
+        assertEquals(8.41e9, LlamaConfig.preset("mistral-nemo-minitron-8b").parameterCount(), 0.005e9);
+    }
+
+    /** The formula and the tensor list are written independently; they must agree (tied and untied). */
+    @ParameterizedTest
+    @MethodSource("presets")
+    void parameterCountEqualsSumOfExpectedTensors(String name) {
+        LlamaConfig c = LlamaConfig.preset(name);
+        long sum = c.expectedTensors().values().stream().mapToLong(Shape::numel).sum();
+        assertEquals(sum, c.parameterCount(), name);
+        int tensors = 1 + 9 * c.numHiddenLayers() + 1 + (c.tieWordEmbeddings() ? 0 : 1);
+        assertEquals(tensors, c.expectedTensors().size(), name);
+        assertEquals(c.tieWordEmbeddings(), !c.expectedTensors().containsKey("lm_head.weight"), name);
+    }
+
+    @Test
+    void expectedShapesUseHeadDimNotHiddenOverHeads() {
+        LlamaConfig nemo = LlamaConfig.preset("mistral-nemo-12b");   // 5120 hidden, 32 x 128 query width
+        Map<String, Shape> t = nemo.expectedTensors();
+        assertEquals(Shape.of(4096, 5120), t.get("model.layers.39.self_attn.q_proj.weight"));
+        assertEquals(Shape.of(1024, 5120), t.get("model.layers.0.self_attn.k_proj.weight"));
+        assertEquals(Shape.of(1024, 5120), t.get("model.layers.0.self_attn.v_proj.weight"));
+        assertEquals(Shape.of(5120, 4096), t.get("model.layers.0.self_attn.o_proj.weight"));
+        assertEquals(Shape.of(14336, 5120), t.get("model.layers.0.mlp.gate_proj.weight"));
+        assertEquals(Shape.of(5120, 14336), t.get("model.layers.0.mlp.down_proj.weight"));
+        assertEquals(Shape.of(131072, 5120), t.get("lm_head.weight"));
+        assertEquals(Shape.of(5120), t.get("model.norm.weight"));
+        assertEquals("model.embed_tokens.weight", t.keySet().iterator().next());
+    }
+
+    @Test
+    void fieldsOfRealFiles() {
+        LlamaConfig llama = LlamaConfig.read(resource("llama-3.1-8b.json"));
+        assertEquals(128, llama.headDim());   // absent in the file: hidden / heads
+        assertEquals(RopeScaling.llama3(8.0, 1.0, 4.0, 8192), llama.ropeScaling());
+        assertEquals(List.of(128001), llama.eosTokenIds());
+        assertEquals(128000, llama.bosTokenId());
+        assertNull(llama.slidingWindow());
+        assertEquals("bfloat16", llama.torchDtype());
+
+        LlamaConfig small = LlamaConfig.read(resource("llama-3.2-1b.json"));
+        assertEquals(64, small.headDim());
+        assertTrue(small.tieWordEmbeddings());
+        assertEquals(32.0, small.ropeScaling().factor());
+
+        LlamaConfig nemo = LlamaConfig.read(resource("mistral-nemo-12b.json"));
+        assertEquals("mistral", nemo.modelType());
+        assertEquals(128, nemo.headDim());
+        assertEquals(5120 / 32 * 32, nemo.hiddenSize());
+        assertTrue(nemo.queryWidth() != nemo.hiddenSize());
+        assertNull(nemo.slidingWindow());   // explicit null in the file
+        assertNull(nemo.ropeScaling());
+        assertEquals(1_000_000.0, nemo.ropeTheta());
+    }
+
+    private static String llama(String extra) {
+        return "{\"model_type\": \"llama\", \"hidden_size\": 64, \"intermediate_size\": 96, \"num_hidden_layers\": 2,"
+                + " \"num_attention_heads\": 4, \"vocab_size\": 100" + (extra.isEmpty() ? "" : ", " + extra) + "}";
+    }
+
+    @Test
+    void defaultsAndSpellings() {
+        LlamaConfig c = LlamaConfig.parse(llama(""), "tiny.json");
+        assertEquals(4, c.numKeyValueHeads());   // defaults to num_attention_heads
+        assertEquals(16, c.headDim());
+        assertEquals(1e-6, c.rmsNormEps());
+        assertEquals(10000.0, c.ropeTheta());
+        assertEquals(List.of(), c.eosTokenIds());
+        assertNull(c.bosTokenId());
+        assertFalse(c.tieWordEmbeddings());
+
+        assertEquals(List.of(128001, 128008, 128009),
+                LlamaConfig.parse(llama("\"eos_token_id\": [128001, 128008, 128009]"), "x").eosTokenIds());
+        assertEquals(List.of(7), LlamaConfig.parse(llama("\"eos_token_id\": 7"), "x").eosTokenIds());
+        assertEquals(RopeScaling.linear(2.0),
+                LlamaConfig.parse(llama("\"rope_scaling\": {\"type\": \"linear\", \"factor\": 2.0}"), "x").ropeScaling());
+        assertEquals(RopeScaling.llama3(8, 1, 4, 8192), LlamaConfig.parse(llama("\"rope_scaling\": {\"type\": \"llama3\","
+                + " \"factor\": 8, \"low_freq_factor\": 1, \"high_freq_factor\": 4, \"original_max_position_embeddings\": 8192}"),
+                "x").ropeScaling());
+        assertNull(LlamaConfig.parse(llama("\"rope_scaling\": {\"rope_type\": \"default\"}"), "x").ropeScaling());
+        assertEquals(24, LlamaConfig.parse(llama("\"head_dim\": 24"), "x").headDim());
+
+        String mistral = llama("").replace("\"llama\"", "\"mistral\"");
+        assertEquals(LlamaConfig.MISTRAL_DEFAULT_SLIDING_WINDOW, LlamaConfig.parse(mistral, "x").slidingWindow());
+        assertEquals(512, LlamaConfig.parse(llama("\"sliding_window\": 512"), "x").slidingWindow());
+        // Harmless unknown fields are ignored.
+        assertEquals(c, LlamaConfig.parse(llama("\"use_cache\": false, \"pretraining_tp\": 2, \"foo\": {\"bar\": [1]}"), "tiny.json"));
+    }
+
+    /** Each refusal names the file, the field and the value. */
+    private static void assertRefused(String json, String... mustContain) {
+        ConfigException e = assertThrows(ConfigException.class, () -> LlamaConfig.parse(json, "my/config.json"));
+        assertTrue(e.getMessage().startsWith("my/config.json: "), e.getMessage());
+        for (String s : mustContain) {
+            assertTrue(e.getMessage().contains(s), "message should contain '" + s + "': " + e.getMessage());
+        }
+    }
+
+    @Test
+    void refusesWhatWouldChangeTheMath() {
+        assertRefused(llama("\"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4.0}"),
+                "rope_scaling.rope_type", "\"yarn\"", "supported: llama3, linear");
+        assertRefused(llama("\"rope_scaling\": {\"type\": \"dynamic\", \"factor\": 2.0}"), "rope_scaling.type", "\"dynamic\"");
+        assertRefused(llama("\"attention_bias\": true"), "attention_bias", "true", "not supported");
+        assertRefused(llama("\"mlp_bias\": true"), "mlp_bias", "true");
+        assertRefused(llama("\"hidden_act\": \"gelu\""), "hidden_act", "\"gelu\"", "silu");
+        assertRefused(llama("").replace("\"llama\"", "\"qwen2\""), "model_type", "\"qwen2\"", "llama, mistral");
+        assertRefused(llama("\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0}"),
+                "missing field rope_scaling.low_freq_factor");
+        // attention_bias false / mlp_bias false / hidden_act silu are accepted.
+        LlamaConfig.parse(llama("\"attention_bias\": false, \"mlp_bias\": false, \"hidden_act\": \"silu\""), "x");
+    }
+
+    @Test
+    void refusesMalformedFiles(@TempDir Path dir) {
+        assertRefused("{\"model_type\": \"llama\", ", "not valid JSON");
+        assertRefused("[1, 2]", "expected a JSON object");
+        assertRefused(llama("").replace("\"model_type\": \"llama\",", ""), "missing field model_type");
+        assertRefused(llama("").replace("\"hidden_size\": 64", "\"hidden_size\": \"64\""), "hidden_size must be an integer", "\"64\"");
+        assertRefused(llama("").replace("\"hidden_size\": 64", "\"hidden_size\": 64.5"), "hidden_size must be an integer", "64.5");
+        assertRefused(llama("").replace(", \"vocab_size\": 100", ""), "missing field vocab_size");
+        assertRefused(llama("\"num_key_value_heads\": 3"), "multiple of num_key_value_heads");
+        assertRefused(llama("").replace("\"hidden_size\": 64", "\"hidden_size\": 66"), "head_dim is absent");
+        assertRefused(llama("\"eos_token_id\": [1, \"x\"]"), "eos_token_id must be an integer");
+        assertRefused(llama("\"hidden_size\": 1"), "Duplicate field 'hidden_size'");
+        ConfigException missing = assertThrows(ConfigException.class, () -> LlamaConfig.read(dir));
+        assertTrue(missing.getMessage().contains(dir.resolve("config.json") + ": no such file"), missing.getMessage());
+    }
+
+    @ParameterizedTest
+    @MethodSource("presets")
+    void writeThenReadIsIdentity(String name, @TempDir Path dir) throws IOException {
+        LlamaConfig c = LlamaConfig.preset(name);
+        c.write(dir);
+        assertEquals(c, LlamaConfig.read(dir));
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(dir.resolve("config.json")), files.toList(), "no temp files left");
+        }
+    }
+
+    @Test
+    void prunedConfigWritesExplicitHeadDim() {
+        // Width-pruned Llama 3.1 8B: hidden 3072 with 32 heads of 128, so head_dim != hidden / heads (96).
+        LlamaConfig pruned = LlamaConfig.preset("llama-3.1-8b").withShape(3072, 9216, 32, 32, 8);
+        String json = pruned.toJson();
+        assertTrue(json.contains("\"head_dim\": 128"), json);
+        assertEquals(pruned, LlamaConfig.parse(json, "pruned"));
+        assertEquals(LlamaConfig.preset("minitron-4b-width"), LlamaConfig.parse(json, "pruned"));
+        // Mistral with full attention writes sliding_window null, since absent would mean 4096.
+        assertTrue(LlamaConfig.preset("mistral-nemo-12b").toJson().contains("\"sliding_window\": null"));
+    }
+
+    @Test
+    void unknownPresetListsKnownOnes() {
+        ConfigException e = assertThrows(ConfigException.class, () -> LlamaConfig.preset("llama-4"));
+        assertTrue(e.getMessage().contains("llama-3.2-1b"), e.getMessage());
+    }
+}
