@@ -1,0 +1,98 @@
+package minitron.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code minitron tokenize} on a tiny tokenizer.json: output formats, exact file bytes, one-line errors. */
+class TokenizeCommandTest {
+    @TempDir
+    Path dir;
+
+    /** A byte-level BPE over the 256 byte characters (id = byte value for ASCII) with one merge, h+i, id 256. */
+    private Path tinyTokenizer() throws IOException {
+        StringBuilder vocab = new StringBuilder();
+        int next = 256;
+        for (int b = 0; b < 256; b++) {
+            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE);
+            char c = printable ? (char) b : (char) next++;
+            String key = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : String.valueOf(c);
+            vocab.append('"').append(key).append("\": ").append(b).append(", ");
+        }
+        vocab.append("\"hi\": 256, \"<s>\": 257");
+        String json = "{\"normalizer\": null, \"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false,"
+                + " \"use_regex\": true}, \"decoder\": {\"type\": \"ByteLevel\"}, \"added_tokens\": [{\"id\": 257, "
+                + "\"content\": \"<s>\", \"special\": true, \"normalized\": false}], \"model\": {\"type\": \"BPE\", "
+                + "\"vocab\": {" + vocab + "}, \"merges\": [\"h i\"]}}";
+        Path file = dir.resolve("tokenizer.json");
+        Files.writeString(file, json, StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"bos_token\": \"<s>\"}");
+        return file;
+    }
+
+    private String[] run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        int code;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = new CommandLine(new Main()).execute(args);
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+        return new String[] {Integer.toString(code), out.toString(StandardCharsets.UTF_8).strip(),
+                err.toString(StandardCharsets.UTF_8).strip()};
+    }
+
+    @Test
+    void printsIdsPlainJsonAndWithBos() throws IOException {
+        String tok = tinyTokenizer().toString();
+        assertEquals("256 32 97", run("tokenize", "--tokenizer", tok, "--text", "hi a")[1]);
+        assertEquals("{\"ids\": [257, 256]}", run("tokenize", "--tokenizer", tok, "--text", "hi", "--bos", "--json")[1]);
+        assertEquals("256\thi\n32\tĠ", run("tokenize", "--tokenizer", tok, "--text", "hi ", "--verbose")[1]);
+    }
+
+    @Test
+    void fileBytesAreTokenizedExactly() throws IOException {
+        String tok = tinyTokenizer().toString();
+        Path text = dir.resolve("in.txt");
+        Files.write(text, new byte[] {'h', 'i', '\r', '\n'});
+        assertEquals("256 13 10", run("tokenize", "--tokenizer", tok, "--file", text.toString())[1]);
+    }
+
+    @Test
+    void invalidUtf8IsAnErrorWithTheByteOffsetOrReplaced() throws IOException {
+        String tok = tinyTokenizer().toString();
+        Path text = dir.resolve("bad.txt");
+        Files.write(text, new byte[] {'h', 'i', (byte) 0xFF, 'h'});
+        String[] result = run("tokenize", "--tokenizer", tok, "--file", text.toString());
+        assertEquals("1", result[0]);
+        assertTrue(result[2].startsWith("minitron tokenize: " + text + ": expected UTF-8")
+                && result[2].contains("byte offset 2") && !result[2].contains("\n"), result[2]);
+        // U+FFFD is EF BF BD: three byte-level characters, ids 239 191 189.
+        assertEquals("256 239 191 189 104", run("tokenize", "--tokenizer", tok, "--file", text.toString(),
+                "--replace-invalid")[1]);
+    }
+
+    @Test
+    void badTokenizerIsOneLineOnStderr() {
+        String[] result = run("tokenize", "--tokenizer", dir.resolve("missing.json").toString(), "--text", "x");
+        assertEquals("1", result[0]);
+        assertEquals("minitron tokenize: " + dir.resolve("missing.json") + ": tokenizer file not found", result[2]);
+        assertThrows(IOException.class, () -> TokenizeCommand.readUtf8(dir.resolve("none.txt"), false));
+    }
+}
