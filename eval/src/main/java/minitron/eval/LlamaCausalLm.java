@@ -103,7 +103,7 @@ public final class LlamaCausalLm implements CausalLm {
             System.arraycopy(sequences.get(b), 0, ids, b * t, sequences.get(b).length);
         }
         try (NoGrad scope = NoGrad.enter()) {
-            return model.forward(Tensor.of(ids, sequences.size(), t)).value().toFloatArray();
+            return floats(model.forward(Tensor.of(ids, sequences.size(), t)).value());
         }
     }
 
@@ -162,8 +162,20 @@ public final class LlamaCausalLm implements CausalLm {
         return generated.stream().mapToInt(Integer::intValue).toArray();
     }
 
+    /**
+     * The values of a logits tensor as floats: its backing array when it is a whole contiguous F32 heap tensor
+     * (what the forward returns; no copy), else an element-by-element copy.
+     */
+    static float[] floats(Tensor logits) {
+        float[] backing = logits.heapFloats();
+        if (backing != null && logits.isContiguous() && logits.offset() == 0 && backing.length == logits.numel()) {
+            return backing;
+        }
+        return logits.toFloatArray();
+    }
+
     /** Runs ids as the next positions of the cache's one sequence; logits (1, n, V) as floats. */
     private float[] runCached(int[] ids, KVCache cache) {
-        return model.forward(Tensor.of(ids, 1, ids.length), cache).value().toFloatArray();
+        return floats(model.forward(Tensor.of(ids, 1, ids.length), cache).value());
     }
 }
