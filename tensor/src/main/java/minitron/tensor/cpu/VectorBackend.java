@@ -2,6 +2,7 @@ package minitron.tensor.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import minitron.tensor.Tensor;
 
 /**
  * The fast CPU backend: Java Vector API kernels, multithreaded over {@link minitron.tensor.Parallel}'s pool.
@@ -14,5 +15,15 @@ public class VectorBackend extends ScalarBackend {
     @Override
     public String name() {
         return "vector";
+    }
+
+    /** F32 products go to the packed GEMM / streaming GEMV ({@link Gemm}); F64 (gradient checks) to the reference. */
+    @Override
+    public void matmul(Tensor a, Tensor b, Tensor out) {
+        if (Gemm.supports(a, b, out)) {
+            Gemm.matmul(a, b, out);
+        } else {
+            super.matmul(a, b, out);
+        }
     }
 }

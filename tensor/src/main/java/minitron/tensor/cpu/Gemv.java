@@ -1,0 +1,257 @@
+package minitron.tensor.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import minitron.tensor.DType;
+import minitron.tensor.Parallel;
+import minitron.tensor.Tensor;
+
+/**
+ * Matrix products with a few rows of a (decode: one token at a time), where the time is spent streaming b from
+ * memory once; packing b as {@link Gemm} does would read it twice. Same contract as {@link Gemm#matmul}.
+ *
+ * <p>Shape legend: B batch, M rows (at most {@link #MAX_ROWS}), K contracted axis, N output columns.
+ * Two layouts of b are streamed directly, from heap arrays or off-heap (memory-mapped) segments alike:
+ * <ul>
+ *   <li>transposed-contiguous: b (K, N) is the view W^T of an HF weight W (N, K), strides (1, K): each output
+ *       out[i, j] = dot(a[i, :], W[j, :]) reads one contiguous row of W. Up to {@link #MAX_ROWS} rows of a
+ *       reuse the W row from L1. BF16 rows are widened in registers: an int lane holding two BF16 values
+ *       (w[2q] in its low half on a little-endian machine, w[2q+1] in its high half) gives the float w[2q] as
+ *       lane << 16 and w[2q+1] as lane & 0xFFFF0000, which pair with a's even and odd elements (split once per
+ *       call). No conversion instructions, two integer ops per 32 weights.</li>
+ *   <li>row-major, M == 1: out[0, j] = sum_p a[0, p] * b[p, j], a broadcast-FMA over rows of b.</li>
+ * </ul>
+ * Work is split over the N outputs on {@link Parallel}'s pool.
+ */
+public final class Gemv {
+    /** The most rows of a handled here; more go to the packed GEMM, whose register tile has 6. */
+    public static final int MAX_ROWS = 4;
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    /** Half-width shorts: L of them widen to one float vector of L lanes. */
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.withShape(
+            jdk.incubator.vector.VectorShape.forBitSize(FloatVector.SPECIES_PREFERRED.vectorBitSize() / 2));
+    private static final int L = F.length();
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    /** Which BF16 of a pair sits in the low half of an int lane: the first one on a little-endian machine. */
+    private static final boolean FIRST_IN_LOW_HALF = ORDER == ByteOrder.LITTLE_ENDIAN;
+    /** Output columns per task of the row-major path (4 vectors of accumulators). */
+    private static final int COLUMN_BLOCK = 4 * L;
+
+    private Gemv() {
+    }
+
+    /** Per-thread copies of the rows of a: x (M, K) and, for BF16 b, its even and odd elements. */
+    private static final class Scratch {
+        float[] x = new float[0];
+        float[] xLow = new float[0];
+        float[] xHigh = new float[0];
+        float[] row = new float[0];
+        short[] shorts = new short[0];
+
+        void ensure(int m, int k) {
+            if (x.length < m * k) {
+                x = new float[m * k];
+                xLow = new float[m * (k / 2 + 1)];
+                xHigh = new float[m * (k / 2 + 1)];
+            }
+            if (row.length < k) {
+                row = new float[k];
+                shorts = new short[k];
+            }
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** True when this class streams b of this layout for a of m rows. */
+    static boolean supports(Tensor b, int m) {
+        return isTransposedContiguous(b) || (m == 1 && b.stride(-1) == 1);
+    }
+
+    private static boolean isTransposedContiguous(Tensor b) {
+        return b.stride(-2) == 1 && b.dim(-1) > 1;
+    }
+
+    static void matmul(Tensor a, Tensor b, Tensor out, int batches) {
+        int m = a.dim(-2), k = a.dim(-1), n = b.dim(-1);
+        float[] c = out.heapFloats();
+        int cBase = (int) out.offset();
+        if (isTransposedContiguous(b)) {
+            Parallel.forRange(batches * n, 64, (start, end) -> {
+                Scratch s = SCRATCH.get();
+                s.ensure(m, k);
+                int loadedBatch = -1;
+                for (int item = start; item < end; item++) {
+                    int batch = item / n, j = item % n;
+                    if (batch != loadedBatch) {
+                        loadRows(a, batch, m, k, b.dtype() == DType.BF16, s);
+                        loadedBatch = batch;
+                    }
+                    long w = Gemm.batchBase(b, batch) + j * b.stride(-1);
+                    for (int i = 0; i < m; i++) {
+                        c[cBase + (batch * m + i) * n + j] = dotRow(b, w, k, i, s);
+                    }
+                }
+            });
+        } else {
+            int blocks = Gemm.ceilDiv(n, COLUMN_BLOCK);
+            Parallel.forRange(batches * blocks, 4, (start, end) -> {
+                Scratch s = SCRATCH.get();
+                s.ensure(1, k);
+                int loadedBatch = -1;
+                for (int item = start; item < end; item++) {
+                    int batch = item / blocks, j0 = (item % blocks) * COLUMN_BLOCK;
+                    if (batch != loadedBatch) {
+                        loadRows(a, batch, 1, k, false, s);
+                        loadedBatch = batch;
+                    }
+                    int j1 = Math.min(n, j0 + COLUMN_BLOCK);
+                    rowMajorBlock(b, Gemm.batchBase(b, batch), k, j0, j1, s.x, c, cBase + batch * n);
+                }
+            });
+        }
+    }
+
+    /** Copies the m rows of a[batch] into s.x (m, K) and, when split, their even/odd elements into xLow/xHigh. */
+    private static void loadRows(Tensor a, int batch, int m, int k, boolean split, Scratch s) {
+        long base = Gemm.batchBase(a, batch);
+        int half = k / 2 + 1;
+        for (int i = 0; i < m; i++) {
+            Gemm.readRun(a, base + i * a.stride(-2), a.stride(-1), k, s.row, s.shorts);
+            System.arraycopy(s.row, 0, s.x, i * k, k);
+            if (split) {
+                for (int q = 0; q < k / 2; q++) {
+                    float first = s.row[2 * q], second = s.row[2 * q + 1];
+                    s.xLow[i * half + q] = FIRST_IN_LOW_HALF ? first : second;
+                    s.xHigh[i * half + q] = FIRST_IN_LOW_HALF ? second : first;
+                }
+            }
+        }
+    }
+
+    /** dot(x row i, W row starting at element offset w) over k elements. */
+    private static float dotRow(Tensor b, long w, int k, int i, Scratch s) {
+        MemorySegment seg = b.data();
+        return switch (b.dtype()) {
+            case F32 -> dotF32(seg, w, s.x, i * k, k);
+            case BF16 -> dotBf16(seg, w, s.x, i * k, s.xLow, s.xHigh, i * (k / 2 + 1), k);
+            default -> {
+                // F16: widen the row (scalar conversions the JIT turns into vcvtph2ps), then an F32 dot.
+                Gemm.readRun(b, w, 1, k, s.row, s.shorts);
+                yield dotArrays(s.x, i * k, s.row, k);
+            }
+        };
+    }
+
+    private static float dotF32(MemorySegment seg, long w, float[] x, int xOff, int k) {
+        long byteOff = w * 4;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        int p = 0;
+        for (; p <= k - 4 * L; p += 4 * L) {
+            acc0 = FloatVector.fromMemorySegment(F, seg, byteOff + p * 4L, ORDER).fma(FloatVector.fromArray(F, x, xOff + p), acc0);
+            acc1 = FloatVector.fromMemorySegment(F, seg, byteOff + (p + L) * 4L, ORDER).fma(FloatVector.fromArray(F, x, xOff + p + L), acc1);
+            acc2 = FloatVector.fromMemorySegment(F, seg, byteOff + (p + 2 * L) * 4L, ORDER).fma(FloatVector.fromArray(F, x, xOff + p + 2 * L), acc2);
+            acc3 = FloatVector.fromMemorySegment(F, seg, byteOff + (p + 3 * L) * 4L, ORDER).fma(FloatVector.fromArray(F, x, xOff + p + 3 * L), acc3);
+        }
+        for (; p <= k - L; p += L) {
+            acc0 = FloatVector.fromMemorySegment(F, seg, byteOff + p * 4L, ORDER).fma(FloatVector.fromArray(F, x, xOff + p), acc0);
+        }
+        float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        for (; p < k; p++) sum += seg.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, w + p) * x[xOff + p];
+        return sum;
+    }
+
+    private static float dotBf16(MemorySegment seg, long w, float[] x, int xOff, float[] xLow, float[] xHigh,
+                                 int hOff, int k) {
+        long byteOff = w * 2;
+        int pairs = k / 2;
+        FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0;
+        int q = 0;
+        for (; q <= pairs - 2 * L; q += 2 * L) {
+            IntVector v0 = IntVector.fromMemorySegment(I, seg, byteOff + q * 4L, ORDER);
+            IntVector v1 = IntVector.fromMemorySegment(I, seg, byteOff + (q + L) * 4L, ORDER);
+            lo0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, xLow, hOff + q), lo0);
+            hi0 = v0.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, xHigh, hOff + q), hi0);
+            lo1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, xLow, hOff + q + L), lo1);
+            hi1 = v1.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, xHigh, hOff + q + L), hi1);
+        }
+        for (; q <= pairs - L; q += L) {
+            IntVector v0 = IntVector.fromMemorySegment(I, seg, byteOff + q * 4L, ORDER);
+            lo0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, xLow, hOff + q), lo0);
+            hi0 = v0.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, xHigh, hOff + q), hi0);
+        }
+        float sum = lo0.add(hi0).add(lo1.add(hi1)).reduceLanes(VectorOperators.ADD);
+        for (int p = 2 * q; p < k; p++) {
+            short bits = seg.getAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, w + p);
+            sum += Float.intBitsToFloat(bits << 16) * x[xOff + p];
+        }
+        return sum;
+    }
+
+    private static float dotArrays(float[] x, int xOff, float[] y, int k) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        int p = 0;
+        for (; p <= k - 2 * L; p += 2 * L) {
+            acc0 = FloatVector.fromArray(F, y, p).fma(FloatVector.fromArray(F, x, xOff + p), acc0);
+            acc1 = FloatVector.fromArray(F, y, p + L).fma(FloatVector.fromArray(F, x, xOff + p + L), acc1);
+        }
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; p < k; p++) sum += x[xOff + p] * y[p];
+        return sum;
+    }
+
+    /** c[cRow + j] = sum_p x[p] * b[bBase + p*sk + j] for j in [j0, j1), b row-major (stride 1 along N). */
+    private static void rowMajorBlock(Tensor b, long bBase, int k, int j0, int j1, float[] x, float[] c, int cRow) {
+        MemorySegment seg = b.data();
+        long sk = b.stride(-2);
+        DType dtype = b.dtype();
+        int j = j0;
+        if (dtype != DType.F16 && j1 - j0 == 4 * L) {
+            // A full block: four independent accumulator chains hide the FMA latency.
+            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            for (int p = 0; p < k; p++) {
+                long at = bBase + p * sk + j;
+                FloatVector xp = FloatVector.broadcast(F, x[p]);
+                acc0 = load(seg, dtype, at).fma(xp, acc0);
+                acc1 = load(seg, dtype, at + L).fma(xp, acc1);
+                acc2 = load(seg, dtype, at + 2 * L).fma(xp, acc2);
+                acc3 = load(seg, dtype, at + 3 * L).fma(xp, acc3);
+            }
+            acc0.intoArray(c, cRow + j);
+            acc1.intoArray(c, cRow + j + L);
+            acc2.intoArray(c, cRow + j + 2 * L);
+            acc3.intoArray(c, cRow + j + 3 * L);
+            return;
+        }
+        if (dtype != DType.F16) {
+            for (; j <= j1 - L; j += L) {
+                FloatVector acc = FloatVector.zero(F);
+                for (int p = 0; p < k; p++) {
+                    long at = bBase + p * sk + j;
+                    acc = load(seg, dtype, at).fma(FloatVector.broadcast(F, x[p]), acc);
+                }
+                acc.intoArray(c, cRow + j);
+            }
+        }
+        for (; j < j1; j++) {
+            float sum = 0;
+            for (int p = 0; p < k; p++) sum += x[p] * (float) b.readDouble(bBase + p * sk + j);
+            c[cRow + j] = sum;
+        }
+    }
+
+    /** L floats at element offset {@code at}: F32 directly, BF16 widened (short to int, shift left 16). */
+    private static FloatVector load(MemorySegment seg, DType dtype, long at) {
+        if (dtype == DType.F32) return FloatVector.fromMemorySegment(F, seg, at * 4, ORDER);
+        ShortVector h = ShortVector.fromMemorySegment(S, seg, at * 2, ORDER);
+        IntVector wide = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
+        return wide.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+}
