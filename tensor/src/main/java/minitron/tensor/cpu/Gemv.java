@@ -1,6 +1,7 @@
 package minitron.tensor.cpu;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -34,13 +35,20 @@ public final class Gemv {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    /** Shorts filling one float vector: 2L BF16 values, seen as L int lanes of pairs. */
+    private static final VectorSpecies<Short> S2 = ShortVector.SPECIES_PREFERRED;
     /** Half-width shorts: L of them widen to one float vector of L lanes. */
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.withShape(
             jdk.incubator.vector.VectorShape.forBitSize(FloatVector.SPECIES_PREFERRED.vectorBitSize() / 2));
     private static final int L = F.length();
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-    /** Which BF16 of a pair sits in the low half of an int lane: the first one on a little-endian machine. */
-    private static final boolean FIRST_IN_LOW_HALF = ORDER == ByteOrder.LITTLE_ENDIAN;
+    /**
+     * Which BF16 of a pair sits in the low half of an int lane after ShortVector.reinterpretAsInts: the Vector API
+     * defines reinterpretation by little-endian lane order, so the first one.
+     */
+    private static final boolean FIRST_IN_LOW_HALF = true;
+    /** Rows of W per dot-product block: one x vector load feeds four rows, four streams for the prefetcher. */
+    private static final int W_ROWS = 4;
     /** Output columns per task of the row-major path (4 vectors of accumulators). */
     private static final int COLUMN_BLOCK = 4 * L;
 
@@ -84,19 +92,30 @@ public final class Gemv {
         float[] c = out.heapFloats();
         int cBase = (int) out.offset();
         if (isTransposedContiguous(b)) {
-            Parallel.forRange(batches * n, 64, (start, end) -> {
+            long ldw = b.stride(-1);
+            boolean split = b.dtype() == DType.BF16;
+            // Items are (batch, block of W_ROWS rows of W); each thread takes a contiguous run of them.
+            int blocks = Gemm.ceilDiv(n, W_ROWS);
+            Parallel.forRange(batches * blocks, 16, (start, end) -> {
                 Scratch s = SCRATCH.get();
                 s.ensure(m, k);
                 int loadedBatch = -1;
+                long wBase = 0;
                 for (int item = start; item < end; item++) {
-                    int batch = item / n, j = item % n;
+                    int batch = item / blocks, j0 = (item % blocks) * W_ROWS;
                     if (batch != loadedBatch) {
-                        loadRows(a, batch, m, k, b.dtype() == DType.BF16, s);
+                        loadRows(a, batch, m, k, split, s);
                         loadedBatch = batch;
+                        wBase = Gemm.batchBase(b, batch);
                     }
-                    long w = Gemm.batchBase(b, batch) + j * b.stride(-1);
+                    int rows = Math.min(W_ROWS, n - j0);
                     for (int i = 0; i < m; i++) {
-                        c[cBase + (batch * m + i) * n + j] = dotRow(b, w, k, i, s);
+                        int cAt = cBase + (batch * m + i) * n + j0;
+                        if (rows == W_ROWS) {
+                            dotFourRows(b, wBase + j0 * ldw, ldw, k, i, s, c, cAt);
+                        } else {
+                            for (int r = 0; r < rows; r++) c[cAt + r] = dotRow(b, wBase + (j0 + r) * ldw, k, i, s);
+                        }
                     }
                 }
             });
@@ -136,6 +155,86 @@ public final class Gemv {
         }
     }
 
+    /** c[cAt + r] = dot(x row i, W row r) for the four W rows starting at element offsets w + r * ldw. */
+    private static void dotFourRows(Tensor b, long w, long ldw, int k, int i, Scratch s, float[] c, int cAt) {
+        MemorySegment seg = b.data();
+        switch (b.dtype()) {
+            case F32 -> dotFourF32(seg, w, ldw, s.x, i * k, k, c, cAt);
+            case BF16 -> dotFourBf16(seg, w, ldw, s.x, i * k, s.xLow, s.xHigh, i * (k / 2 + 1), k, c, cAt);
+            default -> {
+                for (int r = 0; r < W_ROWS; r++) c[cAt + r] = dotRow(b, w + r * ldw, k, i, s);
+            }
+        }
+    }
+
+    private static void dotFourF32(MemorySegment seg, long w, long ldw, float[] x, int xOff, int k, float[] c, int cAt) {
+        long b0 = w * 4, b1 = (w + ldw) * 4, b2 = (w + 2 * ldw) * 4, b3 = (w + 3 * ldw) * 4;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        int p = 0;
+        for (; p <= k - L; p += L) {
+            FloatVector xp = FloatVector.fromArray(F, x, xOff + p);
+            long at = p * 4L;
+            acc0 = FloatVector.fromMemorySegment(F, seg, b0 + at, ORDER).fma(xp, acc0);
+            acc1 = FloatVector.fromMemorySegment(F, seg, b1 + at, ORDER).fma(xp, acc1);
+            acc2 = FloatVector.fromMemorySegment(F, seg, b2 + at, ORDER).fma(xp, acc2);
+            acc3 = FloatVector.fromMemorySegment(F, seg, b3 + at, ORDER).fma(xp, acc3);
+        }
+        float s0 = acc0.reduceLanes(VectorOperators.ADD), s1 = acc1.reduceLanes(VectorOperators.ADD);
+        float s2 = acc2.reduceLanes(VectorOperators.ADD), s3 = acc3.reduceLanes(VectorOperators.ADD);
+        for (; p < k; p++) {
+            float xv = x[xOff + p];
+            s0 += seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, w + p) * xv;
+            s1 += seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, w + ldw + p) * xv;
+            s2 += seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, w + 2 * ldw + p) * xv;
+            s3 += seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, w + 3 * ldw + p) * xv;
+        }
+        c[cAt] = s0;
+        c[cAt + 1] = s1;
+        c[cAt + 2] = s2;
+        c[cAt + 3] = s3;
+    }
+
+    private static void dotFourBf16(MemorySegment seg, long w, long ldw, float[] x, int xOff, float[] xLow,
+                                    float[] xHigh, int hOff, int k, float[] c, int cAt) {
+        long b0 = w * 2, b1 = (w + ldw) * 2, b2 = (w + 2 * ldw) * 2, b3 = (w + 3 * ldw) * 2;
+        int pairs = k / 2;
+        FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
+        int q = 0;
+        for (; q <= pairs - L; q += L) {
+            FloatVector xl = FloatVector.fromArray(F, xLow, hOff + q), xh = FloatVector.fromArray(F, xHigh, hOff + q);
+            long at = q * 4L;
+            IntVector v0 = pairs(seg, b0 + at);
+            IntVector v1 = pairs(seg, b1 + at);
+            IntVector v2 = pairs(seg, b2 + at);
+            IntVector v3 = pairs(seg, b3 + at);
+            lo0 = low(v0).fma(xl, lo0);
+            hi0 = high(v0).fma(xh, hi0);
+            lo1 = low(v1).fma(xl, lo1);
+            hi1 = high(v1).fma(xh, hi1);
+            lo2 = low(v2).fma(xl, lo2);
+            hi2 = high(v2).fma(xh, hi2);
+            lo3 = low(v3).fma(xl, lo3);
+            hi3 = high(v3).fma(xh, hi3);
+        }
+        float s0 = lo0.add(hi0).reduceLanes(VectorOperators.ADD), s1 = lo1.add(hi1).reduceLanes(VectorOperators.ADD);
+        float s2 = lo2.add(hi2).reduceLanes(VectorOperators.ADD), s3 = lo3.add(hi3).reduceLanes(VectorOperators.ADD);
+        for (int p = 2 * q; p < k; p++) {
+            float xv = x[xOff + p];
+            s0 += bf16(seg, w + p) * xv;
+            s1 += bf16(seg, w + ldw + p) * xv;
+            s2 += bf16(seg, w + 2 * ldw + p) * xv;
+            s3 += bf16(seg, w + 3 * ldw + p) * xv;
+        }
+        c[cAt] = s0;
+        c[cAt + 1] = s1;
+        c[cAt + 2] = s2;
+        c[cAt + 3] = s3;
+    }
+
+    private static float bf16(MemorySegment seg, long index) {
+        return Float.intBitsToFloat(seg.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, index) << 16);
+    }
+
     /** dot(x row i, W row starting at element offset w) over k elements. */
     private static float dotRow(Tensor b, long w, int k, int i, Scratch s) {
         MemorySegment seg = b.data();
@@ -145,7 +244,7 @@ public final class Gemv {
             default -> {
                 // F16: widen the row (scalar conversions the JIT turns into vcvtph2ps), then an F32 dot.
                 Gemm.readRun(b, w, 1, k, s.row, s.shorts);
-                yield dotArrays(s.x, i * k, s.row, k);
+                yield dotArrays(s.x, i * k, s.row, 0, k);
             }
         };
     }
@@ -160,11 +259,8 @@ public final class Gemv {
             acc2 = FloatVector.fromMemorySegment(F, seg, byteOff + (p + 2 * L) * 4L, ORDER).fma(FloatVector.fromArray(F, x, xOff + p + 2 * L), acc2);
             acc3 = FloatVector.fromMemorySegment(F, seg, byteOff + (p + 3 * L) * 4L, ORDER).fma(FloatVector.fromArray(F, x, xOff + p + 3 * L), acc3);
         }
-        for (; p <= k - L; p += L) {
-            acc0 = FloatVector.fromMemorySegment(F, seg, byteOff + p * 4L, ORDER).fma(FloatVector.fromArray(F, x, xOff + p), acc0);
-        }
         float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
-        for (; p < k; p++) sum += seg.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, w + p) * x[xOff + p];
+        for (; p < k; p++) sum += seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, w + p) * x[xOff + p];
         return sum;
     }
 
@@ -175,35 +271,55 @@ public final class Gemv {
         FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0;
         int q = 0;
         for (; q <= pairs - 2 * L; q += 2 * L) {
-            IntVector v0 = IntVector.fromMemorySegment(I, seg, byteOff + q * 4L, ORDER);
-            IntVector v1 = IntVector.fromMemorySegment(I, seg, byteOff + (q + L) * 4L, ORDER);
-            lo0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, xLow, hOff + q), lo0);
-            hi0 = v0.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, xHigh, hOff + q), hi0);
-            lo1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, xLow, hOff + q + L), lo1);
-            hi1 = v1.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, xHigh, hOff + q + L), hi1);
+            IntVector v0 = pairs(seg, byteOff + q * 4L);
+            IntVector v1 = pairs(seg, byteOff + (q + L) * 4L);
+            lo0 = low(v0).fma(FloatVector.fromArray(F, xLow, hOff + q), lo0);
+            hi0 = high(v0).fma(FloatVector.fromArray(F, xHigh, hOff + q), hi0);
+            lo1 = low(v1).fma(FloatVector.fromArray(F, xLow, hOff + q + L), lo1);
+            hi1 = high(v1).fma(FloatVector.fromArray(F, xHigh, hOff + q + L), hi1);
         }
         for (; q <= pairs - L; q += L) {
-            IntVector v0 = IntVector.fromMemorySegment(I, seg, byteOff + q * 4L, ORDER);
-            lo0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, xLow, hOff + q), lo0);
-            hi0 = v0.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, xHigh, hOff + q), hi0);
+            IntVector v0 = pairs(seg, byteOff + q * 4L);
+            lo0 = low(v0).fma(FloatVector.fromArray(F, xLow, hOff + q), lo0);
+            hi0 = high(v0).fma(FloatVector.fromArray(F, xHigh, hOff + q), hi0);
         }
         float sum = lo0.add(hi0).add(lo1.add(hi1)).reduceLanes(VectorOperators.ADD);
-        for (int p = 2 * q; p < k; p++) {
-            short bits = seg.getAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, w + p);
-            sum += Float.intBitsToFloat(bits << 16) * x[xOff + p];
-        }
+        for (int p = 2 * q; p < k; p++) sum += bf16(seg, w + p) * x[xOff + p];
         return sum;
     }
 
-    private static float dotArrays(float[] x, int xOff, float[] y, int k) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+    /**
+     * L int lanes, each a pair of BF16 values (the first in the low half), from byte offset {@code at}: loaded as
+     * shorts (intrinsified for heap short[] and off-heap segments alike, where an int load from a short[] is not)
+     * and reinterpreted, which the Vector API defines in little-endian lane order on every platform. Keep this a
+     * single path: merging two vector loads through a branch made C2 box the vectors (5x slower, measured).
+     */
+    private static IntVector pairs(MemorySegment seg, long at) {
+        return ShortVector.fromMemorySegment(S2, seg, at, ORDER).reinterpretAsInts();
+    }
+
+    /** The BF16 in the low half of each int lane, as a float: shift it into the high half. */
+    private static FloatVector low(IntVector pairs) {
+        return pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** The BF16 in the high half of each int lane, as a float: clear the low half. */
+    private static FloatVector high(IntVector pairs) {
+        return pairs.and(0xFFFF0000).reinterpretAsFloats();
+    }
+
+    /** dot(x[xOff : xOff+k], y[yOff : yOff+k]) with four accumulator chains. */
+    private static float dotArrays(float[] x, int xOff, float[] y, int yOff, int k) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         int p = 0;
-        for (; p <= k - 2 * L; p += 2 * L) {
-            acc0 = FloatVector.fromArray(F, y, p).fma(FloatVector.fromArray(F, x, xOff + p), acc0);
-            acc1 = FloatVector.fromArray(F, y, p + L).fma(FloatVector.fromArray(F, x, xOff + p + L), acc1);
+        for (; p <= k - 4 * L; p += 4 * L) {
+            acc0 = FloatVector.fromArray(F, y, yOff + p).fma(FloatVector.fromArray(F, x, xOff + p), acc0);
+            acc1 = FloatVector.fromArray(F, y, yOff + p + L).fma(FloatVector.fromArray(F, x, xOff + p + L), acc1);
+            acc2 = FloatVector.fromArray(F, y, yOff + p + 2 * L).fma(FloatVector.fromArray(F, x, xOff + p + 2 * L), acc2);
+            acc3 = FloatVector.fromArray(F, y, yOff + p + 3 * L).fma(FloatVector.fromArray(F, x, xOff + p + 3 * L), acc3);
         }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-        for (; p < k; p++) sum += x[xOff + p] * y[p];
+        float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        for (; p < k; p++) sum += x[xOff + p] * y[yOff + p];
         return sum;
     }
 
