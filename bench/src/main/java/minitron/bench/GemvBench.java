@@ -18,18 +18,28 @@ public final class GemvBench {
     private GemvBench() {
     }
 
+    /**
+     * One measurement. copy: {@link MemoryBandwidth#copyGigabytesPerSecond} (read + write bytes, STREAM's count);
+     * read: {@link MemoryBandwidth#readGigabytesPerSecond}; both with the same threads, right after the GEMV.
+     */
     public record Result(int rows, int cols, String dtype, int threads, int repeats, double medianMs,
-                         double weightGigabytesPerSecond, double copyGigabytesPerSecond, String backend) {
+                         double weightGigabytesPerSecond, double copyGigabytesPerSecond,
+                         double readGigabytesPerSecond, String backend) {
         /** Weight streaming bandwidth as a fraction of the copy bandwidth. */
         public double ratio() {
             return weightGigabytesPerSecond / copyGigabytesPerSecond;
         }
 
+        /** Weight streaming bandwidth as a fraction of the read-only bandwidth. */
+        public double readRatio() {
+            return weightGigabytesPerSecond / readGigabytesPerSecond;
+        }
+
         public String line() {
             return String.format("gemv (1, %d) @ W^T, W (%d, %d) %s, threads=%d backend=%s: median %.3f ms = %.1f GB/s of "
-                            + "weights; copy %.1f GB/s (read + write); ratio %.2f",
+                            + "weights; copy %.1f GB/s (read + write): ratio %.2f; read-only %.1f GB/s: ratio %.2f",
                     cols, rows, cols, dtype, threads, backend, medianMs, weightGigabytesPerSecond,
-                    copyGigabytesPerSecond, ratio());
+                    copyGigabytesPerSecond, ratio(), readGigabytesPerSecond, readRatio());
         }
     }
 
@@ -51,8 +61,9 @@ public final class GemvBench {
             double median = Timing.median(ms);
             double weightGbs = weightBytes / (median * 1e6);
             double copyGbs = MemoryBandwidth.copyGigabytesPerSecond(256, 10);
+            double readGbs = MemoryBandwidth.readGigabytesPerSecond(256, 10);
             return new Result(rows, cols, dtype.name().toLowerCase(), threads, ms.length, median, weightGbs, copyGbs,
-                    backend.name());
+                    readGbs, backend.name());
         } finally {
             Parallel.setThreads(previousThreads);
         }
