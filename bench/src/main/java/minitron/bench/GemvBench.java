@@ -19,34 +19,27 @@ public final class GemvBench {
     }
 
     /**
-     * One measurement. copy: {@link MemoryBandwidth#copyGigabytesPerSecond} (read + write bytes, STREAM's count);
-     * read: {@link MemoryBandwidth#readGigabytesPerSecond}; both with the same threads, right after the GEMV.
+     * One measurement: medians over rounds, each round timing a block of GEMV calls, one 256 MB copy
+     * ({@link MemoryBandwidth.Probe#copy}, read + write bytes, STREAM's count) and one 256 MB read-only sum, back to
+     * back with the same threads. The ratios are medians of the per-round ratios, so a burst of load from other
+     * processes on a shared machine hits both sides of a ratio alike.
      */
-    public record Result(int rows, int cols, String dtype, int threads, int repeats, double medianMs,
+    public record Result(int rows, int cols, String dtype, int threads, int rounds, double medianMs,
                          double weightGigabytesPerSecond, double copyGigabytesPerSecond,
-                         double readGigabytesPerSecond, String backend) {
-        /** Weight streaming bandwidth as a fraction of the copy bandwidth. */
-        public double ratio() {
-            return weightGigabytesPerSecond / copyGigabytesPerSecond;
-        }
-
-        /** Weight streaming bandwidth as a fraction of the read-only bandwidth. */
-        public double readRatio() {
-            return weightGigabytesPerSecond / readGigabytesPerSecond;
-        }
-
+                         double readGigabytesPerSecond, double ratio, double readRatio, String backend) {
         public String line() {
             return String.format("gemv (1, %d) @ W^T, W (%d, %d) %s, threads=%d backend=%s: median %.3f ms = %.1f GB/s of "
-                            + "weights; copy %.1f GB/s (read + write): ratio %.2f; read-only %.1f GB/s: ratio %.2f",
+                            + "weights; copy %.1f GB/s (read + write): ratio %.2f; read-only %.1f GB/s: ratio %.2f "
+                            + "(medians of %d rounds)",
                     cols, rows, cols, dtype, threads, backend, medianMs, weightGigabytesPerSecond,
-                    copyGigabytesPerSecond, ratio(), readGigabytesPerSecond, readRatio());
+                    copyGigabytesPerSecond, ratio, readGigabytesPerSecond, readRatio, rounds);
         }
     }
 
-    public static Result run(int rows, int cols, DType dtype, int threads, int repeats) {
+    public static Result run(int rows, int cols, DType dtype, int threads, int rounds) {
         int previousThreads = Parallel.threads();
         Parallel.setThreads(threads);
-        try (Arena arena = Arena.ofShared()) {
+        try (Arena arena = Arena.ofShared(); MemoryBandwidth.Probe probe = new MemoryBandwidth.Probe(256)) {
             Backend backend = Backends.cpu();
             Shape shape = Shape.of(rows, cols);
             long weightBytes = shape.numel() * dtype.byteSize();
@@ -55,15 +48,25 @@ public final class GemvBench {
             Tensor x = Random.uniform(4, DType.F32, 1, 1, cols);
             Tensor out = Tensor.zeros(DType.F32, 1, 1, rows);
             Tensor weightT = weight.transpose(0, 1).unsqueeze(0); // (1, cols, rows), strides (0, 1, cols)
-            // Enough calls to stream a few GB per measurement block, at least 10.
-            int calls = (int) Math.max(10, Math.min(200, 4e9 / weightBytes));
-            double[] ms = Timing.time(() -> backend.matmul(x, weightT, out), calls / 2, Math.max(repeats, calls));
-            double median = Timing.median(ms);
-            double weightGbs = weightBytes / (median * 1e6);
-            double copyGbs = MemoryBandwidth.copyGigabytesPerSecond(256, 10);
-            double readGbs = MemoryBandwidth.readGigabytesPerSecond(256, 10);
-            return new Result(rows, cols, dtype.name().toLowerCase(), threads, ms.length, median, weightGbs, copyGbs,
-                    readGbs, backend.name());
+            Runnable gemv = () -> backend.matmul(x, weightT, out);
+            // Calls per round: about 512 MB of weights, at least 5.
+            int calls = (int) Math.max(5, Math.min(1000, (512L << 20) / weightBytes));
+            Timing.time(gemv, 3 * calls, 0);
+            probe.copy(3);
+            probe.read(5);
+            double[] ms = new double[rounds], weightGbs = new double[rounds], copyGbs = new double[rounds];
+            double[] readGbs = new double[rounds], ratio = new double[rounds], readRatio = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                ms[r] = Timing.median(Timing.time(gemv, 0, calls));
+                weightGbs[r] = weightBytes / (ms[r] * 1e6);
+                copyGbs[r] = probe.copy(1);
+                readGbs[r] = probe.read(1);
+                ratio[r] = weightGbs[r] / copyGbs[r];
+                readRatio[r] = weightGbs[r] / readGbs[r];
+            }
+            return new Result(rows, cols, dtype.name().toLowerCase(), threads, rounds, Timing.median(ms),
+                    Timing.median(weightGbs), Timing.median(copyGbs), Timing.median(readGbs), Timing.median(ratio),
+                    Timing.median(readRatio), backend.name());
         } finally {
             Parallel.setThreads(previousThreads);
         }
@@ -75,6 +78,6 @@ public final class GemvBench {
         int cols = args.length > 1 ? Integer.parseInt(args[1]) : 4096;
         DType dtype = args.length > 2 ? DType.valueOf(args[2].toUpperCase()) : DType.BF16;
         int threads = args.length > 3 ? Integer.parseInt(args[3]) : Runtime.getRuntime().availableProcessors();
-        System.out.println(run(rows, cols, dtype, threads, 20).line());
+        System.out.println(run(rows, cols, dtype, threads, 9).line());
     }
 }

@@ -21,23 +21,58 @@ public final class MemoryBandwidth {
 
     /** Median copy bandwidth in GB/s (1e9 bytes) over {@code repeats} timed copies, after two warm-up copies. */
     public static double copyGigabytesPerSecond(int megabytes, int repeats) {
-        long bytes = (long) megabytes << 20;
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment src = arena.allocate(bytes, 4096);
-            MemorySegment dst = arena.allocate(bytes, 4096);
+        try (Probe probe = new Probe(megabytes)) {
+            probe.copy(2);
+            double[] gbs = new double[repeats];
+            for (int i = 0; i < repeats; i++) gbs[i] = probe.copy(1);
+            return Timing.median(gbs);
+        }
+    }
+
+    /**
+     * Buffers kept for repeated measurements, so a caller can interleave them with its own kernel (on a shared,
+     * noisy machine, comparing measurements taken at the same moment is what makes a ratio meaningful).
+     */
+    public static final class Probe implements AutoCloseable {
+        private final Arena arena = Arena.ofShared();
+        private final long bytes;
+        private final MemorySegment src, dst;
+
+        public Probe(int megabytes) {
+            bytes = (long) megabytes << 20;
+            src = arena.allocate(bytes, 4096);
+            dst = arena.allocate(bytes, 4096);
             src.fill((byte) 1); // touch every page before timing
             dst.fill((byte) 2);
+        }
+
+        /** Copies the buffer {@code times} times with Parallel's threads; returns (read + write) GB/s. */
+        public double copy(int times) {
             int chunks = Math.max(1, Parallel.threads());
             long chunk = (bytes / chunks + 4095) & ~4095L;
-            Runnable copy = () -> Parallel.forRange(chunks, 1, (start, end) -> {
-                for (int c = start; c < end; c++) {
-                    long from = c * chunk;
-                    long length = Math.min(chunk, bytes - from);
-                    if (length > 0) MemorySegment.copy(src, from, dst, from, length);
-                }
-            });
-            double median = Timing.median(Timing.time(copy, 2, repeats));
-            return 2.0 * bytes / (median * 1e6);
+            long t0 = System.nanoTime();
+            for (int t = 0; t < times; t++) {
+                Parallel.forRange(chunks, 1, (start, end) -> {
+                    for (int c = start; c < end; c++) {
+                        long from = c * chunk;
+                        long length = Math.min(chunk, bytes - from);
+                        if (length > 0) MemorySegment.copy(src, from, dst, from, length);
+                    }
+                });
+            }
+            return 2.0 * bytes * times / (System.nanoTime() - t0);
+        }
+
+        /** Sums the source buffer {@code times} times with Parallel's threads; returns read GB/s. */
+        public double read(int times) {
+            long t0 = System.nanoTime();
+            for (int t = 0; t < times; t++) sum(src, bytes);
+            return (double) bytes * times / (System.nanoTime() - t0);
+        }
+
+        @Override
+        public void close() {
+            arena.close();
         }
     }
 
@@ -48,30 +83,39 @@ public final class MemoryBandwidth {
      * four vector accumulators (bytes read / second).
      */
     public static double readGigabytesPerSecond(int megabytes, int repeats) {
-        long bytes = (long) megabytes << 20;
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment src = arena.allocate(bytes, 4096);
-            src.fill((byte) 1);
-            int chunks = 64;
-            long step = 4L * F.vectorByteSize();
-            long chunk = bytes / chunks / step * step;
-            float[] sink = new float[chunks];
-            Runnable read = () -> Parallel.forRange(chunks, 1, (start, end) -> {
-                for (int c = start; c < end; c++) {
-                    long base = c * chunk;
-                    FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-                    for (long at = base; at < base + chunk; at += step) {
-                        a0 = a0.add(FloatVector.fromMemorySegment(F, src, at, ByteOrder.nativeOrder()));
-                        a1 = a1.add(FloatVector.fromMemorySegment(F, src, at + F.vectorByteSize(), ByteOrder.nativeOrder()));
-                        a2 = a2.add(FloatVector.fromMemorySegment(F, src, at + 2L * F.vectorByteSize(), ByteOrder.nativeOrder()));
-                        a3 = a3.add(FloatVector.fromMemorySegment(F, src, at + 3L * F.vectorByteSize(), ByteOrder.nativeOrder()));
-                    }
-                    sink[c] = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-                }
-            });
-            double median = Timing.median(Timing.time(read, 2, repeats));
-            return chunk * (double) chunks / (median * 1e6);
+        try (Probe probe = new Probe(megabytes)) {
+            probe.read(2);
+            double[] gbs = new double[repeats];
+            for (int i = 0; i < repeats; i++) gbs[i] = probe.read(1);
+            return Timing.median(gbs);
         }
+    }
+
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    /** Vector sum over [0, bytes) of src, split in 1024 chunks over Parallel's threads (the result is discarded). */
+    private static void sum(MemorySegment src, long bytes) {
+        int chunks = 1024;
+        int width = F.vectorByteSize();
+        int vectorsPerChunk = (int) (bytes / chunks / width) / 4 * 4;
+        long chunk = (long) vectorsPerChunk * width;
+        float[] sink = new float[chunks];
+        Parallel.forRange(chunks, 1, (start, end) -> {
+            for (int c = start; c < end; c++) sink[c] = sumChunk(src, c * chunk, vectorsPerChunk);
+        });
+    }
+
+    private static float sumChunk(MemorySegment src, long base, int vectors) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int width = F.vectorByteSize();
+        for (int v = 0; v < vectors; v += 4) {
+            long at = base + (long) v * width;
+            a0 = a0.add(FloatVector.fromMemorySegment(F, src, at, ORDER));
+            a1 = a1.add(FloatVector.fromMemorySegment(F, src, at + width, ORDER));
+            a2 = a2.add(FloatVector.fromMemorySegment(F, src, at + 2L * width, ORDER));
+            a3 = a3.add(FloatVector.fromMemorySegment(F, src, at + 3L * width, ORDER));
+        }
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
     }
 
     /** {@code MemoryBandwidth [megabytes] [repeats]}. */

@@ -89,8 +89,8 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--threads", description = "Threads of the kernel pool.")
         int threads = Runtime.getRuntime().availableProcessors();
 
-        @Option(names = "--repeats", description = "Minimum number of timed calls (the median is reported).")
-        int repeats = 20;
+        @Option(names = "--rounds", description = "Rounds of (GEMV calls, copy, read); medians are reported.")
+        int rounds = 9;
 
         @Option(names = "--json", description = "Also print one JSON object as the last line.")
         boolean json;
@@ -100,7 +100,7 @@ public final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws JsonProcessingException {
-            GemvBench.Result r = GemvBench.run(rows, cols, parseDtype(spec, dtype), threads, repeats);
+            GemvBench.Result r = GemvBench.run(rows, cols, parseDtype(spec, dtype), threads, rounds);
             Map<String, Object> fields = new LinkedHashMap<>();
             fields.put("bench", "gemv");
             fields.put("weight_gbs", r.weightGigabytesPerSecond());
@@ -113,7 +113,7 @@ public final class BenchCommand implements Runnable {
             fields.put("threads", r.threads());
             fields.put("dtype", r.dtype());
             fields.put("median_ms", r.medianMs());
-            fields.put("repeats", r.repeats());
+            fields.put("rounds", r.rounds());
             fields.put("backend", r.backend());
             report(r.line(), fields, json);
             return 0;
