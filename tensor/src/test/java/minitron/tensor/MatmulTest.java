@@ -19,8 +19,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Batched matmul on every backend against the scalar reference (double-precision loops, one rounding).
  *
  * <p>Shape legend: a (B..., M, K) @ b (B..., K, N) = out (B..., M, N). The sizes are chosen to cross the fast
- * kernel's boundaries: the register tile (6 rows x 64 columns with AVX-512), the K block (256), the N block
- * (1024), the GEMV path (M <= 4) and the vector width (16 floats; K and N mostly not multiples of it).
+ * kernel's boundaries: the register tile (6 rows x 64 columns with AVX-512), the K block (512), the N block
+ * (256), the GEMV path (M <= 4) and the vector width (16 floats; K and N mostly not multiples of it).
  * Inputs are uniform in [-1, 1).
  */
 class MatmulTest {
@@ -75,7 +75,7 @@ class MatmulTest {
     /** (M, K, N) triples: odd sizes, GEMV rows, and sizes past the tile, K-block and N-block boundaries. */
     private static final int[][] SHAPES = {
             {1, 1, 1}, {1, 3, 17}, {3, 17, 33}, {4, 33, 65}, {5, 16, 64}, {6, 64, 64}, {7, 100, 129},
-            {17, 65, 100}, {13, 300, 70}, {33, 129, 3}, {12, 513, 130}, {9, 20, 1100},
+            {17, 65, 100}, {13, 300, 70}, {33, 129, 3}, {12, 513, 130}, {9, 20, 1100}, {7, 1100, 300},
     };
 
     static Stream<Arguments> shapesLayoutsDtypes() {

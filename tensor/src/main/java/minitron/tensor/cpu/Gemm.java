@@ -21,8 +21,8 @@ import minitron.tensor.Tensor;
  *   for pc in K step KC:                      b block (KC, NC) packed once, lives in L2
  *     for jc in N step NC:
  *       pack b[pc:pc+KC, jc:jc+NC] into NR-column panels, widening BF16/F16 to F32
- *       for ir in M step MR:                  a micro-panel (MR, KC) packed, lives in L1
- *         pack a[ir:ir+MR, pc:pc+KC]
+ *       for ir in M step MR:                  a micro-panel (MR, KC), lives in L1
+ *         pack a[ir:ir+MR, pc:pc+KC] (a row-major heap a is read in place instead)
  *         for jr in NC step NR:
  *           out[ir:ir+MR, jc+jr:jc+jr+NR] (+)= a micro-panel @ b panel   (micro-kernel, registers)
  * </pre>
@@ -44,10 +44,15 @@ public final class Gemm {
     /** Vectors per row of the register tile; NR = NRV * lanes columns. */
     static final int NRV = 4;
     static final int NR = NRV * L;
-    /** K block: an (MR, KC) a panel (6 KB) stays in L1 while it sweeps the b block. */
-    static final int KC = Integer.getInteger("minitron.gemm.kc", 256);
-    /** N block: the packed (KC, NC) b block (1 MB at 256 x 1024) stays in the 2 MB L2. A multiple of NR. */
-    static final int NC = roundUp(Integer.getInteger("minitron.gemm.nc", 1024), NR);
+    /**
+     * K block: an (MR, KC) a panel (12 KB) stays in L1 while it sweeps the b block; the out tile is loaded and
+     * stored once per K block. N block: the packed (KC, NC) b block (512 KB) stays in the 2 MB L2. KC = 512,
+     * NC = 256 measured best among KC 192..768 x NC 256..1024 on Zen 5 (n = 1024 and 2048, one thread, CPU time).
+     * System properties minitron.gemm.kc / minitron.gemm.nc override them for tuning on other machines.
+     */
+    static final int KC = Integer.getInteger("minitron.gemm.kc", 512);
+    /** A multiple of NR. */
+    static final int NC = roundUp(Integer.getInteger("minitron.gemm.nc", 256), NR);
 
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
@@ -120,6 +125,8 @@ public final class Gemm {
                               int m0, int m1, int n0, int n1, Scratch s) {
         long aBase = batchBase(a, batch), bBase = batchBase(b, batch);
         int cBase = (int) (batch * (long) m * n);
+        long lda = a.stride(-2);
+        float[] aHeap = a.stride(-1) == 1 && lda >= 0 ? heapArray(a) : null;
         for (int pc = 0; pc < k; pc += KC) {
             int kc = Math.min(KC, k - pc);
             boolean accumulate = pc > 0;
@@ -128,15 +135,30 @@ public final class Gemm {
                 packB(b, bBase, pc, kc, jc, nc, s);
                 for (int ir = m0; ir < m1; ir += MR) {
                     int mr = Math.min(MR, m1 - ir);
-                    packA(a, aBase, ir, mr, pc, kc, s);
+                    // A full panel of a row-major heap a is read in place (element (r, p) at aOff + r*lda + p);
+                    // anything else is packed into s.packedA (element (r, p) at p*MR + r).
+                    float[] aArray;
+                    int aOff, aRowStride, aColStride;
+                    if (aHeap != null && mr == MR) {
+                        aArray = aHeap;
+                        aOff = (int) (aBase + ir * lda + pc);
+                        aRowStride = (int) lda;
+                        aColStride = 1;
+                    } else {
+                        packA(a, aBase, ir, mr, pc, kc, s);
+                        aArray = s.packedA;
+                        aOff = 0;
+                        aRowStride = 1;
+                        aColStride = MR;
+                    }
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
                         int panel = (jr / NR) * kc * NR;
                         int cOff = cBase + ir * n + jc + jr;
                         if (mr == MR && nr == NR) {
-                            kernel(kc, s.packedA, s.packedB, panel, c, cOff, n, accumulate);
+                            kernel(kc, aArray, aOff, aRowStride, aColStride, s.packedB, panel, c, cOff, n, accumulate);
                         } else {
-                            kernel(kc, s.packedA, s.packedB, panel, s.tile, 0, NR, false);
+                            kernel(kc, aArray, aOff, aRowStride, aColStride, s.packedB, panel, s.tile, 0, NR, false);
                             for (int r = 0; r < mr; r++) {
                                 for (int q = 0; q < nr; q++) {
                                     int at = cOff + r * n + q;
@@ -154,7 +176,8 @@ public final class Gemm {
      * The micro-kernel: c[cOff + r*ldc + j] (+)= sum_p ap[p*MR + r] * bp[panel + p*NR + j] for r < MR, j < NR.
      * 24 accumulators c{row}{vector}; one broadcast of a per row and NRV loads of b per step of K.
      */
-    static void kernel(int kc, float[] ap, float[] bp, int panel, float[] c, int cOff, int ldc, boolean accumulate) {
+    static void kernel(int kc, float[] ap, int aOff, int rs, int ps, float[] bp, int panel, float[] c, int cOff,
+                       int ldc, boolean accumulate) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c03 = c00;
         FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
@@ -167,33 +190,33 @@ public final class Gemm {
             FloatVector b1 = FloatVector.fromArray(F, bp, bi + L);
             FloatVector b2 = FloatVector.fromArray(F, bp, bi + 2 * L);
             FloatVector b3 = FloatVector.fromArray(F, bp, bi + 3 * L);
-            int ai = p * MR;
+            int ai = aOff + p * ps;
             FloatVector a0 = FloatVector.broadcast(F, ap[ai]);
             c00 = a0.fma(b0, c00);
             c01 = a0.fma(b1, c01);
             c02 = a0.fma(b2, c02);
             c03 = a0.fma(b3, c03);
-            FloatVector a1 = FloatVector.broadcast(F, ap[ai + 1]);
+            FloatVector a1 = FloatVector.broadcast(F, ap[ai + 1 * rs]);
             c10 = a1.fma(b0, c10);
             c11 = a1.fma(b1, c11);
             c12 = a1.fma(b2, c12);
             c13 = a1.fma(b3, c13);
-            FloatVector a2 = FloatVector.broadcast(F, ap[ai + 2]);
+            FloatVector a2 = FloatVector.broadcast(F, ap[ai + 2 * rs]);
             c20 = a2.fma(b0, c20);
             c21 = a2.fma(b1, c21);
             c22 = a2.fma(b2, c22);
             c23 = a2.fma(b3, c23);
-            FloatVector a3 = FloatVector.broadcast(F, ap[ai + 3]);
+            FloatVector a3 = FloatVector.broadcast(F, ap[ai + 3 * rs]);
             c30 = a3.fma(b0, c30);
             c31 = a3.fma(b1, c31);
             c32 = a3.fma(b2, c32);
             c33 = a3.fma(b3, c33);
-            FloatVector a4 = FloatVector.broadcast(F, ap[ai + 4]);
+            FloatVector a4 = FloatVector.broadcast(F, ap[ai + 4 * rs]);
             c40 = a4.fma(b0, c40);
             c41 = a4.fma(b1, c41);
             c42 = a4.fma(b2, c42);
             c43 = a4.fma(b3, c43);
-            FloatVector a5 = FloatVector.broadcast(F, ap[ai + 5]);
+            FloatVector a5 = FloatVector.broadcast(F, ap[ai + 5 * rs]);
             c50 = a5.fma(b0, c50);
             c51 = a5.fma(b1, c51);
             c52 = a5.fma(b2, c52);
@@ -342,6 +365,13 @@ public final class Gemm {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /** The float[] behind a heap F32 tensor whose segment starts at the array's element 0, or null. */
+    static float[] heapArray(Tensor t) {
+        MemorySegment seg = t.data();
+        if (t.dtype() != DType.F32 || seg.isNative() || seg.address() != 0) return null;
+        return seg.heapBase().orElse(null) instanceof float[] array ? array : null;
+    }
 
     /** Element offset of matrix {@code batch} (the leading axes flattened row-major) of a rank >= 2 tensor. */
     static long batchBase(Tensor t, long batch) {
