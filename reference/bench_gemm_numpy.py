@@ -3,7 +3,9 @@
 
 Threads come from the environment, as OpenBLAS reads them: OPENBLAS_NUM_THREADS (set it before starting Python).
 Warm-up calls first, then `--repeats` timed calls; prints a human line on stderr and ONE JSON object on stdout
-with "gflops" (2 n^3 / median time), n, threads, median_ms, the OpenBLAS core type it runs and its settings.
+with "gflops" (2 n^3 / median time), n, threads, median_ms, the OpenBLAS core type it runs and its settings, and
+cpu_per_wall (process CPU time / wall time of the timed calls: below the thread count when other processes took
+cores; note OpenBLAS threads spin while waiting, which counts as CPU time).
 
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 reference/bench_gemm_numpy.py --n 1024
 """
@@ -47,10 +49,12 @@ def main():
     for _ in range(args.warmup):
         np.matmul(a, b, out=out)
     times = []
+    cpu0, wall0 = time.process_time(), time.perf_counter()
     for _ in range(args.repeats):
         t0 = time.perf_counter()
         np.matmul(a, b, out=out)
         times.append(time.perf_counter() - t0)
+    cpu_per_wall = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
     median = statistics.median(times)
     core, blas_threads = openblas_info()
     result = {
@@ -61,6 +65,7 @@ def main():
         "median_ms": median * 1e3,
         "min_ms": min(times) * 1e3,
         "repeats": args.repeats,
+        "cpu_per_wall": cpu_per_wall,
         "coretype": core,
         "env_coretype": os.environ.get("OPENBLAS_CORETYPE"),
         "env_l2_size": os.environ.get("OPENBLAS_L2_SIZE"),

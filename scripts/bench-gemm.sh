@@ -52,24 +52,30 @@ for n in $SIZES; do
 done
 
 echo
-echo "F32 GEMM, GFLOPS (median of $ROUNDS rounds, each the median of $REPEATS calls); $(lscpu | sed -n 's/^Model name: *//p'), $all_threads cores"
+echo "F32 GEMM, GFLOPS (median of $ROUNDS rounds, each the median of $REPEATS calls; best-call ratio: fastest"
+echo "single call of ours over fastest of the peer's); $(lscpu | sed -n 's/^Model name: *//p'), $all_threads cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 "$PYTHON" - "$results" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-print("| n | threads | ours (Vector API) | OpenBLAS (numpy) | OpenBLAS core | ours / OpenBLAS | per-round ratios |")
-print("|---|---|---|---|---|---|---|")
+print("| n | threads | ours (Vector API) | OpenBLAS (numpy) | OpenBLAS core | ours / OpenBLAS | per-round ratios | best-call ratio | cpu/wall ours, peer |")
+print("|---|---|---|---|---|---|---|---|---|")
 keys = []
 for r in rows:
     if (r["n"], r["threads"]) not in keys:
         keys.append((r["n"], r["threads"]))
+def best(side, n):  # GFLOPS of the fastest single call
+    return 2.0 * n ** 3 / (side["min_ms"] * 1e6)
 for n, t in keys:
     group = [r for r in rows if r["n"] == n and r["threads"] == t]
     ours = statistics.median(r["ours"]["gflops"] for r in group)
     peer = statistics.median(r["peer"]["gflops"] for r in group)
     cores = sorted({r["peer"]["coretype"] or "?" for r in group})
     ratios = ", ".join(f'{r["ours"]["gflops"] / r["peer"]["gflops"]:.2f}' for r in group)
-    print(f"| {n} | {t} | {ours:.1f} | {peer:.1f} | {'/'.join(cores)} | {ours / peer:.2f} | {ratios} |")
+    best_ratio = max(best(r["ours"], n) for r in group) / max(best(r["peer"], n) for r in group)
+    cpu_ours = statistics.median(r["ours"].get("cpu_per_wall", float("nan")) for r in group)
+    cpu_peer = statistics.median(r["peer"].get("cpu_per_wall", float("nan")) for r in group)
+    print(f"| {n} | {t} | {ours:.1f} | {peer:.1f} | {'/'.join(cores)} | {ours / peer:.2f} | {ratios} | {best_ratio:.2f} | {cpu_ours:.2f}, {cpu_peer:.2f} |")
 PY
 
 if [ "$GEMV" = 1 ]; then
@@ -85,7 +91,7 @@ if [ "$GEMV" = 1 ]; then
       echo "$line" | "$PYTHON" -c '
 import json, sys
 r = json.loads(sys.stdin.read())
-print(f"| ({r["rows"]}, {r["cols"]}) | {r["threads"]} | {r["weight_gbs"]:.1f} | {r["copy_gbs"]:.1f} | {r["ratio"]:.2f} | {r["read_gbs"]:.1f} | {r["read_ratio"]:.2f} |")'
+print("| ({rows}, {cols}) | {threads} | {weight_gbs:.1f} | {copy_gbs:.1f} | {ratio:.2f} | {read_gbs:.1f} | {read_ratio:.2f} |".format(**r))'
     done
   done
 fi

@@ -18,11 +18,15 @@ public final class GemmBench {
     }
 
     /** One measurement: median milliseconds per call and GFLOPS = 2 n^3 / median time. */
+    /**
+     * One measurement. cpuPerWall is the process CPU time over the wall time of the timed calls: close to the
+     * thread count when the machine gave us the cores we asked for, lower when other processes took them.
+     */
     public record Result(int n, int threads, String dtype, int repeats, double medianMs, double minMs,
-                         double gflops, String backend) {
+                         double gflops, double cpuPerWall, String backend) {
         public String line() {
-            return String.format("gemm n=%d dtype=%s threads=%d backend=%s: median %.2f ms (min %.2f ms over %d) = %.1f GFLOPS",
-                    n, dtype, threads, backend, medianMs, minMs, repeats, gflops);
+            return String.format("gemm n=%d dtype=%s threads=%d backend=%s: median %.2f ms (min %.2f ms over %d) = %.1f GFLOPS"
+                            + " (cpu/wall %.2f)", n, dtype, threads, backend, medianMs, minMs, repeats, gflops, cpuPerWall);
         }
     }
 
@@ -37,11 +41,15 @@ public final class GemmBench {
             Tensor out = Tensor.zeros(DType.F32, n, n);
             // a (1, n, n) @ b (1, n, n): the backend contract wants batch axes (here one batch).
             Tensor a3 = a.unsqueeze(0), b3 = b.unsqueeze(0), out3 = out.unsqueeze(0);
-            double[] ms = Timing.time(() -> backend.matmul(a3, b3, out3), warmup, repeats);
+            Runnable call = () -> backend.matmul(a3, b3, out3);
+            Timing.time(call, warmup, 0);
+            long cpu0 = Timing.processCpuNanos(), wall0 = System.nanoTime();
+            double[] ms = Timing.time(call, 0, repeats);
+            double cpuPerWall = (Timing.processCpuNanos() - cpu0) / (double) (System.nanoTime() - wall0);
             double median = Timing.median(ms);
             double gflops = 2.0 * n * n * (double) n / (median * 1e6);
             return new Result(n, threads, bType.name().toLowerCase(), repeats, median, Arrays.stream(ms).min().orElse(0),
-                    gflops, backend.name());
+                    gflops, cpuPerWall, backend.name());
         } finally {
             Parallel.setThreads(previousThreads);
         }

@@ -19,6 +19,15 @@ final class Timing {
         return ms;
     }
 
+    /** CPU time of this process (all threads) in nanoseconds, or -1 when the JVM does not report it. */
+    static long processCpuNanos() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
+    }
+
     static double median(double[] values) {
         double[] sorted = values.clone();
         Arrays.sort(sorted);

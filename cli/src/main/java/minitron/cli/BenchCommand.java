@@ -67,6 +67,7 @@ public final class BenchCommand implements Runnable {
             fields.put("median_ms", r.medianMs());
             fields.put("min_ms", r.minMs());
             fields.put("repeats", r.repeats());
+            fields.put("cpu_per_wall", r.cpuPerWall());
             fields.put("backend", r.backend());
             report(r.line(), fields, json);
             return 0;

@@ -21,11 +21,11 @@ import minitron.tensor.Tensor;
  * <ul>
  *   <li>transposed-contiguous: b (K, N) is the view W^T of an HF weight W (N, K), strides (1, K): each output
  *       out[i, j] = dot(a[i, :], W[j, :]) reads one contiguous row of W. Up to {@link #MAX_ROWS} rows of a
- *       reuse the W row from L1. BF16 rows are widened in registers: an int lane holding two BF16 values
- *       (w[2q] in its low half on a little-endian machine, w[2q+1] in its high half) gives the float w[2q] as
- *       lane << 16 and w[2q+1] as lane & 0xFFFF0000, which pair with a's even and odd elements (split once per
- *       call). No conversion instructions, two integer ops per 32 weights.</li>
- *   <li>row-major, M == 1: out[0, j] = sum_p a[0, p] * b[p, j], a broadcast-FMA over rows of b.</li>
+ *       reuse the W row from L1. BF16 rows are widened in registers: 2L shorts reinterpreted as L int lanes hold
+ *       pairs (w[2q] in the low half, w[2q+1] in the high half); the float w[2q] is lane << 16 and w[2q+1] is
+ *       lane & 0xFFFF0000, which pair with a's even and odd elements (split once per call). No conversion
+ *       instructions: two integer ops per 2L weights. F16 rows are widened into a buffer, then dotted.</li>
+ *   <li>row-major, M == 1, F32 or BF16: out[0, j] = sum_p a[0, p] * b[p, j], a broadcast-FMA over rows of b.</li>
  * </ul>
  * Work is split over the N outputs on {@link Parallel}'s pool.
  */
@@ -49,7 +49,7 @@ public final class Gemv {
     private static final boolean FIRST_IN_LOW_HALF = true;
     /** Rows of W per F32 dot-product block: one x vector load feeds four rows (34 vs 27 GB/s from DRAM, measured). */
     private static final int W_ROWS = 4;
-    /** Output columns per task of the row-major path (4 vectors of accumulators). */
+    /** Output columns per task of the row-major path. */
     private static final int COLUMN_BLOCK = 4 * L;
 
     private Gemv() {
@@ -78,9 +78,9 @@ public final class Gemv {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-    /** True when this class streams b of this layout for a of m rows. */
+    /** True when this class streams b of this layout for a of m rows (row-major F16 is left to the GEMM). */
     static boolean supports(Tensor b, int m) {
-        return isTransposedContiguous(b) || (m == 1 && b.stride(-1) == 1);
+        return isTransposedContiguous(b) || (m == 1 && b.stride(-1) == 1 && b.dtype() != DType.F16);
     }
 
     private static boolean isTransposedContiguous(Tensor b) {
@@ -287,49 +287,52 @@ public final class Gemv {
         return sum;
     }
 
-    /** c[cRow + j] = sum_p x[p] * b[bBase + p*sk + j] for j in [j0, j1), b row-major (stride 1 along N). */
+    /**
+     * c[cRow + j] = sum_p x[p] * b[bBase + p*sk + j] for j in [j0, j1), b row-major (stride 1 along N), F32 or
+     * BF16. Each dtype has its own loop: a vector produced on two paths of a branch inside the loop gets boxed.
+     */
     private static void rowMajorBlock(Tensor b, long bBase, int k, int j0, int j1, float[] x, float[] c, int cRow) {
         MemorySegment seg = b.data();
         long sk = b.stride(-2);
-        DType dtype = b.dtype();
+        boolean bf16 = b.dtype() == DType.BF16;
         int j = j0;
-        if (dtype != DType.F16 && j1 - j0 == 4 * L) {
-            // A full block: four independent accumulator chains hide the FMA latency.
-            FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-            for (int p = 0; p < k; p++) {
-                long at = bBase + p * sk + j;
-                FloatVector xp = FloatVector.broadcast(F, x[p]);
-                acc0 = load(seg, dtype, at).fma(xp, acc0);
-                acc1 = load(seg, dtype, at + L).fma(xp, acc1);
-                acc2 = load(seg, dtype, at + 2 * L).fma(xp, acc2);
-                acc3 = load(seg, dtype, at + 3 * L).fma(xp, acc3);
-            }
-            acc0.intoArray(c, cRow + j);
-            acc1.intoArray(c, cRow + j + L);
-            acc2.intoArray(c, cRow + j + 2 * L);
-            acc3.intoArray(c, cRow + j + 3 * L);
-            return;
-        }
-        if (dtype != DType.F16) {
-            for (; j <= j1 - L; j += L) {
-                FloatVector acc = FloatVector.zero(F);
-                for (int p = 0; p < k; p++) {
-                    long at = bBase + p * sk + j;
-                    acc = load(seg, dtype, at).fma(FloatVector.broadcast(F, x[p]), acc);
-                }
-                acc.intoArray(c, cRow + j);
-            }
+        for (; j <= j1 - L; j += L) {
+            FloatVector acc = bf16 ? columnBf16(seg, bBase + j, sk, k, x) : columnF32(seg, bBase + j, sk, k, x);
+            acc.intoArray(c, cRow + j);
         }
         for (; j < j1; j++) {
             float sum = 0;
-            for (int p = 0; p < k; p++) sum += x[p] * (float) b.readDouble(bBase + p * sk + j);
+            for (int p = 0; p < k; p++) sum += x[p] * b.readFloat(bBase + p * sk + j);
             c[cRow + j] = sum;
         }
     }
 
-    /** L floats at element offset {@code at}: F32 directly, BF16 widened (short to int, shift left 16). */
-    private static FloatVector load(MemorySegment seg, DType dtype, long at) {
-        if (dtype == DType.F32) return FloatVector.fromMemorySegment(F, seg, at * 4, ORDER);
+    /** sum_p x[p] * b[at + p*sk : at + p*sk + L] for F32 b; two accumulator chains hide the FMA latency. */
+    private static FloatVector columnF32(MemorySegment seg, long at, long sk, int k, float[] x) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        int p = 0;
+        for (; p + 1 < k; p += 2) {
+            acc0 = FloatVector.fromMemorySegment(F, seg, (at + p * sk) * 4, ORDER).fma(FloatVector.broadcast(F, x[p]), acc0);
+            acc1 = FloatVector.fromMemorySegment(F, seg, (at + (p + 1) * sk) * 4, ORDER).fma(FloatVector.broadcast(F, x[p + 1]), acc1);
+        }
+        if (p < k) acc0 = FloatVector.fromMemorySegment(F, seg, (at + p * sk) * 4, ORDER).fma(FloatVector.broadcast(F, x[p]), acc0);
+        return acc0.add(acc1);
+    }
+
+    /** As {@link #columnF32} for BF16 b: L shorts widened to ints and shifted into the high half of a float. */
+    private static FloatVector columnBf16(MemorySegment seg, long at, long sk, int k, float[] x) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        int p = 0;
+        for (; p + 1 < k; p += 2) {
+            acc0 = widen(seg, at + p * sk).fma(FloatVector.broadcast(F, x[p]), acc0);
+            acc1 = widen(seg, at + (p + 1) * sk).fma(FloatVector.broadcast(F, x[p + 1]), acc1);
+        }
+        if (p < k) acc0 = widen(seg, at + p * sk).fma(FloatVector.broadcast(F, x[p]), acc0);
+        return acc0.add(acc1);
+    }
+
+    /** L BF16 values at element offset {@code at} as floats (short to int, shift left 16). */
+    private static FloatVector widen(MemorySegment seg, long at) {
         ShortVector h = ShortVector.fromMemorySegment(S, seg, at * 2, ORDER);
         IntVector wide = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
         return wide.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
