@@ -109,22 +109,23 @@ public final class Gemm {
         int mChunk = roundUp(ceilDiv(m, mBlocks), MR);
         int nTasks = ceilDiv(n, nChunk), mTasks = ceilDiv(m, mChunk);
         int tasks = batches * mTasks * nTasks;
+        int cStart = (int) out.offset();
         Parallel.forRange(tasks, 1, (start, end) -> {
             Scratch s = SCRATCH.get();
             for (int t = start; t < end; t++) {
                 int batch = t / (mTasks * nTasks);
                 int rest = t % (mTasks * nTasks);
                 int m0 = (rest / nTasks) * mChunk, n0 = (rest % nTasks) * nChunk;
-                block(a, b, c, batch, m, k, n, m0, Math.min(m, m0 + mChunk), n0, Math.min(n, n0 + nChunk), s);
+                block(a, b, c, cStart, batch, m, k, n, m0, Math.min(m, m0 + mChunk), n0, Math.min(n, n0 + nChunk), s);
             }
         });
     }
 
     /** out[batch, m0:m1, n0:n1] = a[batch, m0:m1, :] @ b[batch, :, n0:n1]. */
-    private static void block(Tensor a, Tensor b, float[] c, int batch, int m, int k, int n,
+    private static void block(Tensor a, Tensor b, float[] c, int cStart, int batch, int m, int k, int n,
                               int m0, int m1, int n0, int n1, Scratch s) {
         long aBase = batchBase(a, batch), bBase = batchBase(b, batch);
-        int cBase = (int) (batch * (long) m * n);
+        int cBase = cStart + (int) (batch * (long) m * n);
         long lda = a.stride(-2);
         float[] aHeap = a.stride(-1) == 1 && lda >= 0 ? heapArray(a) : null;
         for (int pc = 0; pc < k; pc += KC) {
