@@ -82,8 +82,8 @@ if [ "$GEMV" = 1 ]; then
   echo
   echo "Decode GEMV, x (1, 4096) @ W^T with W (rows, 4096) BF16 off-heap; medians of 9 interleaved rounds"
   echo
-  echo "| W | threads | weights GB/s | copy GB/s (read + write) | weights / copy | read-only GB/s | weights / read |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| W | threads | weights GB/s | copy GB/s (read + write) | weights / copy | read-only GB/s | weights / read | cpu/wall |"
+  echo "|---|---|---|---|---|---|---|---|"
   for rows in 4096 14336; do
     for t in "$all_threads" 1; do
       line=$(./minitron bench gemv --rows "$rows" --cols 4096 --dtype bf16 --threads "$t" --json 2>/dev/null | tail -n 1)
@@ -91,7 +91,7 @@ if [ "$GEMV" = 1 ]; then
       echo "$line" | "$PYTHON" -c '
 import json, sys
 r = json.loads(sys.stdin.read())
-print("| ({rows}, {cols}) | {threads} | {weight_gbs:.1f} | {copy_gbs:.1f} | {ratio:.2f} | {read_gbs:.1f} | {read_ratio:.2f} |".format(**r))'
+print("| ({rows}, {cols}) | {threads} | {weight_gbs:.1f} | {copy_gbs:.1f} | {ratio:.2f} | {read_gbs:.1f} | {read_ratio:.2f} | {cpu_per_wall:.2f} |".format(**r))'
     done
   done
 fi

@@ -115,6 +115,7 @@ public final class BenchCommand implements Runnable {
             fields.put("dtype", r.dtype());
             fields.put("median_ms", r.medianMs());
             fields.put("rounds", r.rounds());
+            fields.put("cpu_per_wall", r.cpuPerWall());
             fields.put("backend", r.backend());
             report(r.line(), fields, json);
             return 0;

@@ -228,6 +228,13 @@ public final class Gemv {
         return sum;
     }
 
+    /**
+     * dot(x row, BF16 W row at element offset w). Per step: 2L shorts loaded and reinterpreted as L int lanes of
+     * pairs (the Vector API defines reinterpretation in little-endian lane order on every platform, so the first
+     * BF16 of a pair is in the low half); lane << 16 is the first as a float, lane & 0xFFFF0000 the second.
+     * Written out in the loop on purpose: helpers taking or returning vectors are boxed when C2 does not inline
+     * them (seen as a 4x slowdown), and one load path only (a branch between two loads boxed them too).
+     */
     private static float dotBf16(MemorySegment seg, long w, float[] x, int xOff, float[] xLow, float[] xHigh,
                                  int hOff, int k) {
         long byteOff = w * 2;
@@ -235,41 +242,25 @@ public final class Gemv {
         FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0;
         int q = 0;
         for (; q <= pairs - 2 * L; q += 2 * L) {
-            IntVector v0 = pairs(seg, byteOff + q * 4L);
-            IntVector v1 = pairs(seg, byteOff + (q + L) * 4L);
-            lo0 = low(v0).fma(FloatVector.fromArray(F, xLow, hOff + q), lo0);
-            hi0 = high(v0).fma(FloatVector.fromArray(F, xHigh, hOff + q), hi0);
-            lo1 = low(v1).fma(FloatVector.fromArray(F, xLow, hOff + q + L), lo1);
-            hi1 = high(v1).fma(FloatVector.fromArray(F, xHigh, hOff + q + L), hi1);
+            IntVector v0 = ShortVector.fromMemorySegment(S2, seg, byteOff + q * 4L, ORDER).reinterpretAsInts();
+            IntVector v1 = ShortVector.fromMemorySegment(S2, seg, byteOff + (q + L) * 4L, ORDER).reinterpretAsInts();
+            FloatVector first0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector second0 = v0.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector first1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector second1 = v1.and(0xFFFF0000).reinterpretAsFloats();
+            lo0 = first0.fma(FloatVector.fromArray(F, xLow, hOff + q), lo0);
+            hi0 = second0.fma(FloatVector.fromArray(F, xHigh, hOff + q), hi0);
+            lo1 = first1.fma(FloatVector.fromArray(F, xLow, hOff + q + L), lo1);
+            hi1 = second1.fma(FloatVector.fromArray(F, xHigh, hOff + q + L), hi1);
         }
         for (; q <= pairs - L; q += L) {
-            IntVector v0 = pairs(seg, byteOff + q * 4L);
-            lo0 = low(v0).fma(FloatVector.fromArray(F, xLow, hOff + q), lo0);
-            hi0 = high(v0).fma(FloatVector.fromArray(F, xHigh, hOff + q), hi0);
+            IntVector v0 = ShortVector.fromMemorySegment(S2, seg, byteOff + q * 4L, ORDER).reinterpretAsInts();
+            lo0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, xLow, hOff + q), lo0);
+            hi0 = v0.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, xHigh, hOff + q), hi0);
         }
         float sum = lo0.add(hi0).add(lo1.add(hi1)).reduceLanes(VectorOperators.ADD);
         for (int p = 2 * q; p < k; p++) sum += bf16(seg, w + p) * x[xOff + p];
         return sum;
-    }
-
-    /**
-     * L int lanes, each a pair of BF16 values (the first in the low half), from byte offset {@code at}: loaded as
-     * shorts (intrinsified for heap short[] and off-heap segments alike, where an int load from a short[] is not)
-     * and reinterpreted, which the Vector API defines in little-endian lane order on every platform. Keep this a
-     * single path: merging two vector loads through a branch made C2 box the vectors (5x slower, measured).
-     */
-    private static IntVector pairs(MemorySegment seg, long at) {
-        return ShortVector.fromMemorySegment(S2, seg, at, ORDER).reinterpretAsInts();
-    }
-
-    /** The BF16 in the low half of each int lane, as a float: shift it into the high half. */
-    private static FloatVector low(IntVector pairs) {
-        return pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    /** The BF16 in the high half of each int lane, as a float: clear the low half. */
-    private static FloatVector high(IntVector pairs) {
-        return pairs.and(0xFFFF0000).reinterpretAsFloats();
     }
 
     /** dot(x[xOff : xOff+k], y[yOff : yOff+k]) with four accumulator chains. */
@@ -319,22 +310,23 @@ public final class Gemv {
         return acc0.add(acc1);
     }
 
-    /** As {@link #columnF32} for BF16 b: L shorts widened to ints and shifted into the high half of a float. */
+    /** As {@link #columnF32} for BF16 b: L shorts widened to ints (S2I) and shifted into the high half of a float. */
     private static FloatVector columnBf16(MemorySegment seg, long at, long sk, int k, float[] x) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         int p = 0;
         for (; p + 1 < k; p += 2) {
-            acc0 = widen(seg, at + p * sk).fma(FloatVector.broadcast(F, x[p]), acc0);
-            acc1 = widen(seg, at + (p + 1) * sk).fma(FloatVector.broadcast(F, x[p + 1]), acc1);
+            IntVector w0 = (IntVector) ShortVector.fromMemorySegment(S, seg, (at + p * sk) * 2, ORDER)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            IntVector w1 = (IntVector) ShortVector.fromMemorySegment(S, seg, (at + (p + 1) * sk) * 2, ORDER)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            acc0 = w0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.broadcast(F, x[p]), acc0);
+            acc1 = w1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.broadcast(F, x[p + 1]), acc1);
         }
-        if (p < k) acc0 = widen(seg, at + p * sk).fma(FloatVector.broadcast(F, x[p]), acc0);
+        if (p < k) {
+            IntVector w0 = (IntVector) ShortVector.fromMemorySegment(S, seg, (at + p * sk) * 2, ORDER)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            acc0 = w0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.broadcast(F, x[p]), acc0);
+        }
         return acc0.add(acc1);
-    }
-
-    /** L BF16 values at element offset {@code at} as floats (short to int, shift left 16). */
-    private static FloatVector widen(MemorySegment seg, long at) {
-        ShortVector h = ShortVector.fromMemorySegment(S, seg, at * 2, ORDER);
-        IntVector wide = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
-        return wide.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 }
