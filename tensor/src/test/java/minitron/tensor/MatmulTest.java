@@ -57,7 +57,9 @@ class MatmulTest {
         return switch (layout) {
             case CONTIGUOUS -> TestTensors.uniform(seed, dtype, rows, cols);
             case TRANSPOSED -> TestTensors.uniform(seed, dtype, cols, rows).transpose(0, 1);
-            case STRIDED -> TestTensors.uniform(seed, dtype, rows + 3, cols + 2).slice(0, 2, 2 + rows).slice(1, 1, 1 + cols);
+            case STRIDED -> TestTensors.uniform(seed, dtype, rows + 3, cols + 2)
+                    .slice(0, 2, 2 + rows)
+                    .slice(1, 1, 1 + cols);
         };
     }
 
@@ -131,7 +133,8 @@ class MatmulTest {
     @Test
     void weightWithoutBatchAxesIsBroadcast() {
         // a (2, 3, 7, 20) @ b (20, 9): b is expanded with stride 0 over both batch axes.
-        assertMatmulMatchesReference(TestTensors.uniform(1, 2, 3, 7, 20), TestTensors.uniform(2, 20, 9), "b broadcast");
+        assertMatmulMatchesReference(TestTensors.uniform(1, 2, 3, 7, 20), TestTensors.uniform(2, 20, 9),
+                "b broadcast");
         assertMatmulMatchesReference(TestTensors.uniform(3, 2, 3, 1, 20),
                 TestTensors.uniform(4, DType.BF16, 9, 20).transpose(0, 1), "GEMV rows, BF16 W^T broadcast");
     }
@@ -139,7 +142,8 @@ class MatmulTest {
     @Test
     void bothOperandsBroadcastOverBatches() {
         // a (2, 1, 8, 19) @ b (3, 19, 70) -> (2, 3, 8, 70); a has stride 0 on axis 1 once expanded.
-        assertMatmulMatchesReference(TestTensors.uniform(5, 2, 1, 8, 19), TestTensors.uniform(6, 3, 19, 70), "both broadcast");
+        assertMatmulMatchesReference(TestTensors.uniform(5, 2, 1, 8, 19), TestTensors.uniform(6, 3, 19, 70),
+                "both broadcast");
         Tensor expandedB = TestTensors.uniform(7, 1, 19, 70).expand(4, 19, 70);
         assertMatmulMatchesReference(TestTensors.uniform(8, 4, 8, 19), expandedB, "explicit stride-0 b");
     }
@@ -151,7 +155,8 @@ class MatmulTest {
         Tensor k = TestTensors.uniform(10, 3, 13, 40);
         assertMatmulMatchesReference(q, k.transpose(1, 2), "q @ k^T");
         assertMatmulMatchesReference(q.transpose(1, 2), TestTensors.strided(11, 3, 11, 67), "a^T @ strided b");
-        assertMatmulMatchesReference(TestTensors.uniform(12, 5, 1, 40), k.select(0, 0).transpose(0, 1), "batched M=1");
+        assertMatmulMatchesReference(TestTensors.uniform(12, 5, 1, 40), k.select(0, 0).transpose(0, 1),
+                "batched M=1");
     }
 
     // ------------------------------------------------------------------ memory and threads
@@ -162,11 +167,13 @@ class MatmulTest {
         try (Arena arena = Arena.ofConfined()) {
             for (DType wType : new DType[]{DType.F32, DType.BF16, DType.F16}) {
                 Tensor weight = offHeap(arena, 21, wType, 70, 45);          // (out, in) = (70, 45)
-                assertMatmulMatchesReference(TestTensors.uniform(22, 1, 45), weight.transpose(0, 1), "off-heap W^T M=1 " + wType);
-                assertMatmulMatchesReference(TestTensors.uniform(23, 3, 45), weight.transpose(0, 1), "off-heap W^T M=3 " + wType);
-                assertMatmulMatchesReference(TestTensors.uniform(24, 20, 45), weight.transpose(0, 1), "off-heap W^T M=20 " + wType);
-                assertMatmulMatchesReference(TestTensors.uniform(25, 20, 70), weight, "off-heap row-major b " + wType);
-                assertMatmulMatchesReference(TestTensors.uniform(26, 1, 70), weight, "off-heap row-major b M=1 " + wType);
+                Tensor weightT = weight.transpose(0, 1);
+                String tag = "off-heap " + wType;
+                assertMatmulMatchesReference(TestTensors.uniform(22, 1, 45), weightT, tag + " W^T M=1");
+                assertMatmulMatchesReference(TestTensors.uniform(23, 3, 45), weightT, tag + " W^T M=3");
+                assertMatmulMatchesReference(TestTensors.uniform(24, 20, 45), weightT, tag + " W^T M=20");
+                assertMatmulMatchesReference(TestTensors.uniform(25, 20, 70), weight, tag + " row-major b");
+                assertMatmulMatchesReference(TestTensors.uniform(26, 1, 70), weight, tag + " row-major b M=1");
             }
             Tensor a = offHeap(arena, 27, DType.F32, 9, 45);
             assertMatmulMatchesReference(a, TestTensors.uniform(28, 45, 30), "off-heap a");
@@ -190,10 +197,12 @@ class MatmulTest {
                 Parallel.setThreads(threads);
                 String tag = threads + " thread(s)";
                 assertMatmulMatchesReference(TestTensors.uniform(31, 50, 70), TestTensors.uniform(32, 70, 300), tag);
-                assertMatmulMatchesReference(TestTensors.uniform(33, 200, 40), TestTensors.uniform(34, 40, 20), tag + ", tall");
+                assertMatmulMatchesReference(TestTensors.uniform(33, 200, 40), TestTensors.uniform(34, 40, 20),
+                        tag + ", tall");
                 assertMatmulMatchesReference(TestTensors.uniform(35, 1, 70),
                         TestTensors.uniform(36, DType.BF16, 300, 70).transpose(0, 1), tag + ", GEMV");
-                assertMatmulMatchesReference(TestTensors.uniform(37, 3, 5, 70), TestTensors.uniform(38, 70, 9), tag + ", batched");
+                assertMatmulMatchesReference(TestTensors.uniform(37, 3, 5, 70), TestTensors.uniform(38, 70, 9),
+                        tag + ", batched");
             }
         } finally {
             Parallel.setThreads(previous);

@@ -168,7 +168,8 @@ public final class Gemv {
         }
     }
 
-    private static void dotFourF32(MemorySegment seg, long w, long ldw, float[] x, int xOff, int k, float[] c, int cAt) {
+    private static void dotFourF32(MemorySegment seg, long w, long ldw, float[] x, int xOff, int k,
+                                   float[] c, int cAt) {
         long b0 = w * 4, b1 = (w + ldw) * 4, b2 = (w + 2 * ldw) * 4, b3 = (w + 3 * ldw) * 4;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         int p = 0;
@@ -218,10 +219,16 @@ public final class Gemv {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         int p = 0;
         for (; p <= k - 4 * L; p += 4 * L) {
-            acc0 = FloatVector.fromMemorySegment(F, seg, byteOff + p * 4L, ORDER).fma(FloatVector.fromArray(F, x, xOff + p), acc0);
-            acc1 = FloatVector.fromMemorySegment(F, seg, byteOff + (p + L) * 4L, ORDER).fma(FloatVector.fromArray(F, x, xOff + p + L), acc1);
-            acc2 = FloatVector.fromMemorySegment(F, seg, byteOff + (p + 2 * L) * 4L, ORDER).fma(FloatVector.fromArray(F, x, xOff + p + 2 * L), acc2);
-            acc3 = FloatVector.fromMemorySegment(F, seg, byteOff + (p + 3 * L) * 4L, ORDER).fma(FloatVector.fromArray(F, x, xOff + p + 3 * L), acc3);
+            long at = byteOff + p * 4L;
+            int xi = xOff + p;
+            FloatVector w0 = FloatVector.fromMemorySegment(F, seg, at, ORDER);
+            FloatVector w1 = FloatVector.fromMemorySegment(F, seg, at + 4L * L, ORDER);
+            FloatVector w2 = FloatVector.fromMemorySegment(F, seg, at + 8L * L, ORDER);
+            FloatVector w3 = FloatVector.fromMemorySegment(F, seg, at + 12L * L, ORDER);
+            acc0 = w0.fma(FloatVector.fromArray(F, x, xi), acc0);
+            acc1 = w1.fma(FloatVector.fromArray(F, x, xi + L), acc1);
+            acc2 = w2.fma(FloatVector.fromArray(F, x, xi + 2 * L), acc2);
+            acc3 = w3.fma(FloatVector.fromArray(F, x, xi + 3 * L), acc3);
         }
         float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
         for (; p < k; p++) sum += seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, w + p) * x[xOff + p];
@@ -255,8 +262,10 @@ public final class Gemv {
         }
         for (; q <= pairs - L; q += L) {
             IntVector v0 = ShortVector.fromMemorySegment(S2, seg, byteOff + q * 4L, ORDER).reinterpretAsInts();
-            lo0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, xLow, hOff + q), lo0);
-            hi0 = v0.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, xHigh, hOff + q), hi0);
+            FloatVector first0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector second0 = v0.and(0xFFFF0000).reinterpretAsFloats();
+            lo0 = first0.fma(FloatVector.fromArray(F, xLow, hOff + q), lo0);
+            hi0 = second0.fma(FloatVector.fromArray(F, xHigh, hOff + q), hi0);
         }
         float sum = lo0.add(hi0).add(lo1.add(hi1)).reduceLanes(VectorOperators.ADD);
         for (int p = 2 * q; p < k; p++) sum += bf16(seg, w + p) * x[xOff + p];
@@ -268,10 +277,11 @@ public final class Gemv {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         int p = 0;
         for (; p <= k - 4 * L; p += 4 * L) {
-            acc0 = FloatVector.fromArray(F, y, yOff + p).fma(FloatVector.fromArray(F, x, xOff + p), acc0);
-            acc1 = FloatVector.fromArray(F, y, yOff + p + L).fma(FloatVector.fromArray(F, x, xOff + p + L), acc1);
-            acc2 = FloatVector.fromArray(F, y, yOff + p + 2 * L).fma(FloatVector.fromArray(F, x, xOff + p + 2 * L), acc2);
-            acc3 = FloatVector.fromArray(F, y, yOff + p + 3 * L).fma(FloatVector.fromArray(F, x, xOff + p + 3 * L), acc3);
+            int xi = xOff + p, yi = yOff + p;
+            acc0 = FloatVector.fromArray(F, y, yi).fma(FloatVector.fromArray(F, x, xi), acc0);
+            acc1 = FloatVector.fromArray(F, y, yi + L).fma(FloatVector.fromArray(F, x, xi + L), acc1);
+            acc2 = FloatVector.fromArray(F, y, yi + 2 * L).fma(FloatVector.fromArray(F, x, xi + 2 * L), acc2);
+            acc3 = FloatVector.fromArray(F, y, yi + 3 * L).fma(FloatVector.fromArray(F, x, xi + 3 * L), acc3);
         }
         float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
         for (; p < k; p++) sum += x[xOff + p] * y[yOff + p];
@@ -303,14 +313,19 @@ public final class Gemv {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         int p = 0;
         for (; p + 1 < k; p += 2) {
-            acc0 = FloatVector.fromMemorySegment(F, seg, (at + p * sk) * 4, ORDER).fma(FloatVector.broadcast(F, x[p]), acc0);
-            acc1 = FloatVector.fromMemorySegment(F, seg, (at + (p + 1) * sk) * 4, ORDER).fma(FloatVector.broadcast(F, x[p + 1]), acc1);
+            FloatVector b0 = FloatVector.fromMemorySegment(F, seg, (at + p * sk) * 4, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(F, seg, (at + (p + 1) * sk) * 4, ORDER);
+            acc0 = b0.fma(FloatVector.broadcast(F, x[p]), acc0);
+            acc1 = b1.fma(FloatVector.broadcast(F, x[p + 1]), acc1);
         }
-        if (p < k) acc0 = FloatVector.fromMemorySegment(F, seg, (at + p * sk) * 4, ORDER).fma(FloatVector.broadcast(F, x[p]), acc0);
+        if (p < k) {
+            FloatVector b0 = FloatVector.fromMemorySegment(F, seg, (at + p * sk) * 4, ORDER);
+            acc0 = b0.fma(FloatVector.broadcast(F, x[p]), acc0);
+        }
         return acc0.add(acc1);
     }
 
-    /** As {@link #columnF32} for BF16 b: L shorts widened to ints (S2I) and shifted into the high half of a float. */
+    /** As {@link #columnF32} for BF16 b: L shorts widened to ints (S2I), shifted into the high half of a float. */
     private static FloatVector columnBf16(MemorySegment seg, long at, long sk, int k, float[] x) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         int p = 0;
@@ -319,13 +334,16 @@ public final class Gemv {
                     .convertShape(VectorOperators.S2I, I, 0);
             IntVector w1 = (IntVector) ShortVector.fromMemorySegment(S, seg, (at + (p + 1) * sk) * 2, ORDER)
                     .convertShape(VectorOperators.S2I, I, 0);
-            acc0 = w0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.broadcast(F, x[p]), acc0);
-            acc1 = w1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.broadcast(F, x[p + 1]), acc1);
+            FloatVector b0 = w0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b1 = w1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc0 = b0.fma(FloatVector.broadcast(F, x[p]), acc0);
+            acc1 = b1.fma(FloatVector.broadcast(F, x[p + 1]), acc1);
         }
         if (p < k) {
             IntVector w0 = (IntVector) ShortVector.fromMemorySegment(S, seg, (at + p * sk) * 2, ORDER)
                     .convertShape(VectorOperators.S2I, I, 0);
-            acc0 = w0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.broadcast(F, x[p]), acc0);
+            FloatVector b0 = w0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc0 = b0.fma(FloatVector.broadcast(F, x[p]), acc0);
         }
         return acc0.add(acc1);
     }
