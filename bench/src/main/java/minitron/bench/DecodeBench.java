@@ -39,7 +39,7 @@ public final class DecodeBench {
     public record Result(String preset, int layers, int threads, int promptTokens, double prefillTokensPerSecond,
                          int decodeTokens, double decodeTokensPerSecond, double weightBytesPerToken,
                          double copyGigabytesPerSecond, double readGigabytesPerSecond, long checkpointBytes,
-                         long heapUsedBytes, String backend) {
+                         long heapUsedBytes, long peakRssBytes, double decodeCpuPerWall, String backend) {
         /** Weight bytes streamed per second during decode / copy bandwidth. */
         public double copyRatio() {
             return weightBytesPerToken * decodeTokensPerSecond / 1e9 / copyGigabytesPerSecond;
@@ -54,11 +54,12 @@ public final class DecodeBench {
                             + "  prefill %d tokens: %.1f tokens/s%n"
                             + "  decode %d tokens: %.2f tokens/s = %.2f GB/s of weights (%.0f MB/token)%n"
                             + "  copy bandwidth %.2f GB/s -> %.0f%% of copy; read bandwidth %.2f GB/s -> %.0f%% of read%n"
-                            + "  Java heap in use after the run: %.2f GB",
+                            + "  decode cpu/wall %.2f (below the thread count: other processes took cores)%n"
+                            + "  Java heap in use after the run: %.2f GB; peak resident set (heap + mapped weights) %.2f GB",
                     preset, layers, checkpointBytes / 1e9, threads, backend, promptTokens, prefillTokensPerSecond,
                     decodeTokens, decodeTokensPerSecond, weightBytesPerToken * decodeTokensPerSecond / 1e9,
                     weightBytesPerToken / 1e6, copyGigabytesPerSecond, 100 * copyRatio(), readGigabytesPerSecond,
-                    100 * readRatio(), heapUsedBytes / 1e9);
+                    100 * readRatio(), decodeCpuPerWall, heapUsedBytes / 1e9, peakRssBytes / 1e9);
         }
     }
 
@@ -98,19 +99,23 @@ public final class DecodeBench {
                 double[] copyGbs = new double[decodeTokens];
                 double[] readGbs = new double[decodeTokens];
                 probe.read(2);                                     // warm-up of the read kernel
+                long decodeCpu = 0, decodeWall = 0;
                 for (int i = 0; i < decodeTokens; i++) {
                     copyGbs[i] = probe.copy(1);                    // interleaved: the same moment's bandwidth
                     readGbs[i] = probe.read(1);
-                    long s = System.nanoTime();
+                    long s = System.nanoTime(), cpu = Timing.processCpuNanos();
                     logits = model.forward(Tensor.of(new int[]{next}, 1, 1), cache).value();
                     stepSeconds[i] = (System.nanoTime() - s) / 1e9;
+                    decodeCpu += Timing.processCpuNanos() - cpu;
+                    decodeWall += System.nanoTime() - s;
                     next = argmaxLast(logits);
                 }
-                double decodeTps = 1 / median(stepSeconds);
+                double decodeTps = 1 / Timing.median(stepSeconds);
                 Runtime rt = Runtime.getRuntime();
                 return new Result(preset, config.numHiddenLayers(), threads, promptTokens, promptTokens / prefillSeconds,
-                        decodeTokens, decodeTps, weightBytesPerToken(config), median(copyGbs), median(readGbs), checkpointBytes,
-                        rt.totalMemory() - rt.freeMemory(), Backends.cpu().name());
+                        decodeTokens, decodeTps, weightBytesPerToken(config), Timing.median(copyGbs), Timing.median(readGbs), checkpointBytes,
+                        rt.totalMemory() - rt.freeMemory(), peakResidentBytes(), (double) decodeCpu / decodeWall,
+                        Backends.cpu().name());
             }
         } finally {
             Parallel.setThreads(previousThreads);
@@ -131,6 +136,18 @@ public final class DecodeBench {
         return 2.0 * elements;
     }
 
+    /** VmHWM of /proc/self/status (Linux): the peak resident set, mapped file pages included; -1 elsewhere. */
+    static long peakResidentBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) return 1024 * Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+
     private static int argmaxLast(Tensor logits) {
         Tensor last = logits.select(0, 0).select(0, logits.dim(1) - 1);
         int best = 0;
@@ -143,13 +160,6 @@ public final class DecodeBench {
             }
         }
         return best;
-    }
-
-    private static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     /**
