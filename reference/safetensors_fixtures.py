@@ -118,6 +118,18 @@ def raw(dtype, k, shape):
     raise ValueError(dtype)
 
 
+def decode(dtype, data):
+    """Little-endian bytes -> float32 values."""
+    if dtype == "F32":
+        return np.frombuffer(data, dtype="<f4").astype(np.float32)
+    if dtype == "F16":
+        return np.frombuffer(data, dtype="<f2").astype(np.float32)
+    if dtype == "BF16":
+        bits = np.frombuffer(data, dtype="<u2").astype(np.uint32) << 16
+        return bits.view(np.float32)
+    raise ValueError(dtype)
+
+
 def tensors_from(spec):
     """spec: [(name, dtype, shape)] -> serialize() input; k is the position in spec."""
     return {name: (dtype, shape, raw(dtype, k, shape)) for k, (name, dtype, shape) in enumerate(spec)}
@@ -196,9 +208,17 @@ def verify(path):
     else:
         tensors, metadata = deserialize(open(path, "rb").read(), path)
         print(f"{path}: metadata {metadata}")
+    known = {name: k for k, (name, _, _) in enumerate(MIXED)}
+    known.update({name: k for k, (name, _, _) in enumerate(tiny_llama_spec())})
+    checked = 0
     for name, (dtype, shape, data) in sorted(tensors.items()):
         print(f"  {name}: {dtype} {list(shape)} {len(data)} bytes")
-    print(f"{path}: {len(tensors)} tensors accepted by the reference rules")
+        if name in known:
+            expected = values(known[name], int(np.prod(shape, dtype=np.int64)))
+            if not np.array_equal(decode(dtype, data), expected):
+                raise ValueError(f"{path}: {name}: values differ from the fixture formula")
+            checked += 1
+    print(f"{path}: {len(tensors)} tensors accepted by the reference rules, {checked} compared to the formula")
     return tensors
 
 

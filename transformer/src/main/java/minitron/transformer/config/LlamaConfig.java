@@ -197,10 +197,21 @@ public record LlamaConfig(
         }
         int headDim = headDimField != null ? headDimField : hiddenSize / heads;
 
+        // HF's LlamaModel has no sliding window (a sliding_window field in a llama config is ignored there too);
+        // MistralConfig defaults an absent sliding_window to 4096.
         boolean mistral = MISTRAL.equals(modelType);
-        Integer slidingWindow = root.has("sliding_window")
-                ? f.nullableInt("sliding_window")
-                : (mistral ? Integer.valueOf(MISTRAL_DEFAULT_SLIDING_WINDOW) : null);
+        Integer slidingWindow = !mistral ? null
+                : root.has("sliding_window") ? f.nullableInt("sliding_window")
+                : Integer.valueOf(MISTRAL_DEFAULT_SLIDING_WINDOW);
+
+        // transformers 5 moves rope_theta and the scaling fields into one "rope_parameters" object.
+        JsonNode ropeParameters = root.get("rope_parameters");
+        boolean v5Rope = ropeParameters != null && ropeParameters.isObject() && !root.has("rope_scaling");
+        double ropeTheta = v5Rope && ropeParameters.has("rope_theta")
+                ? new Fields(ropeParameters, source, "rope_parameters.").number("rope_theta", 10000.0)
+                : f.number("rope_theta", 10000.0);
+        RopeScaling ropeScaling = parseRopeScaling(v5Rope ? ropeParameters : root.get("rope_scaling"), source,
+                v5Rope ? "rope_parameters." : "rope_scaling.");
 
         try {
             return new LlamaConfig(
@@ -212,32 +223,44 @@ public record LlamaConfig(
                     kvHeads,
                     headDim,
                     f.number("rms_norm_eps", 1e-6),
-                    f.number("rope_theta", 10000.0),
-                    parseRopeScaling(root.get("rope_scaling"), source),
+                    ropeTheta,
+                    ropeScaling,
                     f.optionalInt("max_position_embeddings", mistral ? 4096 * 32 : 2048),
                     f.requiredInt("vocab_size"),
                     f.bool("tie_word_embeddings", false),
                     f.nullableInt("bos_token_id"),
                     f.intOrIntList("eos_token_id"),
                     slidingWindow,
-                    f.string("torch_dtype", null));
+                    f.string("torch_dtype", f.string("dtype", null)));   // "dtype" since transformers 4.56
         } catch (ConfigException e) {
             // The record's own checks name "LlamaConfig"; name the file instead.
             throw new ConfigException(e.getMessage().replaceFirst("^LlamaConfig", source), e);
         }
     }
 
-    private static RopeScaling parseRopeScaling(JsonNode node, String source) {
+    private static RopeScaling parseRopeScaling(JsonNode node, String source, String prefix) {
         if (node == null || node.isNull()) return null;
+        String name = prefix.substring(0, prefix.length() - 1);
         if (!node.isObject()) {
-            throw new ConfigException(source + ": rope_scaling must be an object or null, got " + node);
+            throw new ConfigException(source + ": " + name + " must be an object or null, got " + node);
         }
-        Fields f = new Fields(node, source, "rope_scaling.");
+        Fields f = new Fields(node, source, prefix);
         String typeKey = node.has("rope_type") ? "rope_type" : "type";
         String type = f.string(typeKey, null);
         if (type == null) {
-            throw new ConfigException(source + ": rope_scaling has neither rope_type nor type (supported: llama3, linear)");
+            throw new ConfigException(source + ": " + name + " has neither rope_type nor type (supported: llama3, linear)");
         }
+        try {
+            return ropeScalingOf(type, typeKey, f, source, prefix);
+        } catch (ConfigException e) {
+            if (e.getMessage().startsWith("rope_scaling: ")) {   // the record's own checks: name the file
+                throw new ConfigException(source + ": " + prefix + e.getMessage().substring("rope_scaling: ".length()), e);
+            }
+            throw e;
+        }
+    }
+
+    private static RopeScaling ropeScalingOf(String type, String typeKey, Fields f, String source, String prefix) {
         return switch (type) {
             case "default" -> null;   // HF's name for no scaling
             case RopeScaling.LLAMA3 -> RopeScaling.llama3(
@@ -246,7 +269,7 @@ public record LlamaConfig(
                     f.requiredNumber("high_freq_factor"),
                     f.requiredInt("original_max_position_embeddings"));
             case RopeScaling.LINEAR -> RopeScaling.linear(f.requiredNumber("factor"));
-            default -> throw new ConfigException(source + ": rope_scaling." + typeKey + " \"" + type
+            default -> throw new ConfigException(source + ": " + prefix + typeKey + " \"" + type
                     + "\" is not supported (supported: llama3, linear, default); it would change the RoPE frequencies");
         };
     }
@@ -369,7 +392,8 @@ public record LlamaConfig(
         List<Integer> llamaEos = List.of(128001);
         List<Integer> mistralEos = List.of(2);
         Map<String, LlamaConfig> p = new LinkedHashMap<>();
-        //                             type   d     f      L   H   G  hd   eps   theta       rope         maxpos   V       tied
+        // Arguments in record order: model_type, hidden, intermediate, layers, heads, kv heads, head_dim, rms eps,
+        // rope_theta, rope_scaling, max_position_embeddings, vocab, tied, bos, eos, sliding_window, torch_dtype.
         p.put("llama-3.1-8b", new LlamaConfig(LLAMA, 4096, 14336, 32, 32, 8, 128, 1e-5, 500000.0, llama31Rope,
                 131072, 128256, false, 128000, llamaEos, null, "bfloat16"));
         p.put("llama-3.2-1b", new LlamaConfig(LLAMA, 2048, 8192, 16, 32, 8, 64, 1e-5, 500000.0, llama32Rope,

@@ -22,6 +22,27 @@ public record RopeScaling(
     public static final String LLAMA3 = "llama3";
     public static final String LINEAR = "linear";
 
+    public RopeScaling {
+        if (!LLAMA3.equals(ropeType) && !LINEAR.equals(ropeType)) {
+            throw new ConfigException("rope_scaling: rope_type \"" + ropeType + "\" is not supported (supported: llama3, linear)");
+        }
+        if (!(factor > 0)) {
+            throw new ConfigException("rope_scaling: factor must be > 0, got " + factor);
+        }
+        if (LLAMA3.equals(ropeType)) {
+            // The llama3 rule interpolates over wavelengths between original/high and original/low:
+            // it needs 0 < low_freq_factor < high_freq_factor (else a division by zero or an inverted band).
+            if (!(lowFreqFactor > 0 && highFreqFactor > lowFreqFactor)) {
+                throw new ConfigException("rope_scaling: llama3 needs 0 < low_freq_factor < high_freq_factor, got low "
+                        + lowFreqFactor + ", high " + highFreqFactor);
+            }
+            if (originalMaxPositionEmbeddings <= 0) {
+                throw new ConfigException("rope_scaling: original_max_position_embeddings must be positive, got "
+                        + originalMaxPositionEmbeddings);
+            }
+        }
+    }
+
     public static RopeScaling llama3(double factor, double lowFreqFactor, double highFreqFactor,
                                      int originalMaxPositionEmbeddings) {
         return new RopeScaling(LLAMA3, factor, lowFreqFactor, highFreqFactor, originalMaxPositionEmbeddings);

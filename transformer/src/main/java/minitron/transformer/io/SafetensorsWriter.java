@@ -55,7 +55,7 @@ public final class SafetensorsWriter {
     /** Bytes copied from a tensor to the file per write call. */
     private static final int CHUNK_BYTES = 8 << 20;
 
-    /** One tensor as it will be stored: converted to the stored dtype and made contiguous. */
+    /** One tensor to write: the source (any strides, any dtype), the dtype it is stored in, its stored size. */
     private record Stored(String name, Tensor tensor, DType dtype, long byteSize) {
     }
 

@@ -135,7 +135,17 @@ class LlamaConfigTest {
 
         String mistral = llama("").replace("\"llama\"", "\"mistral\"");
         assertEquals(LlamaConfig.MISTRAL_DEFAULT_SLIDING_WINDOW, LlamaConfig.parse(mistral, "x").slidingWindow());
-        assertEquals(512, LlamaConfig.parse(llama("\"sliding_window\": 512"), "x").slidingWindow());
+        assertEquals(512, LlamaConfig.parse(mistral.replace("}", ", \"sliding_window\": 512}"), "x").slidingWindow());
+        assertNull(LlamaConfig.parse(llama("\"sliding_window\": 512"), "x").slidingWindow());   // HF's Llama has none
+        // transformers >= 4.56 writes "dtype"; transformers 5 puts rope_theta and the scaling in "rope_parameters".
+        assertEquals("bfloat16", LlamaConfig.parse(llama("\"dtype\": \"bfloat16\""), "x").torchDtype());
+        LlamaConfig v5 = LlamaConfig.parse(llama("\"rope_parameters\": {\"rope_type\": \"llama3\", \"rope_theta\": 500000.0,"
+                + " \"factor\": 32.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192}"), "x");
+        assertEquals(500000.0, v5.ropeTheta());
+        assertEquals(RopeScaling.llama3(32, 1, 4, 8192), v5.ropeScaling());
+        LlamaConfig v5Default = LlamaConfig.parse(llama("\"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 1e6}"), "x");
+        assertEquals(1e6, v5Default.ropeTheta());
+        assertNull(v5Default.ropeScaling());
         // Harmless unknown fields are ignored.
         assertEquals(c, LlamaConfig.parse(llama("\"use_cache\": false, \"pretraining_tp\": 2, \"foo\": {\"bar\": [1]}"), "tiny.json"));
     }
@@ -154,12 +164,18 @@ class LlamaConfigTest {
         assertRefused(llama("\"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4.0}"),
                 "rope_scaling.rope_type", "\"yarn\"", "supported: llama3, linear");
         assertRefused(llama("\"rope_scaling\": {\"type\": \"dynamic\", \"factor\": 2.0}"), "rope_scaling.type", "\"dynamic\"");
+        assertRefused(llama("\"rope_parameters\": {\"rope_type\": \"yarn\", \"rope_theta\": 1e6, \"factor\": 4.0}"),
+                "rope_parameters.rope_type", "\"yarn\"");
         assertRefused(llama("\"attention_bias\": true"), "attention_bias", "true", "not supported");
         assertRefused(llama("\"mlp_bias\": true"), "mlp_bias", "true");
         assertRefused(llama("\"hidden_act\": \"gelu\""), "hidden_act", "\"gelu\"", "silu");
         assertRefused(llama("").replace("\"llama\"", "\"qwen2\""), "model_type", "\"qwen2\"", "llama, mistral");
         assertRefused(llama("\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0}"),
                 "missing field rope_scaling.low_freq_factor");
+        assertRefused(llama("\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 4.0,"
+                + " \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192}"),
+                "rope_scaling.llama3 needs 0 < low_freq_factor < high_freq_factor, got low 4.0, high 4.0");
+        assertRefused(llama("\"rope_scaling\": {\"type\": \"linear\", \"factor\": 0}"), "rope_scaling.factor must be > 0");
         // attention_bias false / mlp_bias false / hidden_act silu are accepted.
         LlamaConfig.parse(llama("\"attention_bias\": false, \"mlp_bias\": false, \"hidden_act\": \"silu\""), "x");
     }

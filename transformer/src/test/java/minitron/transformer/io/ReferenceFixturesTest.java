@@ -11,11 +11,11 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SequencedMap;
 import java.util.Set;
-import java.util.LinkedHashMap;
 
 import static minitron.transformer.io.FixtureValues.bits;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
