@@ -91,7 +91,7 @@ public final class DecodeBench {
                 cache.clear();
 
                 long t0 = System.nanoTime();
-                Tensor logits = model.forward(Tensor.of(prompt, 1, promptTokens), cache).value();
+                Tensor logits = model.forward(Tensor.of(prompt, 1, promptTokens), cache, true).value();
                 double prefillSeconds = (System.nanoTime() - t0) / 1e9;
                 int next = argmaxLast(logits);
 
@@ -104,7 +104,7 @@ public final class DecodeBench {
                     copyGbs[i] = probe.copy(1);                    // interleaved: the same moment's bandwidth
                     readGbs[i] = probe.read(1);
                     long s = System.nanoTime(), cpu = Timing.processCpuNanos();
-                    logits = model.forward(Tensor.of(new int[]{next}, 1, 1), cache).value();
+                    logits = model.forward(Tensor.of(new int[]{next}, 1, 1), cache, true).value();
                     stepSeconds[i] = (System.nanoTime() - s) / 1e9;
                     decodeCpu += Timing.processCpuNanos() - cpu;
                     decodeWall += System.nanoTime() - s;

@@ -68,6 +68,21 @@ class LlamaInferenceTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("names")
+    void lastPositionOnlyIsTheLastRowOfTheFullLogits(String name) {
+        LlamaGolden.Case c = LlamaGolden.get(name);
+        Tensor ids = c.inputs().get("ids").tensor();                      // (B, T)
+        int t = ids.dim(1);
+        try (LlamaModel model = LlamaModel.load(c.modelDir(), LlamaModel.Mode.INFERENCE);
+             NoGrad scope = NoGrad.enter()) {
+            Tensor full = model.forward(ids).value();                     // (B, T, V)
+            Tensor last = model.forward(ids, model.newCache(ids.dim(0), t), true).value();   // (B, 1, V)
+            assertEquals(1, last.dim(1));
+            assertClose(full.slice(1, t - 1, t).contiguous(), last, CACHE_ATOL, CACHE_RTOL, name + " last position");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("names")
     void aBatchOfTwoDifferentPromptsEqualsEachAlone(String name) {
         LlamaGolden.Case c = LlamaGolden.get(name);
         Tensor ids = c.inputs().get("ids").tensor();                      // (2, T), two different rows
