@@ -15,7 +15,8 @@ import minitron.transformer.model.LlamaModel;
  *   <li>{@link #targetLogprobs}: sequences right-padded to the longest and run as one batch (causal attention:
  *       padding after a sequence's end does not change its positions), at most {@link #MAX_BATCH_ELEMENTS}
  *       logits per forward;</li>
- *   <li>{@link #continuationLogprobs}: per context, one KV cache: context[:-1] is run once, then each
+ *   <li>{@link #continuationLogprobs}: per context, one KV cache: context[:-1] is run once (LM head on its last
+ *       position only), then each
  *       continuation ([context[-1]] + continuation[:-1]) is appended, read, and truncated away again;</li>
  *   <li>{@link #greedyContinuation}: prefill the prompt, then one token per forward with the cache.</li>
  * </ul>
@@ -124,7 +125,8 @@ public final class LlamaCausalLm implements CausalLm {
             for (int[] c : r.continuations()) longest = Math.max(longest, c.length);
             KVCache cache = model.newCache(1, context.length - 1 + longest);
             if (context.length > 1) {
-                runCached(java.util.Arrays.copyOfRange(context, 0, context.length - 1), cache);  // context[:-1]
+                // context[:-1] into the cache; its logits are not needed (the LM head runs on one position only)
+                runCached(java.util.Arrays.copyOfRange(context, 0, context.length - 1), cache, true);
             }
             int shared = cache.length();
             List<double[]> perContinuation = new ArrayList<>();
@@ -132,7 +134,7 @@ public final class LlamaCausalLm implements CausalLm {
                 int[] input = new int[continuation.length];                     // [context[-1]] + continuation[:-1]
                 input[0] = context[context.length - 1];
                 System.arraycopy(continuation, 0, input, 1, continuation.length - 1);
-                float[] logits = runCached(input, cache);                       // (1, n, V)
+                float[] logits = runCached(input, cache, false);                // (1, n, V)
                 double[] lp = new double[continuation.length];
                 for (int j = 0; j < lp.length; j++) lp[j] = LogSoftmax.at(logits, j * v, v, continuation[j]);
                 perContinuation.add(lp);
@@ -150,13 +152,13 @@ public final class LlamaCausalLm implements CausalLm {
         List<Integer> generated = new ArrayList<>();
         if (steps <= 0) return new int[0];
         KVCache cache = model.newCache(1, prompt.length + steps);
-        float[] logits = runCached(prompt, cache);
-        int next = LogSoftmax.argmax(logits, (prompt.length - 1) * v, v);
+        float[] logits = runCached(prompt, cache, true);                        // (1, 1, V): the last position
+        int next = LogSoftmax.argmax(logits, 0, v);
         while (true) {
             if (eosIds().contains(next)) break;
             generated.add(next);
             if (stop.shouldStop(generated) || generated.size() >= steps) break;
-            logits = runCached(new int[] {next}, cache);
+            logits = runCached(new int[] {next}, cache, true);
             next = LogSoftmax.argmax(logits, 0, v);
         }
         return generated.stream().mapToInt(Integer::intValue).toArray();
@@ -174,8 +176,11 @@ public final class LlamaCausalLm implements CausalLm {
         return logits.toFloatArray();
     }
 
-    /** Runs ids as the next positions of the cache's one sequence; logits (1, n, V) as floats. */
-    private float[] runCached(int[] ids, KVCache cache) {
-        return floats(model.forward(Tensor.of(ids, 1, ids.length), cache).value());
+    /**
+     * Runs ids as the next positions of the cache's one sequence; logits (1, n, V) as floats, or (1, 1, V) of
+     * the last position only when lastPositionOnly.
+     */
+    private float[] runCached(int[] ids, KVCache cache, boolean lastPositionOnly) {
+        return floats(model.forward(Tensor.of(ids, 1, ids.length), cache, lastPositionOnly).value());
     }
 }
