@@ -30,6 +30,11 @@ public final class MultipleChoice {
     }
 
     public static Result evaluate(CausalLm lm, TokenEncoder encoder, List<ChoiceItem> items, Options options) {
+        return evaluate(lm, encoder, items, options, Progress.NONE);
+    }
+
+    public static Result evaluate(CausalLm lm, TokenEncoder encoder, List<ChoiceItem> items, Options options,
+                                  Progress progress) {
         List<Double> accs = new ArrayList<>();
         List<Double> accNorms = new ArrayList<>();
         List<double[]> allLls = new ArrayList<>();
@@ -39,6 +44,7 @@ public final class MultipleChoice {
             for (double[] lls : loglikelihoods(lm, encoder, batch, options, truncated)) {
                 allLls.add(lls);
             }
+            progress.update(allLls.size(), items.size());
         }
         for (int i = 0; i < items.size(); i++) {
             ChoiceItem item = items.get(i);
