@@ -183,4 +183,17 @@ class LlamaCausalLmTest {
             }
         }
     }
+
+    @Test
+    void kvCacheTruncateRefusesALengthOutsideWhatIsFilled() {
+        try (LlamaModel model = tinyModel()) {
+            minitron.transformer.model.KVCache cache = model.newCache(1, 8);
+            model.forward(Tensor.of(new int[] {1, 2, 3}, 1, 3), cache, true);
+            cache.truncate(1);
+            assertEquals(1, cache.length());
+            var e = org.junit.jupiter.api.Assertions.assertThrows(minitron.tensor.TensorException.class, () -> cache.truncate(2));
+            assertTrue(e.getMessage().contains("KVCache.truncate"), e.getMessage());
+            org.junit.jupiter.api.Assertions.assertThrows(minitron.tensor.TensorException.class, () -> cache.truncate(-1));
+        }
+    }
 }
