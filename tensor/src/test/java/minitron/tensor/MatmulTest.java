@@ -128,6 +128,39 @@ class MatmulTest {
         return cases.stream();
     }
 
+    /**
+     * Half-precision bit patterns the in-register widening must get exactly right: zeros of both signs, the
+     * smallest and largest subnormals, the smallest and largest normals, infinities and a NaN, in every lane
+     * position of a vector (row j of W holds one special value at column 3j mod 32, zeros elsewhere; x is ones).
+     */
+    @Test
+    void specialHalfValuesInWeights() {
+        short[] f16 = {0x0000, (short) 0x8000, 0x0001, (short) 0x8001, 0x03FF, 0x0400, 0x7BFF, (short) 0xFBFF,
+                0x7C00, (short) 0xFC00, 0x3C00, (short) 0xC000, 0x3555, 0x1234};
+        short[] bf16 = {0x0000, (short) 0x8000, 0x0001, 0x007F, 0x0080, 0x7F7F, (short) 0xFF7F, 0x7F80,
+                (short) 0xFF80, 0x3F80, (short) 0xC000, 0x3EAB, 0x1234, (short) 0x8001};
+        int k = 70;
+        for (DType wType : new DType[]{DType.F16, DType.BF16}) {
+            short[] values = wType == DType.F16 ? f16 : bf16;
+            int n = 32 + values.length;
+            Tensor weight = Tensor.zeros(wType, n, k); // (out, in)
+            short[] bits = (short[]) weight.data().heapBase().orElseThrow();
+            for (int j = 0; j < n; j++) bits[j * k + (3 * j) % 32] = values[j % values.length];
+            Tensor x = Tensor.zeros(DType.F32, 1, k);
+            for (int p = 0; p < k; p++) x.set(1.0, 0, p);
+            assertMatmulMatchesReference(x, weight.transpose(0, 1), "special " + wType + " values, x @ W^T");
+        }
+        // A NaN weight: the result must be NaN, as in the reference (assertClose treats NaN as equal to NaN).
+        Tensor weight = Tensor.zeros(DType.F16, 5, 40);
+        ((short[]) weight.data().heapBase().orElseThrow())[2 * 40 + 7] = 0x7E00;
+        Tensor x = TestTensors.uniform(51, 1, 40);
+        for (Backend backend : TestTensors.backends()) {
+            Tensor out = Ops.of(backend).matmul(x, weight.transpose(0, 1));
+            assertTrue(Double.isNaN(out.get(0, 2)), backend.name() + ": NaN weight gives " + out.get(0, 2));
+            assertEquals(0.0, out.get(0, 1), backend.name() + ": zero row");
+        }
+    }
+
     // ------------------------------------------------------------------ batches
 
     @Test

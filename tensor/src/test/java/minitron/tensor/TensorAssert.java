@@ -28,7 +28,9 @@ public final class TensorAssert {
             double e = expected[i], a = actual[i];
             boolean same = (Double.isNaN(e) && Double.isNaN(a)) || e == a;
             double diff = Math.abs(e - a);
-            if (!same && (Double.isNaN(diff) || diff > atol + rtol * Math.abs(e))) {
+            // An infinite expected value must be matched exactly (with rtol = 0, rtol * inf would be NaN and the
+            // comparison below would let any finite value through).
+            if (!same && (Double.isNaN(diff) || Double.isInfinite(e) || diff > atol + rtol * Math.abs(e))) {
                 if (bad < 5) first.append(String.format("%n  [%d] expected %.9g, got %.9g (diff %.3g)", i, e, a, diff));
                 bad++;
             }

@@ -25,7 +25,8 @@ import minitron.tensor.Tensor;
  *       reuse the W row from L1. BF16 rows are widened in registers: 2L shorts reinterpreted as L int lanes hold
  *       pairs (w[2q] in the low half, w[2q+1] in the high half); the float w[2q] is lane << 16 and w[2q+1] is
  *       lane & 0xFFFF0000, which pair with a's even and odd elements (split once per call). No conversion
- *       instructions: two integer ops per 2L weights. F16 rows are widened into a buffer, then dotted.</li>
+ *       instructions: two integer ops per 2L weights. F16 pairs are widened in registers too (see
+ *       {@link #dotF16}).</li>
  *   <li>row-major, M == 1, F32 or BF16: out[0, j] = sum_p a[0, p] * b[p, j], a broadcast-FMA over rows of b.</li>
  * </ul>
  * Work is split over the N outputs on {@link Parallel}'s pool, claimed dynamically in runs of rows.
@@ -96,7 +97,7 @@ public final class Gemv {
         int cBase = (int) out.offset();
         if (isTransposedContiguous(b)) {
             long ldw = b.stride(-1);
-            boolean split = b.dtype() == DType.BF16;
+            boolean split = b.dtype().isHalf();
             // Items are (batch, block of W_ROWS rows of W); threads claim runs of CLAIM consecutive items from a
             // shared counter (balanced even when a core is shared with another process; sequential within a run).
             int blocks = Gemm.ceilDiv(n, W_ROWS);
@@ -173,7 +174,7 @@ public final class Gemv {
         switch (b.dtype()) {
             case F32 -> dotFourF32(seg, w, ldw, s.x, i * k, k, c, cAt);
             default -> {
-                // BF16 streams faster from DRAM one row at a time (measured 24 vs 18 GB/s on one Zen 5 core: its
+                // BF16 (and F16) stream faster from DRAM one row at a time (measured 24 vs 18 GB/s on one Zen 5 core: its
                 // loop has more instructions per byte, and four interleaved streams left less room for misses).
                 for (int r = 0; r < W_ROWS; r++) c[cAt + r] = dotRow(b, w + r * ldw, k, i, s);
             }
@@ -218,11 +219,8 @@ public final class Gemv {
         return switch (b.dtype()) {
             case F32 -> dotF32(seg, w, s.x, i * k, k);
             case BF16 -> dotBf16(seg, w, s.x, i * k, s.xLow, s.xHigh, i * (k / 2 + 1), k);
-            default -> {
-                // F16: widen the row (scalar conversions the JIT turns into vcvtph2ps), then an F32 dot.
-                Gemm.readRun(b, w, 1, k, s.row, s.shorts);
-                yield dotArrays(s.x, i * k, s.row, 0, k);
-            }
+            case F16 -> dotF16(seg, w, s.x, i * k, s.xLow, s.xHigh, i * (k / 2 + 1), k);
+            default -> throw new IllegalArgumentException("Gemv: unsupported weight dtype " + b.dtype());
         };
     }
 
@@ -284,19 +282,45 @@ public final class Gemv {
         return sum;
     }
 
-    /** dot(x[xOff : xOff+k], y[yOff : yOff+k]) with four accumulator chains. */
-    private static float dotArrays(float[] x, int xOff, float[] y, int yOff, int k) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        int p = 0;
-        for (; p <= k - 4 * L; p += 4 * L) {
-            int xi = xOff + p, yi = yOff + p;
-            acc0 = FloatVector.fromArray(F, y, yi).fma(FloatVector.fromArray(F, x, xi), acc0);
-            acc1 = FloatVector.fromArray(F, y, yi + L).fma(FloatVector.fromArray(F, x, xi + L), acc1);
-            acc2 = FloatVector.fromArray(F, y, yi + 2 * L).fma(FloatVector.fromArray(F, x, xi + 2 * L), acc2);
-            acc3 = FloatVector.fromArray(F, y, yi + 3 * L).fma(FloatVector.fromArray(F, x, xi + 3 * L), acc3);
+    /**
+     * dot(x row, F16 W row at element offset w), widened in registers (the Vector API has no half-float lanes).
+     * Pairs of F16 as in {@link #dotBf16}; each half h becomes a float exactly: the exponent and mantissa bits
+     * (h & 0x7FFF) << 13 read as a float and multiplied by 2^112 rebias the exponent (15 -> 127), subnormal halves
+     * included (the product is a normal float); infinities and NaNs (exponent 31) get the float exponent 255 with
+     * the mantissa kept; the sign bit moves to bit 31. The same loop is written out for both halves of the lanes.
+     */
+    private static float dotF16(MemorySegment seg, long w, float[] x, int xOff, float[] xLow, float[] xHigh,
+                                int hOff, int k) {
+        long byteOff = w * 2;
+        int pairs = k / 2;
+        FloatVector lo = FloatVector.zero(F), hi = lo;
+        FloatVector rebias = FloatVector.broadcast(F, 0x1p112f);
+        int q = 0;
+        for (; q <= pairs - L; q += L) {
+            IntVector v = ShortVector.fromMemorySegment(S2, seg, byteOff + q * 4L, ORDER).reinterpretAsInts();
+            IntVector first = v.and(0xFFFF);
+            IntVector firstMagnitude = first.and(0x7FFF);
+            IntVector firstFinite = firstMagnitude.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats()
+                    .mul(rebias).reinterpretAsInts();
+            IntVector firstSpecial = firstMagnitude.lanewise(VectorOperators.LSHL, 13).or(0x7F800000);
+            IntVector firstBits = firstFinite
+                    .blend(firstSpecial, firstMagnitude.compare(VectorOperators.GE, 0x7C00))
+                    .or(first.and(0x8000).lanewise(VectorOperators.LSHL, 16));
+            IntVector second = v.lanewise(VectorOperators.LSHR, 16);
+            IntVector secondMagnitude = second.and(0x7FFF);
+            IntVector secondFinite = secondMagnitude.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats()
+                    .mul(rebias).reinterpretAsInts();
+            IntVector secondSpecial = secondMagnitude.lanewise(VectorOperators.LSHL, 13).or(0x7F800000);
+            IntVector secondBits = secondFinite
+                    .blend(secondSpecial, secondMagnitude.compare(VectorOperators.GE, 0x7C00))
+                    .or(second.and(0x8000).lanewise(VectorOperators.LSHL, 16));
+            lo = firstBits.reinterpretAsFloats().fma(FloatVector.fromArray(F, xLow, hOff + q), lo);
+            hi = secondBits.reinterpretAsFloats().fma(FloatVector.fromArray(F, xHigh, hOff + q), hi);
         }
-        float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
-        for (; p < k; p++) sum += x[xOff + p] * y[yOff + p];
+        float sum = lo.add(hi).reduceLanes(VectorOperators.ADD);
+        for (int p = 2 * q; p < k; p++) {
+            sum += Float.float16ToFloat(seg.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, w + p)) * x[xOff + p];
+        }
         return sum;
     }
 
