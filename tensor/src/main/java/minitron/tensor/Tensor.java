@@ -406,7 +406,11 @@ public final class Tensor {
         return out;
     }
 
-    /** A new contiguous copy converted to {@code target} (F32 to BF16/F16 rounds to nearest even). */
+    /**
+     * A contiguous tensor of dtype {@code target}: this one when it already is (no copy, like torch's
+     * {@code .to()}), else a converted copy (F32 to BF16/F16 rounds to nearest even). Use {@link #copy()} for a
+     * tensor that never shares memory with this one.
+     */
     public Tensor to(DType target) {
         if (target == dtype && isContiguous()) return this;
         Tensor out = zeros(target, shape);
