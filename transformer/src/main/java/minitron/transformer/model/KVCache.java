@@ -79,6 +79,17 @@ public final class KVCache {
         length += t;
     }
 
+    /**
+     * Forgets the positions from {@code newLength} on, keeping [0, newLength): a shared prefix (the context of
+     * several continuations) is computed once, and each continuation is appended and then dropped again.
+     */
+    public void truncate(int newLength) {
+        if (newLength < 0 || newLength > length) {
+            throw TensorException.of("KVCache.truncate", "a length in [0, " + length + "]", Integer.toString(newLength));
+        }
+        length = newLength;
+    }
+
     /** Forgets every position (the memory is reused). */
     public void clear() {
         length = 0;

@@ -1,0 +1,140 @@
+package minitron.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import minitron.eval.BrownCloze;
+import minitron.eval.EvalException;
+import minitron.eval.Evaluator;
+import minitron.eval.LlamaCausalLm;
+import minitron.eval.TokenEncoder;
+import minitron.transformer.model.LlamaModel;
+import minitron.transformer.tokenizer.Tokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code minitron eval}: perplexity, multiple-choice and generation tasks with lm-eval-harness semantics. */
+@Command(name = "eval", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = {"Evaluates a model on tasks, as lm-eval-harness does (see docs/eval.md).",
+                "Tasks: ppl:FILE (text, or .jsonl of {\"text\"}), brown-cloze (bundled), choice:FILE, "
+                        + "winogrande:FILE, hellaswag:FILE, arc_easy:FILE, arc_challenge:FILE, piqa:FILE, "
+                        + "mmlu:FILE, gsm8k:FILE; FILE@FEWSHOT_FILE takes few-shot examples from another split "
+                        + "(MMLU: dev).",
+                "Prints a table (task, metric, value, stderr), or with --json one object "
+                        + "{\"results\": {task: {metric: value, metric_stderr: ...}}}. Notes (malformed lines, "
+                        + "truncated contexts, timing) go to stderr. Errors: one line on stderr, exit code 1."})
+public final class EvalCommand implements Callable<Integer> {
+    @Option(names = "--model", paramLabel = "DIR", description = "HF model directory (config.json, safetensors, tokenizer.json)")
+    Path model;
+
+    @Option(names = "--tasks", paramLabel = "LIST", description = "comma-separated tasks, e.g. ppl:val.txt,brown-cloze")
+    String tasks;
+
+    @Option(names = "--limit", paramLabel = "N", description = "at most N documents per task (default: all)")
+    Integer limit;
+
+    @Option(names = "--shots", paramLabel = "K", defaultValue = "0", description = "few-shot examples per prompt")
+    int shots;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1234", description = "seed of the few-shot sampling (lm-eval's default 1234)")
+    long seed;
+
+    @Option(names = "--strict", description = "stop at the first malformed JSONL line instead of skipping it")
+    boolean strict;
+
+    @Option(names = "--json", description = "print one JSON object instead of the table")
+    boolean json;
+
+    @Option(names = "--add-bos", description = "prepend BOS to contexts of choice and generation tasks "
+            + "(lm-eval's add_bos_token; off by default as in lm-eval)")
+    boolean addBos;
+
+    @Option(names = "--max-context", paramLabel = "T", description = "tokens per forward (default: max_position_embeddings)")
+    Integer maxContext;
+
+    @Option(names = "--batch", paramLabel = "ITEMS", defaultValue = "16", description = "items sent to the model per call")
+    int batch;
+
+    @Option(names = "--max-gen-toks", paramLabel = "N", defaultValue = "256", description = "generation tasks: most new tokens")
+    int maxGenToks;
+
+    @Option(names = "--build-brown-cloze", paramLabel = "FILE", description = "build the bundled brown-cloze task "
+            + "file from the held-out Brown split (seed 1234) and exit; no model needed")
+    Path buildBrownCloze;
+
+    @Override
+    public Integer call() {
+        try {
+            if (buildBrownCloze != null) {
+                int n = BrownCloze.buildBundled(buildBrownCloze);
+                System.out.println("wrote " + n + " items to " + buildBrownCloze);
+                return 0;
+            }
+            if (model == null || tasks == null) {
+                throw new EvalException("expected --model DIR and --tasks LIST (see --help)");
+            }
+            List<Evaluator.Spec> specs = Evaluator.parse(tasks);
+            try (LlamaModel llama = LlamaModel.load(model, LlamaModel.Mode.INFERENCE)) {
+                LlamaCausalLm lm = maxContext == null ? new LlamaCausalLm(llama) : new LlamaCausalLm(llama, maxContext);
+                TokenEncoder encoder = TokenEncoder.of(Tokenizer.load(model));
+                Evaluator evaluator = new Evaluator(lm, encoder,
+                        new Evaluator.Settings(limit, shots, seed, strict, addBos, batch, maxGenToks));
+                Map<String, Map<String, Double>> results = new LinkedHashMap<>();
+                for (Evaluator.Spec spec : specs) {
+                    long start = System.nanoTime();
+                    Map<String, Double> metrics = evaluator.run(spec);
+                    double seconds = (System.nanoTime() - start) / 1e9;
+                    String key = spec.name();
+                    for (int n = 2; results.containsKey(key); n++) key = spec.name() + "#" + n;
+                    results.put(key, metrics);
+                    evaluator.notes().forEach(System.err::println);
+                    evaluator.notes().clear();
+                    Double items = metrics.getOrDefault("items", metrics.get("tokens"));
+                    System.err.printf("%s: %.0f %s in %.1f s (%.1f/s)%n", key, items,
+                            metrics.containsKey("items") ? "items" : "tokens", seconds, items / seconds);
+                }
+                System.out.println(json ? toJson(results) : toTable(results));
+            }
+            return 0;
+        } catch (RuntimeException | IOException e) {
+            // task, config, checkpoint and tokenizer errors carry their file, line or field in the message
+            System.err.println("minitron eval: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    static String toJson(Map<String, Map<String, Double>> results) {
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode root = mapper.createObjectNode();
+        ObjectNode all = root.putObject("results");
+        for (Map.Entry<String, Map<String, Double>> task : results.entrySet()) {
+            ObjectNode t = all.putObject(task.getKey());
+            for (Map.Entry<String, Double> m : task.getValue().entrySet()) {
+                if (m.getValue().isNaN()) {
+                    t.putNull(m.getKey());
+                } else {
+                    t.put(m.getKey(), m.getValue());
+                }
+            }
+        }
+        return root.toString();
+    }
+
+    static String toTable(Map<String, Map<String, Double>> results) {
+        StringBuilder sb = new StringBuilder(String.format("%-16s %-30s %12s %10s%n", "task", "metric", "value", "stderr"));
+        for (Map.Entry<String, Map<String, Double>> task : results.entrySet()) {
+            for (Map.Entry<String, Double> m : task.getValue().entrySet()) {
+                if (m.getKey().endsWith("_stderr")) continue;
+                Double stderr = task.getValue().get(m.getKey() + "_stderr");
+                sb.append(String.format("%-16s %-30s %12.4f %10s%n", task.getKey(), m.getKey(), m.getValue(),
+                        stderr == null || stderr.isNaN() ? "" : String.format("%.4f", stderr)));
+            }
+        }
+        return sb.toString().stripTrailing();
+    }
+}

@@ -1,0 +1,225 @@
+package minitron.eval;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Runs a list of tasks given as {@code name[:FILE[@FEWSHOT_FILE]]} (the CLI's --tasks) and collects
+ * task -> metric -> value, with {@code <metric>_stderr} beside each mean. Task names:
+ * <ul>
+ *   <li>{@code ppl:FILE}: a text file (one document), or .jsonl with a "text" per line (one document each):
+ *       loss, perplexity, tokens, word_perplexity, byte_perplexity, bits_per_byte;</li>
+ *   <li>{@code brown-cloze} (bundled), {@code choice:FILE} (the same format), {@code hellaswag:FILE},
+ *       {@code arc_easy:FILE}, {@code arc_challenge:FILE}, {@code piqa:FILE}: acc, acc_norm;</li>
+ *   <li>{@code winogrande:FILE}, {@code mmlu:FILE}: acc;</li>
+ *   <li>{@code gsm8k:FILE}: exact_match,strict-match and exact_match,flexible-extract.</li>
+ * </ul>
+ * Few-shot examples: from FEWSHOT_FILE when given (the train split; MMLU: the dev split), else from FILE itself
+ * without the evaluated document. Also reported per task: items, skipped (malformed lines), truncated.
+ */
+public final class Evaluator {
+
+    /** Run settings. limit: at most this many documents per task (null: all). */
+    public record Settings(Integer limit, int shots, long seed, boolean strict, boolean addBos, int batchItems,
+                           int maxGenTokens) {
+    }
+
+    private final CausalLm lm;
+    private final TokenEncoder encoder;
+    private final Settings settings;
+    /** Messages for the user (malformed lines, truncations), in order. */
+    private final List<String> notes = new ArrayList<>();
+
+    public Evaluator(CausalLm lm, TokenEncoder encoder, Settings settings) {
+        this.lm = lm;
+        this.encoder = encoder;
+        this.settings = settings;
+    }
+
+    public List<String> notes() {
+        return notes;
+    }
+
+    /** One parsed task spec. */
+    public record Spec(String name, Path file, Path fewshotFile) {
+        public String label() {
+            return name;
+        }
+    }
+
+    public static List<Spec> parse(String tasks) {
+        List<Spec> specs = new ArrayList<>();
+        for (String part : tasks.split(",")) {
+            String s = part.strip();
+            if (s.isEmpty()) continue;
+            int colon = s.indexOf(':');
+            String name = colon < 0 ? s : s.substring(0, colon);
+            Path file = null, fewshot = null;
+            if (colon >= 0) {
+                String rest = s.substring(colon + 1);
+                int at = rest.indexOf('@');
+                file = Path.of(at < 0 ? rest : rest.substring(0, at));
+                if (at >= 0) fewshot = Path.of(rest.substring(at + 1));
+            }
+            boolean needsFile = !name.equals("brown-cloze");
+            if (!KNOWN.contains(name)) {
+                throw new EvalException("--tasks: unknown task \"" + name + "\" (known: " + String.join(", ", KNOWN) + ")");
+            }
+            if (needsFile && file == null) {
+                throw new EvalException("--tasks: task \"" + name + "\" needs a file: " + name + ":FILE");
+            }
+            specs.add(new Spec(name, file, fewshot));
+        }
+        if (specs.isEmpty()) throw new EvalException("--tasks: expected at least one task, found none");
+        return specs;
+    }
+
+    static final List<String> KNOWN = List.of("ppl", "brown-cloze", "choice", "winogrande", "hellaswag", "arc_easy",
+            "arc_challenge", "mmlu", "piqa", "gsm8k");
+
+    /** Runs every task; results keyed by task name (a repeated name gets "#2", "#3"). */
+    public Map<String, Map<String, Double>> run(List<Spec> specs) {
+        Map<String, Map<String, Double>> results = new LinkedHashMap<>();
+        for (Spec spec : specs) {
+            String key = spec.name();
+            for (int n = 2; results.containsKey(key); n++) key = spec.name() + "#" + n;
+            results.put(key, run(spec));
+        }
+        return results;
+    }
+
+    public Map<String, Double> run(Spec spec) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        switch (spec.name()) {
+            case "ppl" -> {
+                List<String> texts = limit(readTexts(spec.file()));
+                Perplexity.Result r = Perplexity.ofTexts(lm, encoder, texts);
+                m.put("loss", r.loss());
+                m.put("perplexity", r.perplexity());
+                m.put("word_perplexity", r.wordPerplexity());
+                m.put("byte_perplexity", r.bytePerplexity());
+                m.put("bits_per_byte", r.bitsPerByte());
+                m.put("tokens", (double) r.tokens());
+                m.put("documents", (double) r.documents());
+            }
+            case "gsm8k" -> {
+                List<Generation.Item> items = gsm8kItems(spec);
+                Generation.Result r = Generation.evaluate(lm, encoder, items, Generation.GSM8K_UNTIL,
+                        settings.maxGenTokens(), settings.addBos());
+                m.put("exact_match,strict-match", r.strictMatch());
+                m.put("exact_match,strict-match_stderr", r.strictStderr());
+                m.put("exact_match,flexible-extract", r.flexibleMatch());
+                m.put("exact_match,flexible-extract_stderr", r.flexibleStderr());
+                m.put("items", (double) r.items());
+                noteTruncated(spec, r.truncated());
+            }
+            default -> {
+                List<ChoiceItem> items = choiceItems(spec);
+                MultipleChoice.Result r = MultipleChoice.evaluate(lm, encoder, items,
+                        new MultipleChoice.Options(settings.addBos(), settings.batchItems()));
+                m.put("acc", r.acc());
+                m.put("acc_stderr", r.accStderr());
+                if (reportsAccNorm(spec.name())) {
+                    m.put("acc_norm", r.accNorm());
+                    m.put("acc_norm_stderr", r.accNormStderr());
+                }
+                m.put("items", (double) r.items());
+                noteTruncated(spec, r.truncated());
+            }
+        }
+        return m;
+    }
+
+    /** lm-eval's metric lists: winogrande and mmlu report acc only. */
+    static boolean reportsAccNorm(String name) {
+        return !name.equals("winogrande") && !name.equals("mmlu");
+    }
+
+    private void noteTruncated(Spec spec, int truncated) {
+        if (truncated > 0) {
+            notes.add(spec.name() + ": " + truncated + " context(s) longer than the model's " + lm.maxContext()
+                    + " tokens were truncated from the left");
+        }
+    }
+
+    /** The multiple-choice items of a task spec (loaded, limited, with few-shot prompts). */
+    public List<ChoiceItem> choiceItems(Spec spec) {
+        int k = settings.shots();
+        long seed = settings.seed();
+        return switch (spec.name()) {
+            case "brown-cloze" -> limit(BrownCloze.bundledItems(settings.strict()));
+            case "choice" -> Tasks.choices(limit(load(spec.file(), Tasks.ChoiceDoc::parse)));
+            case "winogrande" -> {
+                var all = load(spec.file(), Tasks.WinograndeDoc::parse);
+                var docs = limit(all);
+                yield Tasks.winogrande(docs, pool(spec, all, Tasks.WinograndeDoc::parse), k, seed);
+            }
+            case "hellaswag" -> {
+                var all = load(spec.file(), Tasks.HellaSwagDoc::parse);
+                var docs = limit(all);
+                yield Tasks.hellaswag(docs, pool(spec, all, Tasks.HellaSwagDoc::parse), k, seed);
+            }
+            case "arc_easy", "arc_challenge" -> {
+                var all = load(spec.file(), Tasks.ArcDoc::parse);
+                var docs = limit(all);
+                yield Tasks.arc(docs, pool(spec, all, Tasks.ArcDoc::parse), k, seed);
+            }
+            case "mmlu" -> {
+                var all = load(spec.file(), Tasks.MmluDoc::parse);
+                var docs = limit(all);
+                yield Tasks.mmlu(docs, pool(spec, all, Tasks.MmluDoc::parse), k);
+            }
+            case "piqa" -> {
+                var all = load(spec.file(), Tasks.PiqaDoc::parse);
+                var docs = limit(all);
+                yield Tasks.piqa(docs, pool(spec, all, Tasks.PiqaDoc::parse), k, seed);
+            }
+            default -> throw new EvalException("task \"" + spec.name() + "\" is not a multiple-choice task");
+        };
+    }
+
+    public List<Generation.Item> gsm8kItems(Spec spec) {
+        var all = load(spec.file(), Tasks.Gsm8kDoc::parse);
+        var docs = limit(all);
+        return Tasks.gsm8k(docs, pool(spec, all, Tasks.Gsm8kDoc::parse), settings.shots(), settings.seed());
+    }
+
+    private <D> List<D> pool(Spec spec, List<D> docs, Function<com.fasterxml.jackson.databind.JsonNode, D> parser) {
+        return spec.fewshotFile() == null ? docs : load(spec.fewshotFile(), parser);
+    }
+
+    private <D> List<D> load(Path file, Function<com.fasterxml.jackson.databind.JsonNode, D> parser) {
+        Jsonl.Loaded<D> loaded = Jsonl.read(file, settings.strict(), parser);
+        notes.addAll(loaded.skipped());
+        if (!loaded.skipped().isEmpty()) {
+            notes.add(file + ": skipped " + loaded.skipped().size() + " malformed line(s) (--strict stops instead)");
+        }
+        return loaded.docs();
+    }
+
+    private <T> List<T> limit(List<T> list) {
+        Integer n = settings.limit();
+        return n == null || n >= list.size() ? list : list.subList(0, n);
+    }
+
+    private List<String> readTexts(Path file) {
+        if (file.toString().endsWith(".jsonl") || file.toString().endsWith(".jsonl.gz")) {
+            return load(file, node -> Jsonl.text(node, "text"));
+        }
+        try {
+            return List.of(new String(Files.readAllBytes(file), StandardCharsets.UTF_8));
+        } catch (NoSuchFileException e) {
+            throw new EvalException(file + ": file not found");
+        } catch (IOException e) {
+            throw new EvalException(file + ": " + e.getMessage(), e);
+        }
+    }
+}

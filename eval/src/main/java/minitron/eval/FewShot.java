@@ -1,0 +1,57 @@
+package minitron.eval;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * k-shot example sampling. lm-eval-harness's default sampler draws k + 1 documents from the few-shot pool with
+ * a Random seeded once (1234) and used in document order, drops the evaluated document if it was drawn, and
+ * keeps k. We do the same with {@code java.util.Random(seed)} (so the draws differ from Python's Mersenne
+ * Twister, but are fixed by the seed): a partial Fisher-Yates shuffle of the pool's indices picks k + 1
+ * distinct documents in draw order. One sampler serves a whole task, in document order.
+ */
+public final class FewShot<D> {
+    private final List<D> pool;
+    private final Random random;
+
+    public FewShot(List<D> pool, long seed) {
+        this.pool = pool;
+        this.random = new Random(seed);
+    }
+
+    /** k examples for doc (never doc itself, compared with equals). */
+    public List<D> sample(D doc, int k) {
+        if (k == 0) return List.of();
+        if (pool.size() < k + (pool.contains(doc) ? 1 : 0)) {
+            throw new EvalException("few-shot: expected at least " + k + " examples in the few-shot pool besides the "
+                    + "document, found a pool of " + pool.size());
+        }
+        int draw = Math.min(k + 1, pool.size());
+        int[] index = new int[pool.size()];
+        for (int i = 0; i < index.length; i++) index[i] = i;
+        List<D> out = new ArrayList<>();
+        for (int i = 0; i < draw; i++) {
+            int j = i + random.nextInt(index.length - i);
+            int tmp = index[i];
+            index[i] = index[j];
+            index[j] = tmp;
+            D candidate = pool.get(index[i]);
+            if (!candidate.equals(doc)) out.add(candidate);
+        }
+        return out.subList(0, k);
+    }
+
+    /** lm-eval's first_n sampler (MMLU): the first k documents of the pool that are not doc. */
+    public static <D> List<D> firstN(List<D> pool, D doc, int k) {
+        List<D> out = new ArrayList<>();
+        for (D d : pool) {
+            if (out.size() == k) break;
+            if (!d.equals(doc)) out.add(d);
+        }
+        if (out.size() < k) {
+            throw new EvalException("few-shot: expected " + k + " examples, the pool has only " + out.size());
+        }
+        return out;
+    }
+}

@@ -1,0 +1,120 @@
+package minitron.eval;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * JSON Lines task files: one JSON object per line (blank lines skipped, .gz read through gunzip). A line that
+ * is not JSON, or lacks a field its format needs, is malformed: reported with the file and line number and
+ * skipped (counted), or, when strict, an {@link EvalException} that stops the run.
+ */
+public final class Jsonl {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Jsonl() {
+    }
+
+    /** Thrown by a document parser for a line that lacks what its format needs. */
+    public static final class MalformedLine extends RuntimeException {
+        public MalformedLine(String message) {
+            super(message);
+        }
+    }
+
+    /** The parsed documents, and the malformed lines that were skipped (one message each). */
+    public record Loaded<D>(List<D> docs, List<String> skipped) {
+    }
+
+    public static <D> Loaded<D> read(Path file, boolean strict, Function<JsonNode, D> parser) {
+        try (InputStream raw = Files.newInputStream(file)) {
+            InputStream in = file.toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw;
+            return read(in, file.toString(), strict, parser);
+        } catch (NoSuchFileException e) {
+            throw new EvalException(file + ": file not found");
+        } catch (IOException e) {
+            throw new EvalException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static <D> Loaded<D> read(InputStream in, String where, boolean strict, Function<JsonNode, D> parser)
+            throws IOException {
+        List<D> docs = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
+        BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+        String line;
+        int lineNo = 0;
+        while ((line = reader.readLine()) != null) {
+            lineNo++;
+            if (line.isBlank()) continue;
+            String problem;
+            try {
+                JsonNode node = JSON.readTree(line);
+                if (node == null || !node.isObject()) {
+                    problem = "expected a JSON object, found " + (node == null ? "nothing" : node.getNodeType());
+                } else {
+                    docs.add(parser.apply(node));
+                    continue;
+                }
+            } catch (JsonProcessingException e) {
+                problem = "not valid JSON (" + e.getOriginalMessage() + ")";
+            } catch (MalformedLine e) {
+                problem = e.getMessage();
+            }
+            String message = where + ":" + lineNo + ": " + problem;
+            if (strict) throw new EvalException(message + " (--strict)");
+            skipped.add(message);
+        }
+        return new Loaded<>(docs, skipped);
+    }
+
+    // ------------------------------------------------------------------ field access for parsers
+
+    public static String text(JsonNode node, String field) {
+        JsonNode v = node.get(field);
+        if (v == null || !v.isTextual()) {
+            throw new MalformedLine("expected field \"" + field + "\" (a string), found " + describe(v));
+        }
+        return v.asText();
+    }
+
+    public static int integer(JsonNode node, String field) {
+        JsonNode v = node.get(field);
+        if (v != null && v.isIntegralNumber()) return v.asInt();
+        if (v != null && v.isTextual() && v.asText().trim().matches("-?\\d+")) return Integer.parseInt(v.asText().trim());
+        throw new MalformedLine("expected field \"" + field + "\" (an integer), found " + describe(v));
+    }
+
+    public static List<String> texts(JsonNode node, String field) {
+        JsonNode v = node.get(field);
+        if (v == null || !v.isArray() || v.isEmpty()) {
+            throw new MalformedLine("expected field \"" + field + "\" (a non-empty array of strings), found " + describe(v));
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode e : v) {
+            if (!e.isTextual()) {
+                throw new MalformedLine("expected field \"" + field + "\" to hold strings, found " + describe(e));
+            }
+            out.add(e.asText());
+        }
+        return out;
+    }
+
+    private static String describe(JsonNode v) {
+        if (v == null) return "no such field";
+        String s = v.toString();
+        return v.getNodeType().toString().toLowerCase() + " " + (s.length() > 40 ? s.substring(0, 40) + "..." : s);
+    }
+}

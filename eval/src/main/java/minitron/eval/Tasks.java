@@ -1,0 +1,321 @@
+package minitron.eval;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Loaders for the public JSONL formats of the standard tasks, and their prompts as lm-eval-harness's task
+ * configs build them (doc_to_text, doc_to_choice, target_delimiter " ", fewshot_delimiter "\n\n"):
+ * <pre>
+ *   prompt = description + (example_1 + "\n\n" + ... + example_k + "\n\n") + doc_to_text(doc)
+ *   example = doc_to_text(ex) + " " + text of ex's gold choice
+ *   continuation of choice c = " " + c
+ * </pre>
+ * Few-shot examples come from a few-shot file (the train / dev split) or, without one, from the evaluated file
+ * itself with the evaluated document excluded; see {@link FewShot} for the sampling.
+ */
+public final class Tasks {
+    private Tasks() {
+    }
+
+    static final String FEWSHOT_DELIMITER = "\n\n";
+    static final String TARGET_DELIMITER = " ";
+
+    // ------------------------------------------------------------------ documents (one per JSONL line)
+
+    /** Winogrande: {"sentence", "option1", "option2", "answer": "1" | "2"}; answer is stored 0-based. */
+    public record WinograndeDoc(String sentence, String option1, String option2, int answer) {
+        static WinograndeDoc parse(JsonNode n) {
+            String sentence = Jsonl.text(n, "sentence");
+            if (sentence.indexOf('_') < 0) {
+                throw new Jsonl.MalformedLine("expected a \"sentence\" with a blank \"_\", found none");
+            }
+            int answer = Jsonl.integer(n, "answer");
+            if (answer != 1 && answer != 2) {
+                throw new Jsonl.MalformedLine("expected \"answer\" \"1\" or \"2\", found " + answer);
+            }
+            return new WinograndeDoc(sentence, Jsonl.text(n, "option1"), Jsonl.text(n, "option2"), answer - 1);
+        }
+    }
+
+    /** HellaSwag: {"ctx_a", "ctx_b", "activity_label", "endings": [4], "label"}. */
+    public record HellaSwagDoc(String ctxA, String ctxB, String activityLabel, List<String> endings, int label) {
+        static HellaSwagDoc parse(JsonNode n) {
+            List<String> endings = Jsonl.texts(n, "endings");
+            int label = Jsonl.integer(n, "label");
+            checkGold(label, endings.size(), "label");
+            return new HellaSwagDoc(Jsonl.text(n, "ctx_a"), Jsonl.text(n, "ctx_b"), Jsonl.text(n, "activity_label"),
+                    endings, label);
+        }
+    }
+
+    /** ARC Easy / Challenge: {"question", "choices": {"text": [...], "label": [...]}, "answerKey"}. */
+    public record ArcDoc(String question, List<String> texts, List<String> labels, int gold) {
+        static ArcDoc parse(JsonNode n) {
+            JsonNode choices = n.get("choices");
+            if (choices == null || !choices.isObject()) {
+                throw new Jsonl.MalformedLine("expected field \"choices\" (an object with \"text\" and \"label\")");
+            }
+            List<String> texts = Jsonl.texts(choices, "text");
+            List<String> labels = Jsonl.texts(choices, "label");
+            if (texts.size() != labels.size()) {
+                throw new Jsonl.MalformedLine("expected as many choices.text as choices.label, found "
+                        + texts.size() + " and " + labels.size());
+            }
+            String key = Jsonl.text(n, "answerKey");
+            int gold = labels.indexOf(key);
+            if (gold < 0) {
+                throw new Jsonl.MalformedLine("expected \"answerKey\" among the labels " + labels + ", found \"" + key + "\"");
+            }
+            return new ArcDoc(Jsonl.text(n, "question"), texts, labels, gold);
+        }
+    }
+
+    /** MMLU: {"question", "subject", "choices": [4], "answer": 0..3 (or "A".."D")}. */
+    public record MmluDoc(String question, String subject, List<String> choices, int answer) {
+        static MmluDoc parse(JsonNode n) {
+            List<String> choices = Jsonl.texts(n, "choices");
+            JsonNode a = n.get("answer");
+            int answer;
+            if (a != null && a.isTextual() && a.asText().matches("[A-Z]")) {
+                answer = a.asText().charAt(0) - 'A';
+            } else {
+                answer = Jsonl.integer(n, "answer");
+            }
+            checkGold(answer, choices.size(), "answer");
+            return new MmluDoc(Jsonl.text(n, "question"), Jsonl.text(n, "subject"), choices, answer);
+        }
+    }
+
+    /** PIQA: {"goal", "sol1", "sol2", "label": 0 | 1}. */
+    public record PiqaDoc(String goal, String sol1, String sol2, int label) {
+        static PiqaDoc parse(JsonNode n) {
+            int label = Jsonl.integer(n, "label");
+            checkGold(label, 2, "label");
+            return new PiqaDoc(Jsonl.text(n, "goal"), Jsonl.text(n, "sol1"), Jsonl.text(n, "sol2"), label);
+        }
+    }
+
+    /** GSM8K: {"question", "answer"} (the answer's last line is "#### N"). */
+    public record Gsm8kDoc(String question, String answer) {
+        static Gsm8kDoc parse(JsonNode n) {
+            return new Gsm8kDoc(Jsonl.text(n, "question"), Jsonl.text(n, "answer"));
+        }
+    }
+
+    /** The project's own multiple-choice format (brown-cloze): {"id"?, "context", "choices": [...], "gold"}. */
+    public record ChoiceDoc(String id, String context, List<String> choices, int gold) {
+        static ChoiceDoc parse(JsonNode n) {
+            List<String> choices = Jsonl.texts(n, "choices");
+            int gold = Jsonl.integer(n, "gold");
+            checkGold(gold, choices.size(), "gold");
+            String id = n.hasNonNull("id") ? n.get("id").asText() : null;
+            return new ChoiceDoc(id, Jsonl.text(n, "context"), choices, gold);
+        }
+    }
+
+    private static void checkGold(int gold, int n, String field) {
+        if (gold < 0 || gold >= n) {
+            throw new Jsonl.MalformedLine("expected \"" + field + "\" in [0, " + n + "), found " + gold);
+        }
+    }
+
+    // ------------------------------------------------------------------ prompts
+
+    /** A few-shot prefix: examples joined and followed by "\n\n"; empty for none. */
+    static String examples(List<String> labeled) {
+        if (labeled.isEmpty()) return "";
+        return String.join(FEWSHOT_DELIMITER, labeled) + FEWSHOT_DELIMITER;
+    }
+
+    /** Winogrande (lm-eval winogrande.yaml, partial scoring): choice i's context is the sentence up to the blank
+     * with option i in it; the continuation, the same for both, is " " + what follows the blank, stripped.
+     * Only acc is reported (lm-eval's metric list). */
+    public static List<ChoiceItem> winogrande(List<WinograndeDoc> docs, List<WinograndeDoc> pool, int shots, long seed) {
+        FewShot<WinograndeDoc> sampler = new FewShot<>(pool, seed);
+        List<ChoiceItem> items = new ArrayList<>();
+        for (int i = 0; i < docs.size(); i++) {
+            WinograndeDoc doc = docs.get(i);
+            List<String> labeled = new ArrayList<>();
+            for (WinograndeDoc ex : sampler.sample(doc, shots)) {
+                String option = ex.answer() == 0 ? ex.option1() : ex.option2();
+                labeled.add(winograndeContext(ex, option) + TARGET_DELIMITER + winograndeTarget(ex));
+            }
+            String prefix = examples(labeled);
+            String continuation = TARGET_DELIMITER + winograndeTarget(doc);
+            List<ChoiceItem.Choice> choices = new ArrayList<>();
+            for (String option : List.of(doc.option1(), doc.option2())) {
+                String context = prefix + winograndeContext(doc, option);
+                choices.add(new ChoiceItem.Choice(context, continuation, winograndeContext(doc, option)));
+            }
+            items.add(new ChoiceItem("winogrande-" + i, choices, doc.answer()));
+        }
+        return items;
+    }
+
+    /** lm-eval partial_context: sentence[:index of "_"] + option. */
+    static String winograndeContext(WinograndeDoc doc, String option) {
+        return doc.sentence().substring(0, doc.sentence().indexOf('_')) + option;
+    }
+
+    /** lm-eval partial_target: sentence[index of "_" + 1:].strip(). */
+    static String winograndeTarget(WinograndeDoc doc) {
+        return pythonStrip(doc.sentence().substring(doc.sentence().indexOf('_') + 1));
+    }
+
+    private static final Pattern BRACKETED = Pattern.compile("\\[.*?\\]");
+
+    /** lm-eval hellaswag/utils.py preprocess: strip, " [title]" -> ". ", drop [...], "  " -> " ". */
+    public static String hellaswagPreprocess(String text) {
+        text = pythonStrip(text);
+        text = text.replace(" [title]", ". ");
+        text = BRACKETED.matcher(text).replaceAll("");
+        text = text.replace("  ", " ");
+        return text;
+    }
+
+    /** lm-eval hellaswag: query = preprocess(activity_label + ": " + ctx_a + " " + ctx_b.capitalize()). */
+    static String hellaswagQuery(HellaSwagDoc d) {
+        return hellaswagPreprocess(d.activityLabel() + ": " + d.ctxA() + " " + pythonCapitalize(d.ctxB()));
+    }
+
+    public static List<ChoiceItem> hellaswag(List<HellaSwagDoc> docs, List<HellaSwagDoc> pool, int shots, long seed) {
+        FewShot<HellaSwagDoc> sampler = new FewShot<>(pool, seed);
+        List<ChoiceItem> items = new ArrayList<>();
+        for (int i = 0; i < docs.size(); i++) {
+            HellaSwagDoc doc = docs.get(i);
+            List<String> labeled = new ArrayList<>();
+            for (HellaSwagDoc ex : sampler.sample(doc, shots)) {
+                labeled.add(hellaswagQuery(ex) + TARGET_DELIMITER + hellaswagPreprocess(ex.endings().get(ex.label())));
+            }
+            List<String> endings = doc.endings().stream().map(Tasks::hellaswagPreprocess).toList();
+            items.add(ChoiceItem.of("hellaswag-" + i, examples(labeled) + hellaswagQuery(doc), endings, doc.label()));
+        }
+        return items;
+    }
+
+    /** lm-eval arc_easy.yaml / arc_challenge.yaml: "Question: {question}\nAnswer:", choices the texts. */
+    public static List<ChoiceItem> arc(List<ArcDoc> docs, List<ArcDoc> pool, int shots, long seed) {
+        FewShot<ArcDoc> sampler = new FewShot<>(pool, seed);
+        List<ChoiceItem> items = new ArrayList<>();
+        for (int i = 0; i < docs.size(); i++) {
+            ArcDoc doc = docs.get(i);
+            List<String> labeled = new ArrayList<>();
+            for (ArcDoc ex : sampler.sample(doc, shots)) {
+                labeled.add(arcText(ex) + TARGET_DELIMITER + ex.texts().get(ex.gold()));
+            }
+            items.add(ChoiceItem.of("arc-" + i, examples(labeled) + arcText(doc), doc.texts(), doc.gold()));
+        }
+        return items;
+    }
+
+    static String arcText(ArcDoc d) {
+        return "Question: " + d.question() + "\nAnswer:";
+    }
+
+    /**
+     * lm-eval mmlu (default template): description "The following are multiple choice questions (with answers)
+     * about {subject, _ -> space}.\n\n", text "{question.strip()}\nA. ..\nB. ..\nC. ..\nD. ..\nAnswer:", choices
+     * the letters; few-shot: lm-eval's first_n sampler over the dev split of the same subject (not random).
+     */
+    public static List<ChoiceItem> mmlu(List<MmluDoc> docs, List<MmluDoc> pool, int shots) {
+        Map<String, List<MmluDoc>> bySubject = new LinkedHashMap<>();
+        for (MmluDoc d : pool) bySubject.computeIfAbsent(d.subject(), s -> new ArrayList<>()).add(d);
+        List<ChoiceItem> items = new ArrayList<>();
+        for (int i = 0; i < docs.size(); i++) {
+            MmluDoc doc = docs.get(i);
+            List<String> letters = new ArrayList<>();
+            for (int c = 0; c < doc.choices().size(); c++) letters.add(String.valueOf((char) ('A' + c)));
+            List<String> labeled = new ArrayList<>();
+            if (shots > 0) {
+                for (MmluDoc ex : FewShot.firstN(bySubject.getOrDefault(doc.subject(), List.of()), doc, shots)) {
+                    labeled.add(mmluText(ex) + TARGET_DELIMITER + (char) ('A' + ex.answer()));
+                }
+            }
+            String description = "The following are multiple choice questions (with answers) about "
+                    + doc.subject().replace('_', ' ') + ".\n\n";
+            items.add(ChoiceItem.of("mmlu-" + i, description + examples(labeled) + mmluText(doc), letters, doc.answer()));
+        }
+        return items;
+    }
+
+    static String mmluText(MmluDoc d) {
+        StringBuilder sb = new StringBuilder(pythonStrip(d.question()));
+        for (int c = 0; c < d.choices().size(); c++) {
+            sb.append('\n').append((char) ('A' + c)).append(". ").append(d.choices().get(c));
+        }
+        return sb.append("\nAnswer:").toString();
+    }
+
+    /** lm-eval piqa.yaml: "Question: {goal}\nAnswer:", choices [sol1, sol2]. */
+    public static List<ChoiceItem> piqa(List<PiqaDoc> docs, List<PiqaDoc> pool, int shots, long seed) {
+        FewShot<PiqaDoc> sampler = new FewShot<>(pool, seed);
+        List<ChoiceItem> items = new ArrayList<>();
+        for (int i = 0; i < docs.size(); i++) {
+            PiqaDoc doc = docs.get(i);
+            List<String> labeled = new ArrayList<>();
+            for (PiqaDoc ex : sampler.sample(doc, shots)) {
+                labeled.add(piqaText(ex) + TARGET_DELIMITER + (ex.label() == 0 ? ex.sol1() : ex.sol2()));
+            }
+            items.add(ChoiceItem.of("piqa-" + i, examples(labeled) + piqaText(doc), List.of(doc.sol1(), doc.sol2()),
+                    doc.label()));
+        }
+        return items;
+    }
+
+    static String piqaText(PiqaDoc d) {
+        return "Question: " + d.goal() + "\nAnswer:";
+    }
+
+    /** The project's own format: context and choices as given (continuations " " + choice). */
+    public static List<ChoiceItem> choices(List<ChoiceDoc> docs) {
+        List<ChoiceItem> items = new ArrayList<>();
+        for (int i = 0; i < docs.size(); i++) {
+            ChoiceDoc d = docs.get(i);
+            items.add(ChoiceItem.of(d.id() != null ? d.id() : "item-" + i, d.context(), d.choices(), d.gold()));
+        }
+        return items;
+    }
+
+    /** lm-eval gsm8k.yaml: "Question: {question}\nAnswer:", few-shot examples end with " " + the full answer. */
+    public static List<Generation.Item> gsm8k(List<Gsm8kDoc> docs, List<Gsm8kDoc> pool, int shots, long seed) {
+        FewShot<Gsm8kDoc> sampler = new FewShot<>(pool, seed);
+        List<Generation.Item> items = new ArrayList<>();
+        for (int i = 0; i < docs.size(); i++) {
+            Gsm8kDoc doc = docs.get(i);
+            List<String> labeled = new ArrayList<>();
+            for (Gsm8kDoc ex : sampler.sample(doc, shots)) {
+                labeled.add(gsm8kText(ex) + TARGET_DELIMITER + ex.answer());
+            }
+            items.add(new Generation.Item("gsm8k-" + i, examples(labeled) + gsm8kText(doc), doc.answer()));
+        }
+        return items;
+    }
+
+    static String gsm8kText(Gsm8kDoc d) {
+        return "Question: " + d.question() + "\nAnswer:";
+    }
+
+    // ------------------------------------------------------------------ Python string methods
+
+    /** Python's str.strip(): white space as str.isspace. */
+    public static String pythonStrip(String s) {
+        int start = 0, end = s.length();
+        while (start < end && Scoring.isPythonSpace(s.charAt(start))) start++;
+        while (end > start && Scoring.isPythonSpace(s.charAt(end - 1))) end--;
+        return s.substring(start, end);
+    }
+
+    /** Python's str.capitalize(): the first character upper case, every other one lower case. */
+    public static String pythonCapitalize(String s) {
+        if (s.isEmpty()) return s;
+        int first = s.codePointAt(0);
+        int n = Character.charCount(first);
+        return new String(Character.toChars(Character.toTitleCase(first))) + s.substring(n).toLowerCase(Locale.ROOT);
+    }
+}

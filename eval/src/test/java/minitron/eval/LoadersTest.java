@@ -1,0 +1,164 @@
+package minitron.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Each loader on a small hand-written sample in the public format; prompts compared with lm-eval's by hand. */
+class LoadersTest {
+
+    static Path resource(String name) {
+        try {
+            return Path.of(LoadersTest.class.getResource("/minitron/eval/" + name).toURI());
+        } catch (URISyntaxException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static Evaluator evaluator(int shots, boolean strict) {
+        return evaluator(shots, strict, null);
+    }
+
+    static Evaluator evaluator(int shots, boolean strict, Integer limit) {
+        CausalLm unused = ToyModels.wholeContext(4, 8, 3);
+        return new Evaluator(unused, null, new Evaluator.Settings(limit, shots, 1234, strict, false, 16, 32));
+    }
+
+    static Evaluator.Spec spec(String name, String file) {
+        return new Evaluator.Spec(name, resource(file), null);
+    }
+
+    @Test
+    void winograndeSplitsAtTheBlank() {
+        List<ChoiceItem> items = evaluator(0, true).choiceItems(spec("winogrande", "winogrande.jsonl"));
+        assertEquals(3, items.size());
+        ChoiceItem first = items.getFirst();
+        assertEquals("Sarah was a much better surgeon than Maria so Sarah", first.choices().get(0).context());
+        assertEquals("Sarah was a much better surgeon than Maria so Maria", first.choices().get(1).context());
+        assertEquals(" always got the harder cases.", first.choices().get(0).continuation());
+        assertEquals(0, first.gold());
+        assertEquals(1, items.get(1).gold());
+    }
+
+    @Test
+    void winograndeFewShotExampleIsTheGoldFilledSentence() {
+        List<ChoiceItem> items = evaluator(1, true).choiceItems(spec("winogrande", "winogrande.jsonl"));
+        for (ChoiceItem item : items) {
+            String context = item.choices().get(0).context();
+            int cut = context.indexOf("\n\n");
+            String example = context.substring(0, cut);
+            assertTrue(List.of("Sarah was a much better surgeon than Maria so Sarah always got the harder cases.",
+                    "The trophy doesn't fit into the brown suitcase because the suitcase is too small.",
+                    "John moved the couch from the garage to the backyard to create space. The garage is small.")
+                    .contains(example), example);
+            assertTrue(!context.substring(cut + 2).startsWith(example.substring(0, 20)), "the document itself is never its own example");
+        }
+    }
+
+    @Test
+    void hellaswagPreprocessing() {
+        List<ChoiceItem> items = evaluator(0, true).choiceItems(spec("hellaswag", "hellaswag.jsonl"));
+        ChoiceItem roof = items.get(0);
+        assertEquals("Roof shingle removal: A man is sitting on a roof. He", roof.choices().get(0).context());
+        assertEquals(" starts pulling up roofing on a roof.", roof.choices().get(3).continuation());
+        assertEquals(3, roof.gold());
+        ChoiceItem health = items.get(1);
+        // "[header] How to treat a sprain [title] Rest the joint." -> " [title]" -> ". ", brackets removed,
+        // double spaces single; ctx_b.capitalize() lower-cases the rest: "Keep weight off it"
+        assertEquals("Health: How to treat a sprain. Rest the joint. Keep weight off it", health.choices().get(0).context());
+        assertEquals("for two days Use crutches.", health.choices().get(0).normText());
+        assertEquals("by dancing.", health.choices().get(2).normText());
+        assertEquals("never.", health.choices().get(3).normText());
+        assertEquals(0, health.gold());
+    }
+
+    @Test
+    void arcQuestionAnswerAndNumericLabels() {
+        List<ChoiceItem> items = evaluator(0, true).choiceItems(spec("arc_easy", "arc.jsonl"));
+        assertEquals("Question: Which form of energy is produced when a rubber band vibrates?\nAnswer:",
+                items.get(1).choices().get(0).context());
+        assertEquals(" sound", items.get(1).choices().get(3).continuation());
+        assertEquals(3, items.get(1).gold());
+        assertEquals(2, items.get(0).gold());
+    }
+
+    @Test
+    void mmluZeroShotAndFirstNFromDev() {
+        Evaluator.Spec zero = spec("mmlu", "mmlu_test.jsonl");
+        ChoiceItem item = evaluator(0, true).choiceItems(zero).getFirst();
+        assertEquals("The following are multiple choice questions (with answers) about abstract algebra.\n\n"
+                + "Find the degree for the given field extension Q(sqrt(2)) over Q.\nA. 0\nB. 2\nC. 1\nD. 3\nAnswer:",
+                item.choices().getFirst().context());
+        assertEquals(List.of(" A", " B", " C", " D"), item.choices().stream().map(ChoiceItem.Choice::continuation).toList());
+        assertEquals(1, item.gold());
+        Evaluator.Spec twoShot = new Evaluator.Spec("mmlu", resource("mmlu_test.jsonl"), resource("mmlu_dev.jsonl"));
+        ChoiceItem shot = evaluator(2, true, 1).choiceItems(twoShot).getFirst();
+        assertEquals("The following are multiple choice questions (with answers) about abstract algebra.\n\n"
+                + "Find all c in Z_3 such that Z_3[x]/(x^2 + c) is a field.\nA. 0\nB. 1\nC. 2\nD. 3\nAnswer: B\n\n"
+                + "Statement 1 | If aH is an element of a factor group, then |aH| divides |a|.\nA. True, True\n"
+                + "B. False, False\nC. True, False\nD. False, True\nAnswer: B\n\n"
+                + "Find the degree for the given field extension Q(sqrt(2)) over Q.\nA. 0\nB. 2\nC. 1\nD. 3\nAnswer:",
+                shot.choices().getFirst().context());
+        // the geography question has one dev example only: two shots is an error naming the shortfall
+        EvalException e = assertThrows(EvalException.class, () -> evaluator(2, true).choiceItems(twoShot));
+        assertEquals("few-shot: expected 2 examples, the pool has only 1", e.getMessage());
+    }
+
+    @Test
+    void piqaGoalAndSolutions() {
+        List<ChoiceItem> items = evaluator(0, true).choiceItems(spec("piqa", "piqa.jsonl"));
+        assertEquals("Question: To make a hard boiled egg\nAnswer:", items.get(1).choices().get(0).context());
+        assertEquals(" boil it for ten minutes.", items.get(1).choices().get(1).continuation());
+        assertEquals(1, items.get(1).gold());
+    }
+
+    @Test
+    void gsm8kFewShotPromptEndsWithTheQuestion() {
+        List<Generation.Item> items = evaluator(1, true).gsm8kItems(spec("gsm8k", "gsm8k.jsonl"));
+        assertEquals(3, items.size());
+        Generation.Item third = items.get(2);
+        assertTrue(third.prompt().endsWith("\n\nQuestion: A farm has 1200 cows and buys 34 more. How many cows?\nAnswer:"));
+        assertTrue(third.prompt().startsWith("Question: "));
+        assertTrue(third.prompt().contains("\nAnswer: ") && third.prompt().contains("\n#### "), third.prompt());
+        assertEquals("1200 + 34 = <<1200+34=1234>>1234\n#### 1,234", third.reference());
+    }
+
+    @Test
+    void fewShotSamplingIsFixedBySeed() {
+        List<ChoiceItem> a = evaluator(1, true).choiceItems(spec("winogrande", "winogrande.jsonl"));
+        List<ChoiceItem> b = evaluator(1, true).choiceItems(spec("winogrande", "winogrande.jsonl"));
+        assertEquals(a, b);
+    }
+
+    @Test
+    void malformedLinesAreReportedWithFileAndLineAndSkippedOrStopTheRunWhenStrict() {
+        Evaluator lenient = evaluator(0, false);
+        List<ChoiceItem> items = lenient.choiceItems(spec("piqa", "malformed.jsonl"));
+        assertEquals(2, items.size());                           // lines 1 and 7
+        List<String> notes = lenient.notes();
+        String file = resource("malformed.jsonl").toString();
+        assertTrue(notes.get(0).startsWith(file + ":2: not valid JSON"), notes.get(0));
+        assertEquals(file + ":3: expected field \"sol2\" (a string), found no such field", notes.get(1));
+        assertTrue(notes.get(2).startsWith(file + ":5: expected a JSON object"), notes.get(2));
+        assertEquals(file + ":6: expected \"label\" in [0, 2), found 5", notes.get(3));
+        assertEquals(file + ": skipped 4 malformed line(s) (--strict stops instead)", notes.get(4));
+        EvalException e = assertThrows(EvalException.class,
+                () -> evaluator(0, true).choiceItems(spec("piqa", "malformed.jsonl")));
+        assertTrue(e.getMessage().startsWith(file + ":2: "), e.getMessage());
+    }
+
+    @Test
+    void taskSpecsParse() {
+        List<Evaluator.Spec> specs = Evaluator.parse("ppl:a.txt, brown-cloze,mmlu:t.jsonl@d.jsonl");
+        assertEquals(3, specs.size());
+        assertEquals(Path.of("a.txt"), specs.get(0).file());
+        assertEquals(Path.of("d.jsonl"), specs.get(2).fewshotFile());
+        assertThrows(EvalException.class, () -> Evaluator.parse("nope:x"));
+        assertThrows(EvalException.class, () -> Evaluator.parse("winogrande"));
+    }
+}
