@@ -171,12 +171,17 @@ class ImportanceEstimatorTest {
     }
 
     static void assertClose(double[] expected, double[] actual, String what) {
+        assertCloseTol(expected, actual, ATOL, RTOL, what);
+    }
+
+    /** |expected - actual| <= atol + rtol * |expected| everywhere; the failure names the worst element. */
+    static void assertCloseTol(double[] expected, double[] actual, double atol, double rtol, String what) {
         assertEquals(expected.length, actual.length, what + ": length");
         double max = 0;
         int worst = -1;
         for (int i = 0; i < expected.length; i++) {
             double diff = Math.abs(expected[i] - actual[i]);
-            if (diff > ATOL + RTOL * Math.abs(expected[i]) && diff >= max) {
+            if (diff > atol + rtol * Math.abs(expected[i]) && diff >= max) {
                 max = diff;
                 worst = i;
             }
