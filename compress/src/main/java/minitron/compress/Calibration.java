@@ -1,10 +1,14 @@
 package minitron.compress;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import minitron.autograd.Losses;
 import minitron.autograd.NoGrad;
 import minitron.tensor.Tensor;
+import minitron.transformer.data.DataSources;
 import minitron.transformer.data.TokenDataset;
 import minitron.transformer.model.LlamaModel;
 
@@ -46,6 +50,28 @@ public final class Calibration {
             rows.add(row);
         }
         return new Calibration(rows, seqLen, b);
+    }
+
+    /**
+     * Reads a dataset spec ({@code brown:SPLIT}, a text file or folder, JSONL with {@code jsonl}), tokenizes it
+     * with the tokenizer at {@code tokenizer} (a temporary token cache, deleted afterwards) and takes its first
+     * rows as in {@link #of(TokenDataset, int, int, int)}.
+     */
+    public static Calibration read(String spec, boolean jsonl, Path tokenizer, int seqLen, int samples, int batch)
+            throws IOException {
+        Path tmp = Files.createTempDirectory("minitron-calibration");
+        Path cacheFile = tmp.resolve("calibration.tokens");
+        try {
+            DataSources.Tokenized tokenized = DataSources.tokenize(spec, jsonl, tokenizer, cacheFile, false);
+            try {
+                return of(tokenized.cache().dataset(), seqLen, samples, batch);
+            } finally {
+                tokenized.cache().close();
+            }
+        } finally {
+            Files.deleteIfExists(cacheFile);
+            Files.deleteIfExists(tmp);
+        }
     }
 
     /** Given rows (each T + 1 tokens), in batches of {@code batch}; fewer rows than one batch is an error. */

@@ -1,5 +1,11 @@
 package minitron.compress;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -241,6 +247,40 @@ public final class DepthPruner {
             }
         }
         return new ArrayList<>(out);
+    }
+
+    /**
+     * Writes {@code depth-<metric>.json} (every block's value, the non-contiguous choices) and
+     * {@code depth-<metric>.png} (metric vs block start, one line per block size, as the paper's Figures 7/8).
+     */
+    public static void writeReport(Path dir, Scan scan, String metricDescription) throws IOException {
+        Files.createDirectories(dir);
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode root = mapper.createObjectNode();
+        root.put("metric", scan.metric().label());
+        root.put("description", metricDescription);
+        root.put("layers", scan.layers());
+        ObjectNode blocks = root.putObject("contiguous");
+        List<LinePlot.Series> series = new ArrayList<>();
+        for (Map.Entry<Integer, double[]> e : scan.contiguous().entrySet()) {
+            ObjectNode b = blocks.putObject(Integer.toString(e.getKey()));
+            ArrayNode values = b.putArray("by_start");
+            for (double v : e.getValue()) values.add(v);
+            b.put("best_start", scan.bestStart(e.getKey()));
+            series.add(new LinePlot.Series("block of " + e.getKey(), ImportanceScores.indices(e.getValue().length),
+                    e.getValue()));
+        }
+        ObjectNode non = root.putObject("non_contiguous");
+        for (Map.Entry<Integer, int[]> e : scan.nonContiguousLayers().entrySet()) {
+            ObjectNode n = non.putObject(Integer.toString(e.getKey()));
+            ArrayNode layers = n.putArray("layers");
+            for (int l : e.getValue()) layers.add(l);
+            n.put("value", scan.nonContiguous().get(e.getKey()));
+        }
+        String name = "depth-" + scan.metric().label();
+        Files.writeString(dir.resolve(name + ".json"), mapper.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n");
+        LinePlot.write(dir.resolve(name + ".png"), "Depth: " + metricDescription + " with a block removed",
+                "first layer of the removed block", scan.metric().label(), series);
     }
 
     /** [start, start + k). */
