@@ -26,9 +26,10 @@ public class TrainTinyTeacher {
         Path tokenizerDir = Path.of(args[1]);
         double seconds = Double.parseDouble(args[2]);
         int batch = 16, seqLen = 64;
-        // C 96, F 256, L 6, H 6, G 2, D 16, V 1024 (the Brown BPE tokenizer), untied
+        // C 96, F 256, L 6, H 6, G 2, D 16, V 1024 (the Brown BPE tokenizer: BOS 1016 <|begin_of_text|>, EOS 1017
+        // <|end_of_text|>), untied
         LlamaConfig config = new LlamaConfig(LlamaConfig.LLAMA, 96, 256, 6, 6, 2, 16, 1e-5, 10000.0, null, 256, 1024,
-                false, null, List.of(), null, "float32");
+                false, 1016, List.of(1017), null, "float32");
         Path tmp = Files.createTempDirectory("teacher");
         DataSources.Tokenized train = DataSources.tokenize("brown:pretrain", false, tokenizerDir,
                 tmp.resolve("train.tokens"), false);
