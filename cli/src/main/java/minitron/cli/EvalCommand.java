@@ -25,6 +25,7 @@ import picocli.CommandLine.Option;
                         + "winogrande:FILE, hellaswag:FILE, arc_easy:FILE, arc_challenge:FILE, piqa:FILE, "
                         + "mmlu:FILE, gsm8k:FILE; FILE@FEWSHOT_FILE takes few-shot examples from another split "
                         + "(MMLU: dev).",
+                "ppl:brown:SPLIT scores a bundled Brown split (heldout, distill, pretrain-val, pretrain).",
                 "Prints a table (task, metric, value, stderr), or with --json one object "
                         + "{\"results\": {task: {metric: value, metric_stderr: ...}}}. Notes (malformed lines, "
                         + "truncated contexts, timing) go to stderr. Errors: one line on stderr, exit code 1."})
@@ -87,7 +88,12 @@ public final class EvalCommand implements Callable<Integer> {
                 Map<String, Map<String, Double>> results = new LinkedHashMap<>();
                 for (Evaluator.Spec spec : specs) {
                     long start = System.nanoTime();
-                    Map<String, Double> metrics = evaluator.run(spec);
+                    boolean terminal = System.console() != null;
+                    String label = spec.name();
+                    Map<String, Double> metrics = evaluator.run(spec, (done, total) -> {
+                        if (terminal) System.err.printf("\r%s: %d/%d items", label, done, total);
+                    });
+                    if (terminal) System.err.print("\r\033[K");                       // clear the progress line
                     double seconds = (System.nanoTime() - start) / 1e9;
                     String key = spec.name();
                     for (int n = 2; results.containsKey(key); n++) key = spec.name() + "#" + n;

@@ -17,7 +17,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.regex.Pattern;
 import minitron.transformer.data.BrownCorpus;
 import minitron.transformer.data.BrownCorpus.TaggedWord;
@@ -30,10 +29,10 @@ import minitron.transformer.data.BrownCorpus.TaggedWord;
  * <p>Deterministic: every draw comes from one {@code java.util.Random(seed)} in a fixed order (samples by id,
  * sentences in order). Rules:
  * <ul>
- *   <li>the distractor pool of a word: the distinct words (letters only, as written) with its base tag
- *       ({@link BrownCorpus#baseTag}) and its case (capitalized or not) in the held-out split, sorted; used only
- *       if it has at least
- *       {@link #MIN_POOL} words (which leaves out closed classes such as articles);</li>
+ *   <li>the distractor pool of a word: every occurrence of the words (letters only, as written) with its base
+ *       tag ({@link BrownCorpus#baseTag}) and its case (capitalized or not) in the held-out split, so that
+ *       distractors are drawn by frequency as the true words are; used only if it has at least
+ *       {@link #MIN_POOL} distinct words (which leaves out closed classes such as articles);</li>
  *   <li>an eligible position i: i >= {@link #MIN_PREFIX} tokens of prefix, the word letters only, its tag's pool
  *       large enough, the token before it a word, number or comma (not an opening quote or bracket);</li>
  *   <li>per sentence with an eligible position: one position drawn uniformly, three distractors drawn from the
@@ -106,23 +105,28 @@ public final class BrownCloze {
         return Character.isUpperCase(w.word().charAt(0)) ? tag + "/Cap" : tag;
     }
 
-    /** Pool key -> its sorted distinct letter-only words, for keys with at least MIN_POOL of them (ignoring case). */
+    /**
+     * Pool key -> every occurrence of its letter-only words in the split, in corpus order (a word appears as often
+     * as it occurs, so a uniform draw is a draw by frequency, like the true word itself: distractors are then not
+     * rarer words that a model could reject by frequency alone). Only keys with at least MIN_POOL distinct words
+     * (ignoring case).
+     */
     static Map<String, List<String>> pools(List<BrownCorpus.Sample> samples) {
-        Map<String, TreeSet<String>> words = new TreeMap<>();
+        Map<String, List<String>> occurrences = new TreeMap<>();
         for (BrownCorpus.Sample sample : samples) {
             for (List<TaggedWord> sentence : sample.sentences()) {
                 for (TaggedWord w : sentence) {
                     if (LETTERS.matcher(w.word()).matches()) {
-                        words.computeIfAbsent(poolKey(w), t -> new TreeSet<>()).add(w.word());
+                        occurrences.computeIfAbsent(poolKey(w), t -> new ArrayList<>()).add(w.word());
                     }
                 }
             }
         }
         Map<String, List<String>> pools = new TreeMap<>();
-        for (Map.Entry<String, TreeSet<String>> e : words.entrySet()) {
-            Set<String> lower = new HashSet<>();
-            for (String w : e.getValue()) lower.add(w.toLowerCase(Locale.ROOT));
-            if (lower.size() >= MIN_POOL) pools.put(e.getKey(), new ArrayList<>(e.getValue()));
+        for (Map.Entry<String, List<String>> e : occurrences.entrySet()) {
+            Set<String> distinct = new HashSet<>();
+            for (String w : e.getValue()) distinct.add(w.toLowerCase(Locale.ROOT));
+            if (distinct.size() >= MIN_POOL) pools.put(e.getKey(), e.getValue());
         }
         return pools;
     }

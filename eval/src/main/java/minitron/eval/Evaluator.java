@@ -10,12 +10,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import minitron.transformer.data.BrownCorpus;
+import minitron.transformer.data.Document;
 
 /**
  * Runs a list of tasks given as {@code name[:FILE[@FEWSHOT_FILE]]} (the CLI's --tasks) and collects
  * task -> metric -> value, with {@code <metric>_stderr} beside each mean. Task names:
  * <ul>
- *   <li>{@code ppl:FILE}: a text file (one document), or .jsonl with a "text" per line (one document each):
+ *   <li>{@code ppl:FILE}: a text file (one document), or .jsonl with a "text" per line (one document each), or
+ *       {@code ppl:brown:SPLIT} a bundled Brown split (heldout, distill, pretrain-val, pretrain):
  *       loss, perplexity, tokens, word_perplexity, byte_perplexity, bits_per_byte;</li>
  *   <li>{@code brown-cloze} (bundled), {@code choice:FILE} (the same format), {@code hellaswag:FILE},
  *       {@code arc_easy:FILE}, {@code arc_challenge:FILE}, {@code piqa:FILE}: acc, acc_norm;</li>
@@ -85,18 +88,12 @@ public final class Evaluator {
     static final List<String> KNOWN = List.of("ppl", "brown-cloze", "choice", "winogrande", "hellaswag", "arc_easy",
             "arc_challenge", "mmlu", "piqa", "gsm8k");
 
-    /** Runs every task; results keyed by task name (a repeated name gets "#2", "#3"). */
-    public Map<String, Map<String, Double>> run(List<Spec> specs) {
-        Map<String, Map<String, Double>> results = new LinkedHashMap<>();
-        for (Spec spec : specs) {
-            String key = spec.name();
-            for (int n = 2; results.containsKey(key); n++) key = spec.name() + "#" + n;
-            results.put(key, run(spec));
-        }
-        return results;
+    /** Runs one task: its metrics by name, with {@code <metric>_stderr} beside each mean. */
+    public Map<String, Double> run(Spec spec) {
+        return run(spec, Progress.NONE);
     }
 
-    public Map<String, Double> run(Spec spec) {
+    public Map<String, Double> run(Spec spec, Progress progress) {
         Map<String, Double> m = new LinkedHashMap<>();
         switch (spec.name()) {
             case "ppl" -> {
@@ -113,7 +110,7 @@ public final class Evaluator {
             case "gsm8k" -> {
                 List<Generation.Item> items = gsm8kItems(spec);
                 Generation.Result r = Generation.evaluate(lm, encoder, items, Generation.GSM8K_UNTIL,
-                        settings.maxGenTokens(), settings.addBos());
+                        settings.maxGenTokens(), settings.addBos(), progress);
                 m.put("exact_match,strict-match", r.strictMatch());
                 m.put("exact_match,strict-match_stderr", r.strictStderr());
                 m.put("exact_match,flexible-extract", r.flexibleMatch());
@@ -124,7 +121,7 @@ public final class Evaluator {
             default -> {
                 List<ChoiceItem> items = choiceItems(spec);
                 MultipleChoice.Result r = MultipleChoice.evaluate(lm, encoder, items,
-                        new MultipleChoice.Options(settings.addBos(), settings.batchItems()));
+                        new MultipleChoice.Options(settings.addBos(), settings.batchItems()), progress);
                 m.put("acc", r.acc());
                 m.put("acc_stderr", r.accStderr());
                 if (reportsAccNorm(spec.name())) {
@@ -210,7 +207,16 @@ public final class Evaluator {
         return n == null || n >= list.size() ? list : list.subList(0, n);
     }
 
+    /** ppl texts: {@code brown:SPLIT} is a bundled Brown split (one document per sample); else a file. */
     private List<String> readTexts(Path file) {
+        String name = file.toString();
+        if (name.startsWith("brown:")) {
+            List<String> texts = new ArrayList<>();
+            for (Document d : BrownCorpus.documents(BrownCorpus.Split.parse(name.substring("brown:".length())))) {
+                texts.add(d.text());
+            }
+            return texts;
+        }
         if (file.toString().endsWith(".jsonl") || file.toString().endsWith(".jsonl.gz")) {
             return load(file, node -> Jsonl.text(node, "text"));
         }

@@ -45,6 +45,11 @@ public final class Generation {
 
     public static Result evaluate(CausalLm lm, TokenEncoder encoder, List<Item> items, List<String> until,
                                   int maxGenToks, boolean addBos) {
+        return evaluate(lm, encoder, items, until, maxGenToks, addBos, Progress.NONE);
+    }
+
+    public static Result evaluate(CausalLm lm, TokenEncoder encoder, List<Item> items, List<String> until,
+                                  int maxGenToks, boolean addBos, Progress progress) {
         List<Double> strict = new ArrayList<>();
         List<Double> flexible = new ArrayList<>();
         List<String> responses = new ArrayList<>();
@@ -67,6 +72,7 @@ public final class Generation {
             responses.add(response);
             strict.add(exactMatch(strictMatch(response), item.reference()) ? 1.0 : 0.0);
             flexible.add(exactMatch(flexibleExtract(response), item.reference()) ? 1.0 : 0.0);
+            progress.update(responses.size(), items.size());
         }
         return new Result(Metrics.mean(strict), Metrics.meanStderr(strict), Metrics.mean(flexible),
                 Metrics.meanStderr(flexible), items.size(), truncated, responses);

@@ -15,22 +15,33 @@ import minitron.transformer.model.LlamaModel;
  *   <li>{@link #targetLogprobs}: sequences right-padded to the longest and run as one batch (causal attention:
  *       padding after a sequence's end does not change its positions), at most {@link #MAX_BATCH_ELEMENTS}
  *       logits per forward;</li>
- *   <li>{@link #continuationLogprobs}: per context, one KV cache: context[:-1] is run once, then each
+ *   <li>{@link #continuationLogprobs}: per context, one KV cache: context[:-1] is run once (LM head on its last
+ *       position only), then each
  *       continuation ([context[-1]] + continuation[:-1]) is appended, read, and truncated away again;</li>
  *   <li>{@link #greedyContinuation}: prefill the prompt, then one token per forward with the cache.</li>
  * </ul>
  */
 public final class LlamaCausalLm implements CausalLm {
-    /** Upper bound on B * T * V logits of one batched forward (256 MiB of F32), so memory stays bounded. */
-    static final long MAX_BATCH_ELEMENTS = 64L << 20;
+    /**
+     * Upper bound on the B * T * V logits of one forward (16 Mi floats, 64 MiB), so that memory does not grow
+     * with sequence x vocabulary: a batch holds fewer sequences, and a long continuation is run through the KV
+     * cache in chunks of MAX_BATCH_ELEMENTS / V positions (128 for a 128k vocabulary).
+     */
+    static final long MAX_BATCH_ELEMENTS = 16L << 20;
 
     private final LlamaModel model;
     private final LlamaConfig config;
     private final int maxContext;
+    private final long maxLogits;        // MAX_BATCH_ELEMENTS, smaller in tests to exercise the chunking
 
     /** maxContext: at most max_position_embeddings (and the sliding window for Mistral). */
     public LlamaCausalLm(LlamaModel model, int maxContext) {
+        this(model, maxContext, MAX_BATCH_ELEMENTS);
+    }
+
+    LlamaCausalLm(LlamaModel model, int maxContext, long maxLogits) {
         this.model = model;
+        this.maxLogits = maxLogits;
         this.config = model.config;
         int limit = config.maxPositionEmbeddings();
         if (config.slidingWindow() != null) limit = Math.min(limit, config.slidingWindow());
@@ -77,7 +88,7 @@ public final class LlamaCausalLm implements CausalLm {
             int longest = inputs.get(start).length;
             while (end < inputs.size()) {
                 int t = Math.max(longest, inputs.get(end).length);
-                if ((long) (end - start + 1) * t * v > MAX_BATCH_ELEMENTS) break;
+                if ((long) (end - start + 1) * t * v > maxLogits) break;
                 longest = t;
                 end++;
             }
@@ -109,13 +120,16 @@ public final class LlamaCausalLm implements CausalLm {
 
     @Override
     public int greedyNext(int[] tokens) {
-        float[] logits = forward(List.of(tokens), tokens.length);               // (1, T, V)
-        return LogSoftmax.argmax(logits, (tokens.length - 1) * vocabSize(), vocabSize());
+        try (NoGrad scope = NoGrad.enter()) {                                   // (1, 1, V): the last position
+            float[] logits = floats(model.forward(Tensor.of(tokens, 1, tokens.length), null, true).value());
+            return LogSoftmax.argmax(logits, 0, vocabSize());
+        }
     }
 
     @Override
     public List<List<double[]>> continuationLogprobs(List<ContextRequest> requests) {
         int v = vocabSize();
+        int chunk = (int) Math.max(1, maxLogits / v);
         List<List<double[]>> out = new ArrayList<>();
         for (ContextRequest r : requests) {
             CausalLm.checkRequest(r, maxContext);
@@ -124,7 +138,8 @@ public final class LlamaCausalLm implements CausalLm {
             for (int[] c : r.continuations()) longest = Math.max(longest, c.length);
             KVCache cache = model.newCache(1, context.length - 1 + longest);
             if (context.length > 1) {
-                runCached(java.util.Arrays.copyOfRange(context, 0, context.length - 1), cache);  // context[:-1]
+                // context[:-1] into the cache; its logits are not needed (the LM head runs on one position only)
+                runCached(java.util.Arrays.copyOfRange(context, 0, context.length - 1), cache, true);
             }
             int shared = cache.length();
             List<double[]> perContinuation = new ArrayList<>();
@@ -132,9 +147,12 @@ public final class LlamaCausalLm implements CausalLm {
                 int[] input = new int[continuation.length];                     // [context[-1]] + continuation[:-1]
                 input[0] = context[context.length - 1];
                 System.arraycopy(continuation, 0, input, 1, continuation.length - 1);
-                float[] logits = runCached(input, cache);                       // (1, n, V)
                 double[] lp = new double[continuation.length];
-                for (int j = 0; j < lp.length; j++) lp[j] = LogSoftmax.at(logits, j * v, v, continuation[j]);
+                for (int from = 0; from < input.length; from += chunk) {
+                    int to = Math.min(input.length, from + chunk);
+                    float[] logits = runCached(java.util.Arrays.copyOfRange(input, from, to), cache, false); // (1, n, V)
+                    for (int j = from; j < to; j++) lp[j] = LogSoftmax.at(logits, (j - from) * v, v, continuation[j]);
+                }
                 perContinuation.add(lp);
                 cache.truncate(shared);
             }
@@ -150,13 +168,13 @@ public final class LlamaCausalLm implements CausalLm {
         List<Integer> generated = new ArrayList<>();
         if (steps <= 0) return new int[0];
         KVCache cache = model.newCache(1, prompt.length + steps);
-        float[] logits = runCached(prompt, cache);
-        int next = LogSoftmax.argmax(logits, (prompt.length - 1) * v, v);
+        float[] logits = runCached(prompt, cache, true);                        // (1, 1, V): the last position
+        int next = LogSoftmax.argmax(logits, 0, v);
         while (true) {
             if (eosIds().contains(next)) break;
             generated.add(next);
             if (stop.shouldStop(generated) || generated.size() >= steps) break;
-            logits = runCached(new int[] {next}, cache);
+            logits = runCached(new int[] {next}, cache, true);
             next = LogSoftmax.argmax(logits, 0, v);
         }
         return generated.stream().mapToInt(Integer::intValue).toArray();
@@ -174,8 +192,11 @@ public final class LlamaCausalLm implements CausalLm {
         return logits.toFloatArray();
     }
 
-    /** Runs ids as the next positions of the cache's one sequence; logits (1, n, V) as floats. */
-    private float[] runCached(int[] ids, KVCache cache) {
-        return floats(model.forward(Tensor.of(ids, 1, ids.length), cache).value());
+    /**
+     * Runs ids as the next positions of the cache's one sequence; logits (1, n, V) as floats, or (1, 1, V) of
+     * the last position only when lastPositionOnly.
+     */
+    private float[] runCached(int[] ids, KVCache cache, boolean lastPositionOnly) {
+        return floats(model.forward(Tensor.of(ids, 1, ids.length), cache, lastPositionOnly).value());
     }
 }

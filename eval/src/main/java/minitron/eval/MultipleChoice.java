@@ -30,15 +30,21 @@ public final class MultipleChoice {
     }
 
     public static Result evaluate(CausalLm lm, TokenEncoder encoder, List<ChoiceItem> items, Options options) {
+        return evaluate(lm, encoder, items, options, Progress.NONE);
+    }
+
+    public static Result evaluate(CausalLm lm, TokenEncoder encoder, List<ChoiceItem> items, Options options,
+                                  Progress progress) {
         List<Double> accs = new ArrayList<>();
         List<Double> accNorms = new ArrayList<>();
         List<double[]> allLls = new ArrayList<>();
-        int[] truncated = {0};
+        int truncated = 0;
         for (int start = 0; start < items.size(); start += options.batchItems()) {
             List<ChoiceItem> batch = items.subList(start, Math.min(items.size(), start + options.batchItems()));
-            for (double[] lls : loglikelihoods(lm, encoder, batch, options, truncated)) {
-                allLls.add(lls);
-            }
+            Scored scored = loglikelihoods(lm, encoder, batch, options);
+            allLls.addAll(scored.loglikelihoods());
+            truncated += scored.truncatedItems();
+            progress.update(allLls.size(), items.size());
         }
         for (int i = 0; i < items.size(); i++) {
             ChoiceItem item = items.get(i);
@@ -52,12 +58,16 @@ public final class MultipleChoice {
             accNorms.add(argmax(normalized) == item.gold() ? 1.0 : 0.0);
         }
         return new Result(Metrics.mean(accs), Metrics.meanStderr(accs), Metrics.mean(accNorms),
-                Metrics.meanStderr(accNorms), items.size(), truncated[0], allLls);
+                Metrics.meanStderr(accNorms), items.size(), truncated, allLls);
+    }
+
+    /** Per item, the summed log-likelihood of each choice; and how many items had a context truncated. */
+    record Scored(List<double[]> loglikelihoods, int truncatedItems) {
     }
 
     /** The summed continuation log-likelihood of every choice of every item (one model call for the batch). */
-    static List<double[]> loglikelihoods(CausalLm lm, TokenEncoder encoder, List<ChoiceItem> items, Options options,
-                                         int[] truncatedCount) {
+    static Scored loglikelihoods(CausalLm lm, TokenEncoder encoder, List<ChoiceItem> items, Options options) {
+        int truncatedItems = 0;
         List<CausalLm.ContextRequest> requests = new ArrayList<>();
         // where[item][choice] = {request index, continuation index within it}
         List<int[][]> where = new ArrayList<>();
@@ -83,7 +93,7 @@ public final class MultipleChoice {
                 position[c] = new int[] {found, continuations.size()};
                 continuations.add(pair.continuation());
             }
-            if (anyTruncated) truncatedCount[0]++;
+            if (anyTruncated) truncatedItems++;
             where.add(position);
         }
         List<List<double[]>> scored = lm.continuationLogprobs(requests);
@@ -97,7 +107,7 @@ public final class MultipleChoice {
             }
             out.add(lls);
         }
-        return out;
+        return new Scored(out, truncatedItems);
     }
 
     /** numpy's argmax: the first index of the largest value. */

@@ -164,4 +164,36 @@ class LlamaCausalLmTest {
             assertEquals(full.accNorm(), cached.accNorm());
         }
     }
+
+    @Test
+    void smallLogitBudgetsChunkContinuationsAndBatchesWithoutChangingResults() {
+        try (LlamaModel model = tinyModel()) {
+            LlamaCausalLm whole = new LlamaCausalLm(model, 16);
+            LlamaCausalLm chunked = new LlamaCausalLm(model, 16, 3L * VOCAB);   // 3 positions per forward
+            int[] tokens = new int[40];
+            Random random = new Random(11);
+            for (int i = 0; i < tokens.length; i++) tokens[i] = 3 + random.nextInt(VOCAB - 3);
+            assertClose(Perplexity.ofTokens(whole, tokens).loglikelihood(),
+                    Perplexity.ofTokens(chunked, tokens).loglikelihood(), "rolling log-likelihood, chunked");
+            List<int[]> inputs = List.of(new int[] {1, 2, 3, 4}, new int[] {1, 9}, new int[] {5, 6, 7});
+            List<int[]> targets = List.of(new int[] {2, 3, 4, 5}, new int[] {9, 8}, new int[] {6, 7, 8});
+            List<double[]> a = whole.targetLogprobs(inputs, targets), b = chunked.targetLogprobs(inputs, targets);
+            for (int i = 0; i < inputs.size(); i++) {
+                for (int j = 0; j < a.get(i).length; j++) assertClose(a.get(i)[j], b.get(i)[j], "sequence " + i + " position " + j);
+            }
+        }
+    }
+
+    @Test
+    void kvCacheTruncateRefusesALengthOutsideWhatIsFilled() {
+        try (LlamaModel model = tinyModel()) {
+            minitron.transformer.model.KVCache cache = model.newCache(1, 8);
+            model.forward(Tensor.of(new int[] {1, 2, 3}, 1, 3), cache, true);
+            cache.truncate(1);
+            assertEquals(1, cache.length());
+            var e = org.junit.jupiter.api.Assertions.assertThrows(minitron.tensor.TensorException.class, () -> cache.truncate(2));
+            assertTrue(e.getMessage().contains("KVCache.truncate"), e.getMessage());
+            org.junit.jupiter.api.Assertions.assertThrows(minitron.tensor.TensorException.class, () -> cache.truncate(-1));
+        }
+    }
 }

@@ -161,4 +161,25 @@ class LoadersTest {
         assertThrows(EvalException.class, () -> Evaluator.parse("nope:x"));
         assertThrows(EvalException.class, () -> Evaluator.parse("winogrande"));
     }
+
+    @Test
+    void pplReadsABundledBrownSplit() {
+        TokenEncoder enc = new TokenEncoder() {
+            @Override
+            public int[] encode(String text, boolean addBos) {
+                return new int[] {text.length() % 7, text.length() % 5};   // two tokens per document: cheap
+            }
+
+            @Override
+            public String decode(int[] ids) {
+                throw new AssertionError("not used");
+            }
+        };
+        CausalLm lm = ToyModels.wholeContext(8, 8, 7);
+        Evaluator evaluator = new Evaluator(lm, enc, new Evaluator.Settings(null, 0, 1, true, false, 16, 8));
+        var m = evaluator.run(Evaluator.parse("ppl:brown:heldout").getFirst());
+        assertEquals(12.0, m.get("documents"));                  // the held-out split has 12 samples
+        assertEquals(24.0, m.get("tokens"));
+        assertTrue(m.get("word_perplexity") > 0);
+    }
 }

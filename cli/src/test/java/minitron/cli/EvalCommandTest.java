@@ -1,0 +1,117 @@
+package minitron.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import minitron.eval.LlamaCausalLm;
+import minitron.eval.Perplexity;
+import minitron.eval.TokenEncoder;
+import minitron.tensor.DType;
+import minitron.tensor.Shape;
+import minitron.tensor.Tensor;
+import minitron.transformer.config.LlamaConfig;
+import minitron.transformer.model.LlamaModel;
+import minitron.transformer.tokenizer.Tokenizer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code minitron eval} on a tiny random model with a byte-level tokenizer: the JSON shape and its numbers. */
+class EvalCommandTest {
+    @TempDir
+    Path dir;
+
+    // Jackson writes the shortest repr that reads back to the same double, so the comparison is exact.
+    static final double JSON_ROUND_TRIP_ATOL = 0.0;
+
+    private Path tinyModel() throws Exception {
+        // tokenizer: 256 byte tokens, "hi" = 256, "<s>" = 257 (as TokenizeCommandTest's)
+        StringBuilder vocab = new StringBuilder();
+        int next = 256;
+        for (int b = 0; b < 256; b++) {
+            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE);
+            char c = printable ? (char) b : (char) next++;
+            String key = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : String.valueOf(c);
+            vocab.append('"').append(key).append("\": ").append(b).append(", ");
+        }
+        vocab.append("\"hi\": 256, \"<s>\": 257");
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"normalizer\": null, \"pre_tokenizer\": {\"type\": "
+                + "\"ByteLevel\", \"add_prefix_space\": false, \"use_regex\": true}, \"decoder\": {\"type\": \"ByteLevel\"}, "
+                + "\"added_tokens\": [{\"id\": 257, \"content\": \"<s>\", \"special\": true, \"normalized\": false}], "
+                + "\"model\": {\"type\": \"BPE\", \"vocab\": {" + vocab + "}, \"merges\": [\"h i\"]}}");
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"bos_token\": \"<s>\"}");
+        LlamaConfig config = new LlamaConfig(LlamaConfig.LLAMA, 16, 24, 1, 2, 1, 8, 1e-5, 10000.0, null,
+                32, 258, true, 257, List.of(257), null, "float32");
+        Random random = new Random(5);
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (Map.Entry<String, Shape> e : config.expectedTensors().entrySet()) {
+            int[] dims = e.getValue().dims();
+            float[] values = new float[(int) e.getValue().numel()];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = e.getKey().endsWith("norm.weight") ? 1f : (float) (0.3 * random.nextGaussian());
+            }
+            tensors.put(e.getKey(), Tensor.of(values, dims));
+        }
+        LlamaModel.fromTensors(config, tensors, false).save(dir, DType.F32);
+        return dir;
+    }
+
+    private static String[] run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        PrintStream oldOut = System.out, oldErr = System.err;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            int code = new CommandLine(new EvalCommand()).execute(args);
+            return new String[] {Integer.toString(code), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void jsonHoldsEveryTaskAndThePerplexityOfTheLibrary() throws Exception {
+        Path model = tinyModel();
+        Path text = dir.resolve("text.txt");
+        Files.writeString(text, "hi there, this text is longer than the model's thirty-two positions.");
+        String[] r = run("--model", model.toString(), "--tasks", "ppl:" + text + ",brown-cloze", "--limit", "3", "--json");
+        assertEquals("0", r[0], r[2]);
+        JsonNode results = new ObjectMapper().readTree(r[1]).get("results");
+        assertEquals(List.of("ppl", "brown-cloze"), iterable(results.fieldNames()));
+        assertEquals(3, results.get("brown-cloze").get("items").asInt());
+        assertTrue(results.get("brown-cloze").has("acc_norm_stderr"));
+        try (LlamaModel m = LlamaModel.load(model, LlamaModel.Mode.INFERENCE)) {
+            Perplexity.Result direct = Perplexity.ofTexts(new LlamaCausalLm(m), TokenEncoder.of(Tokenizer.load(model)),
+                    List.of(Files.readString(text)));
+            assertEquals(direct.loss(), results.get("ppl").get("loss").asDouble(), JSON_ROUND_TRIP_ATOL);
+            assertEquals(direct.perplexity(), results.get("ppl").get("perplexity").asDouble(), JSON_ROUND_TRIP_ATOL);
+            assertTrue(direct.windows() > 1, "the text must need several windows");
+        }
+    }
+
+    @Test
+    void aBadTaskIsOneLineAndExitCodeOne() throws Exception {
+        String[] r = run("--model", tinyModel().toString(), "--tasks", "nope:x.jsonl");
+        assertEquals("1", r[0]);
+        assertTrue(r[2].startsWith("minitron eval: --tasks: unknown task \"nope\""), r[2]);
+        assertEquals(1, r[2].strip().lines().count());
+    }
+
+    private static List<String> iterable(java.util.Iterator<String> it) {
+        List<String> out = new java.util.ArrayList<>();
+        it.forEachRemaining(out::add);
+        return out;
+    }
+}
