@@ -4,11 +4,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SequencedMap;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import minitron.compress.Baselines;
 import minitron.compress.Calibration;
 import minitron.compress.CompressException;
@@ -194,31 +194,31 @@ public final class PruneCommand implements Callable<Integer> {
         if (blockSizes == null) {
             sizes.addAll(DepthPruner.defaultBlockSizes(layers));
         } else {
-            for (String s : blockSizes.split(",")) sizes.add(Integer.parseInt(s.strip()));
+            for (String s : blockSizes.split(",")) {
+                try {
+                    sizes.add(Integer.parseInt(s.strip()));
+                } catch (NumberFormatException e) {
+                    throw new CompressException("--block-sizes: expected comma-separated layer counts, found \""
+                            + blockSizes + "\"");
+                }
+            }
         }
         if (!sizes.contains(depth)) sizes.add(depth);
-        DepthPruner.Scan scan;
-        String description;
-        long start = System.nanoTime();
-        switch (m) {
-            case LOSS -> {
-                Calibration val = Calibration.read(data, jsonl, model, seqLen, samples, batch);
+        Calibration val = null;
+        TaskMetric taskMetric = null;
+        if (m == DepthPruner.Metric.TASK) {
+            taskMetric = new TaskMetric(TokenEncoder.of(Tokenizer.load(model)), task, taskLimit);
+            System.err.printf("full model %s accuracy: %.4f (%d items)%n", taskMetric.task(),
+                    taskMetric.accuracy(source), taskMetric.items());
+        } else {
+            val = Calibration.read(data, jsonl, model, seqLen, samples, batch);
+            if (m == DepthPruner.Metric.LOSS) {
                 System.err.printf("full model validation loss: %.4f (%d tokens)%n", val.meanLoss(source), val.tokens());
-                scan = DepthPruner.scanByRemoval(source, m, sizes, val::meanLoss);
-                description = "LM validation loss";
-            }
-            case TASK -> {
-                TaskMetric t = new TaskMetric(TokenEncoder.of(Tokenizer.load(model)), task, taskLimit);
-                System.err.printf("full model %s accuracy: %.4f (%d items)%n", t.task(), t.accuracy(source), t.items());
-                scan = DepthPruner.scanByRemoval(source, m, sizes, t::accuracy);
-                description = t.task() + " accuracy";
-            }
-            default -> {
-                Calibration cal = Calibration.read(data, jsonl, model, seqLen, samples, batch);
-                scan = DepthPruner.scanBlockImportance(source, cal, sizes);
-                description = "Block Importance (1 - cos)";
             }
         }
+        long start = System.nanoTime();
+        DepthPruner.Scan scan = DepthPruner.scan(source, m, sizes, val, taskMetric);
+        String description = DepthPruner.describe(m, taskMetric);
         System.err.printf("depth scan (%s) in %.1f s%n", m.label(), (System.nanoTime() - start) / 1e9);
         DepthPruner.writeReport(out, scan, description);
         for (var e : scan.contiguous().entrySet()) {
@@ -227,13 +227,19 @@ public final class PruneCommand implements Callable<Integer> {
             System.out.println(line + "   best start " + scan.bestStart(e.getKey()));
         }
         if (nonContiguous) {
-            return Stream.of(scan.nonContiguousLayers().get(depth)).flatMapToInt(java.util.Arrays::stream).boxed().toList();
+            return Arrays.stream(scan.nonContiguousLayers().get(depth)).boxed().toList();
         }
         return DepthPruner.range(scan.bestStart(depth), depth);
     }
 
     private DType storeDtype(LlamaConfig c) {
-        if (dtype != null) return DType.valueOf(dtype.toUpperCase(Locale.ROOT));
+        if (dtype != null) {
+            try {
+                return DType.valueOf(dtype.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new CompressException("--dtype: expected F32, BF16 or F16, found \"" + dtype + "\"");
+            }
+        }
         return switch (c.torchDtype() == null ? "float32" : c.torchDtype()) {
             case "bfloat16" -> DType.BF16;
             case "float16" -> DType.F16;

@@ -137,6 +137,31 @@ public final class DepthPruner {
     // ------------------------------------------------------------------------------------------- scans
 
     /**
+     * The scan by {@code metric}: {@link Metric#LOSS} uses {@code data} as the validation set, {@link Metric#BI}
+     * as the calibration set, {@link Metric#TASK} uses {@code task} (the other may be null).
+     */
+    public static Scan scan(LlamaModel model, Metric metric, List<Integer> sizes, Calibration data, TaskMetric task) {
+        if (metric == Metric.TASK ? task == null : data == null) {
+            throw new CompressException("depth scan by " + metric.label() + ": expected "
+                    + (metric == Metric.TASK ? "a task" : "a dataset (--data)") + ", found none");
+        }
+        return switch (metric) {
+            case LOSS -> scanByRemoval(model, metric, sizes, data::meanLoss);
+            case TASK -> scanByRemoval(model, metric, sizes, task::accuracy);
+            case BI -> scanBlockImportance(model, data, sizes);
+        };
+    }
+
+    /** What a metric's values are, for reports and plots. */
+    public static String describe(Metric metric, TaskMetric task) {
+        return switch (metric) {
+            case LOSS -> "LM validation loss";
+            case TASK -> task.task() + " accuracy";
+            case BI -> "Block Importance (1 - cos)";
+        };
+    }
+
+    /**
      * Scans with a metric evaluated on the model with layers removed ({@link Metric#LOSS} or {@link Metric#TASK}):
      * one evaluation per block start and size, and one per size for the non-contiguous choice.
      */
