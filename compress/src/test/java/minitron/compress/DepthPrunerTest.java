@@ -149,6 +149,23 @@ class DepthPrunerTest {
     }
 
     @Test
+    void scanDispatchesByMetricAndNamesWhatIsMissing() {
+        LlamaModel model = TinyModels.random(TinyModels.config(false), 6);
+        Calibration val = Calibration.ofRows(TinyModels.rows(2, 6, model.config.vocabSize(), 9), 2);
+        DepthPruner.Scan byLoss = DepthPruner.scan(model, DepthPruner.Metric.LOSS, List.of(2), val, null);
+        assertArrayEquals(DepthPruner.scanByRemoval(model, DepthPruner.Metric.LOSS, List.of(2), val::meanLoss)
+                .contiguous().get(2), byLoss.contiguous().get(2));
+        DepthPruner.Scan byBi = DepthPruner.scan(model, DepthPruner.Metric.BI, List.of(2), val, null);
+        assertArrayEquals(DepthPruner.scanBlockImportance(model, val, List.of(2)).contiguous().get(2),
+                byBi.contiguous().get(2));
+        CompressException e = assertThrows(CompressException.class,
+                () -> DepthPruner.scan(model, DepthPruner.Metric.TASK, List.of(2), val, null));
+        assertTrue(e.getMessage().contains("expected a task"), e.getMessage());
+        e = assertThrows(CompressException.class, () -> DepthPruner.scan(model, DepthPruner.Metric.BI, List.of(2), null, null));
+        assertTrue(e.getMessage().contains("expected a dataset"), e.getMessage());
+    }
+
+    @Test
     void flopsByHand() {
         LlamaConfig c = TinyModels.config(false);
         // per layer: q 16*4*6 + k,v 2*16*2*6 + o 4*6*16 + mlp 3*16*24 = 384 + 384 + 384 + 1152 = 2304; x4 + V*C 592
