@@ -77,6 +77,7 @@ public final class LlamaModel implements AutoCloseable {
     public Var lmHead;                       // lm_head.weight                    (V, C); embedTokens itself when tied
     private final float[] invFreq;           // RoPE inverse frequencies          (D/2), HF float32 values
     private final Checkpoint checkpoint;     // the mapped files in inference mode (closed by close()), else null
+    private ForwardObserver observer;        // sees intermediate activations (pruning), null for none
 
     private LlamaModel(LlamaConfig config, Map<String, Var> weights, Checkpoint checkpoint) {
         this.config = config;
@@ -201,6 +202,11 @@ public final class LlamaModel implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------- forward
 
+    /** Sets (or with null removes) the observer every later forward reports its activations to. */
+    public void setObserver(ForwardObserver observer) {
+        this.observer = observer;
+    }
+
     /** logits (B, T, V) for ids (B, T), positions 0..T-1, no cache (training and scoring). */
     public Var forward(Tensor ids) {
         return forward(ids, null);
@@ -244,11 +250,15 @@ public final class LlamaModel implements AutoCloseable {
             Var h = Indexing.embedding(embedTokens, ids);                                 // (B, T, C)
             for (int l = 0; l < layers.size(); l++) {
                 DecoderLayer layer = layers.get(l);
+                if (observer != null) observer.hiddenState(l, h.value());
                 Var x = Normalization.rmsNorm(h, layer.inputLayernorm, config.rmsNormEps()); // (B, T, C)
+                if (observer != null) observer.normOutput(l, ForwardObserver.Norm.INPUT_LAYERNORM, x.value());
                 h = h.add(selfAttention(layer, l, x, rope, cache, start));                 // (B, T, C)
                 x = Normalization.rmsNorm(h, layer.postAttentionLayernorm, config.rmsNormEps());
-                h = h.add(mlp(layer, x));                                                   // (B, T, C)
+                if (observer != null) observer.normOutput(l, ForwardObserver.Norm.POST_ATTENTION_LAYERNORM, x.value());
+                h = h.add(mlp(layer, l, x));                                                // (B, T, C)
             }
+            if (observer != null) observer.hiddenState(layers.size(), h.value());
             if (cache != null) cache.advance(t);
             if (lastPositionOnly) h = Views.slice(h, 1, t - 1, t);                         // (B, 1, C)
             Var x = Normalization.rmsNorm(h, norm, config.rmsNormEps());                   // (B, T or 1, C)
@@ -276,14 +286,17 @@ public final class LlamaModel implements AutoCloseable {
         }
         Var att = Attention.attention(q, k, v, 1.0 / Math.sqrt(d), true);                       // (B, H, T, D)
         Var merged = att.transpose(1, 2).reshape(b, t, heads * d);                               // (B, T, H*D)
+        if (observer != null) observer.attentionOutput(index, merged.value());
         return LinearAlgebra.linear(merged, layer.oProj);                                        // (B, T, C)
     }
 
     /** The SwiGLU MLP: down_proj(silu(gate_proj(x)) * up_proj(x)), (B, T, C) -> (B, T, F) -> (B, T, C). */
-    private static Var mlp(DecoderLayer layer, Var x) {
+    private Var mlp(DecoderLayer layer, int index, Var x) {
         Var gate = LinearAlgebra.linear(x, layer.gateProj);                                      // (B, T, F)
         Var up = LinearAlgebra.linear(x, layer.upProj);                                          // (B, T, F)
-        return LinearAlgebra.linear(Activations.swiglu(gate, up), layer.downProj);               // (B, T, C)
+        Var act = Activations.swiglu(gate, up);                                                  // (B, T, F)
+        if (observer != null) observer.mlpActivation(index, act.value());
+        return LinearAlgebra.linear(act, layer.downProj);                                        // (B, T, C)
     }
 
     // ------------------------------------------------------------------------------------------- losses

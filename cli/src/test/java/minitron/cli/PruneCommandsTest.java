@@ -1,0 +1,172 @@
+package minitron.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import minitron.autograd.NoGrad;
+import minitron.tensor.DType;
+import minitron.tensor.Shape;
+import minitron.tensor.Tensor;
+import minitron.transformer.config.LlamaConfig;
+import minitron.transformer.model.LlamaModel;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code minitron importance} and {@code minitron prune} end to end on a tiny random model. */
+class PruneCommandsTest {
+    @TempDir
+    Path dir;
+    Path model, data;
+
+    static final int VOCAB = 258;
+
+    @BeforeEach
+    void writeModelAndData() throws IOException {
+        model = dir.resolve("model");
+        writeModel(model, 11);
+        data = dir.resolve("calib.txt");
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 60; i++) text.append("The quick brown fox number ").append(i).append(" jumps over the lazy dog. ");
+        Files.writeString(data, text);
+    }
+
+    static void writeModel(Path target, long seed) throws IOException {
+        String config = "{\"model_type\": \"llama\", \"hidden_size\": 16, \"intermediate_size\": 24, "
+                + "\"num_hidden_layers\": 4, \"num_attention_heads\": 4, \"num_key_value_heads\": 2, \"rms_norm_eps\": 1e-5, "
+                + "\"rope_theta\": 10000.0, \"max_position_embeddings\": 256, \"vocab_size\": " + VOCAB + ", "
+                + "\"tie_word_embeddings\": false, \"bos_token_id\": 257, \"eos_token_id\": 256, \"hidden_act\": \"silu\", "
+                + "\"torch_dtype\": \"bfloat16\"}";
+        LlamaConfig c = LlamaConfig.parse(config, "test config");
+        SplittableRandom random = new SplittableRandom(seed);
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (Map.Entry<String, Shape> e : c.expectedTensors().entrySet()) {
+            Tensor t = Tensor.zeros(DType.F32, e.getValue());
+            for (int i = 0; i < t.numel(); i++) t.writeDouble(i, random.nextDouble(-1, 1) / (e.getValue().rank() == 1 ? 4 : 2));
+            tensors.put(e.getKey(), t);
+        }
+        try (LlamaModel m = LlamaModel.fromTensors(c, tensors, true)) {
+            m.save(target, DType.BF16);
+        }
+        TinyTokenizer.write(target);
+        // the token cache of the calibration data needs a BOS and an EOS; the tiny vocabulary has one special token
+        Files.writeString(target.resolve("tokenizer_config.json"), "{\"bos_token\": \"<s>\", \"eos_token\": \"<s>\"}");
+    }
+
+    private String[] run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        int code;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = new CommandLine(new Main()).execute(args);
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+        return new String[]{Integer.toString(code), out.toString(StandardCharsets.UTF_8).strip(),
+                err.toString(StandardCharsets.UTF_8).strip()};
+    }
+
+    private static float[] logits(Path modelDir) {
+        Tensor ids = Tensor.of(new int[] {257, 84, 104, 101, 32, 113, 117, 105}, 1, 8);
+        try (LlamaModel m = LlamaModel.load(modelDir, LlamaModel.Mode.INFERENCE); NoGrad scope = NoGrad.enter()) {
+            return m.forward(ids).value().toFloatArray();
+        }
+    }
+
+    @Test
+    void importanceThenWidthPruning() throws IOException {
+        Path imp = dir.resolve("imp");
+        String[] r = run("importance", "--model", model.toString(), "--data", data.toString(), "--samples", "16",
+                "--seq-len", "32", "--batch", "4", "--out", imp.toString());
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].contains("tokens/s"), r[1]);
+        for (String f : new String[] {"importance.json", "importance.safetensors", "heads.png", "neurons.png", "embedding.png"}) {
+            assertTrue(Files.isRegularFile(imp.resolve(f)), f);
+        }
+
+        Path same = dir.resolve("same");
+        r = run("prune", "--model", model.toString(), "--importance", imp.toString(), "--hidden-size", "16", "--out", same.toString());
+        assertEquals("0", r[0], r[2]);
+        assertArrayEquals(logits(model), logits(same), "keeping everything is the identity");
+        assertTrue(Files.isRegularFile(same.resolve("tokenizer.json")));
+
+        Path small = dir.resolve("small");
+        r = run("prune", "--model", model.toString(), "--importance", imp.toString(), "--hidden-size", "12",
+                "--intermediate-size", "0.5", "--num-attention-heads", "2", "--out", small.toString());
+        assertEquals("0", r[0], r[2]);
+        LlamaConfig c = LlamaConfig.read(small);
+        assertEquals(12, c.hiddenSize());
+        assertEquals(12, c.intermediateSize());
+        assertEquals(2, c.numAttentionHeads());
+        assertEquals(4, c.headDim());
+        long before = LlamaConfig.read(model).parameterCount(), after = c.parameterCount();
+        assertTrue(r[1].contains(String.format("parameters: %,d -> %,d", before, after)), r[1]);
+        assertTrue(r[1].contains("predicted speedup"), r[1]);
+        assertEquals(8 * VOCAB, logits(small).length);
+
+        Path random = dir.resolve("random");
+        r = run("prune", "--model", model.toString(), "--baseline", "random", "--hidden-size", "12", "--out", random.toString());
+        assertEquals("0", r[0], r[2]);
+        assertEquals(12, LlamaConfig.read(random).hiddenSize());
+    }
+
+    @Test
+    void badInputIsReported() throws IOException {
+        Path imp = dir.resolve("imp");
+        assertEquals("0", run("importance", "--model", model.toString(), "--data", data.toString(), "--samples", "4",
+                "--seq-len", "16", "--batch", "2", "--out", imp.toString())[0]);
+        Path other = dir.resolve("other");
+        writeModel(other, 12);
+        String[] r = run("prune", "--model", other.toString(), "--importance", imp.toString(), "--hidden-size", "8",
+                "--out", dir.resolve("x").toString());
+        assertEquals("1", r[0]);
+        assertTrue(r[2].contains("computed for another model") && r[2].contains("weights_sha256"), r[2]);
+        r = run("prune", "--model", model.toString(), "--importance", imp.toString(), "--hidden-size", "32",
+                "--out", dir.resolve("x").toString());
+        assertEquals("1", r[0]);
+        assertTrue(r[2].contains("expected a size in [1, 16]") && r[2].contains("found 32"), r[2]);
+        r = run("prune", "--model", model.toString(), "--importance", imp.toString(), "--num-attention-heads", "3",
+                "--out", dir.resolve("x").toString());
+        assertEquals("1", r[0]);
+        assertTrue(r[2].contains("multiple of num_key_value_heads = 2"), r[2]);
+        r = run("importance", "--model", model.toString(), "--data", data.toString(), "--seq-len", "200", "--batch", "32",
+                "--out", dir.resolve("y").toString());
+        assertEquals("1", r[0]);
+        assertTrue(r[2].contains("calibration set smaller than one batch: expected at least 32 rows"), r[2]);
+    }
+
+    @Test
+    void depthPruningByEachMetric() throws IOException {
+        for (String metric : new String[] {"bi", "loss", "task"}) {
+            Path out = dir.resolve("depth-" + metric);
+            String[] r = run("prune", "--model", model.toString(), "--data", data.toString(), "--depth", "2", "--metric",
+                    metric, "--samples", "4", "--seq-len", "32", "--batch", "2", "--task-limit", "6", "--out", out.toString());
+            assertEquals("0", r[0], r[2]);
+            assertTrue(r[1].contains("removing layers"), r[1]);
+            assertEquals(2, LlamaConfig.read(out).numHiddenLayers());
+            assertTrue(Files.isRegularFile(out.resolve("depth-" + metric + ".json")));
+            assertTrue(Files.isRegularFile(out.resolve("depth-" + metric + ".png")));
+            assertEquals(8 * VOCAB, logits(out).length);
+        }
+        String[] r = run("prune", "--model", model.toString(), "--data", data.toString(), "--depth", "4", "--out",
+                dir.resolve("z").toString());
+        assertEquals("1", r[0]);
+        assertTrue(r[2].contains("--depth: expected a number of layers in [1, 3], found 4"), r[2]);
+    }
+}
