@@ -3,17 +3,13 @@ package minitron.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import minitron.transformer.tokenizer.BpeTrainer;
 import minitron.transformer.tokenizer.Tokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code minitron tokenizer train} and {@code minitron data cache}: outputs, exit codes, one-line errors. */
 class DataCommandsTest {
@@ -21,21 +17,7 @@ class DataCommandsTest {
     Path dir;
 
     private String[] run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        int code;
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            code = new CommandLine(new Main()).execute(args);
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-        return new String[] {Integer.toString(code), out.toString(StandardCharsets.UTF_8).strip(),
-                err.toString(StandardCharsets.UTF_8).strip()};
+        return CliRun.run(args);
     }
 
     @Test
