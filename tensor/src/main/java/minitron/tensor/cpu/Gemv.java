@@ -248,8 +248,8 @@ public final class Gemv {
      * dot(x row, BF16 W row at element offset w). Per step of L: L shorts (half a vector) sign-extended to L int
      * lanes by one widening conversion (convertShape S2I) and shifted left by 16 (the sign copies fall out): the
      * floats; x stays in natural order. Eight independent accumulators over 8L elements (256 bytes of W) per
-     * iteration. Measured on one Zen 5 core against a 117 MB off-heap W, in one JVM, interleaved, medians of 41-61
-     * rounds: 25-26 GB/s vs 23 GB/s for the former pair loop (2L shorts as L int lanes, shift and mask, x split in
+     * iteration. Measured on one Zen 5 core against a 117 MB off-heap W, in one JVM, interleaved, medians of 25-61
+     * rounds: 24-30 GB/s vs 20-24 GB/s (+5-14% in 4 of 5 runs) for the former pair loop (2L shorts as L int lanes, shift and mask, x split in
      * even/odd arrays); 4 accumulators gave 20-25, 16 x 32 bytes per iteration 17 (spills), the pair loop with
      * 8 accumulators 18-19, 2 or 4 rows sharing x loads 15-19, a per-row asSlice of W no change.
      * Written out in the loop on purpose: helpers taking or returning vectors are boxed when C2 does not inline
