@@ -249,9 +249,10 @@ public final class Gemv {
      * lanes by one widening conversion (convertShape S2I) and shifted left by 16 (the sign copies fall out): the
      * floats; x stays in natural order. Eight independent accumulators over 8L elements (256 bytes of W) per
      * iteration. Measured on one Zen 5 core against a 117 MB off-heap W, in one JVM, interleaved, medians of 25-61
-     * rounds: 24-30 GB/s vs 20-24 GB/s (+5-14% in 4 of 5 runs) for the former pair loop (2L shorts as L int lanes, shift and mask, x split in
-     * even/odd arrays); 4 accumulators gave 20-25, 16 x 32 bytes per iteration 17 (spills), the pair loop with
-     * 8 accumulators 18-19, 2 or 4 rows sharing x loads 15-19, a per-row asSlice of W no change.
+     * rounds: 24-30 GB/s vs 20-24 GB/s (+5-14% in 4 of 5 runs) for the former pair loop (2L shorts as L int
+     * lanes, shift and mask, x split in even/odd arrays); 4 accumulators gave 20-25, 16 x 32 bytes per iteration
+     * 17 (spills), the pair loop with 8 accumulators 18-19, 2 or 4 rows sharing x loads 15-22, a scalar touch
+     * ahead 15-20, a per-row asSlice of W no change (docs/perf-gemm.md).
      * Written out in the loop on purpose: helpers taking or returning vectors are boxed when C2 does not inline
      * them (seen as a 4x slowdown), and one load path only (a branch between two loads boxed them too).
      */
