@@ -22,10 +22,11 @@ import minitron.tensor.Tensor;
  * <ul>
  *   <li>transposed-contiguous: b (K, N) is the view W^T of an HF weight W (N, K), strides (1, K): each output
  *       out[i, j] = dot(a[i, :], W[j, :]) reads one contiguous row of W. Up to {@link #MAX_ROWS} rows of a
- *       reuse the W row from L1. BF16 rows are widened in registers: L shorts sign-extended to L int lanes
- *       and shifted left by 16 are the floats (see {@link #dotBf16}). F16 rows are read as
- *       pairs: 2L shorts reinterpreted as L int lanes, w[2q] in the low half and w[2q+1] in the high half, which
- *       pair with a's even and odd elements (split once per call; see {@link #dotF16}).</li>
+ *       reuse the W row from L1. BF16 rows are widened in registers: 2L shorts reinterpreted as L int lanes hold
+ *       pairs (w[2q] in the low half, w[2q+1] in the high half); the float w[2q] is lane << 16 and w[2q+1] is
+ *       lane & 0xFFFF0000, which pair with a's even and odd elements (split once per call). No conversion
+ *       instructions: two integer ops per 2L weights. F16 pairs are widened in registers too (see
+ *       {@link #dotF16}).</li>
  *   <li>row-major, M == 1, F32 or BF16: out[0, j] = sum_p a[0, p] * b[p, j], a broadcast-FMA over rows of b.</li>
  * </ul>
  * Work is split over the N outputs on {@link Parallel}'s pool, claimed dynamically in runs of rows.
@@ -36,15 +37,15 @@ public final class Gemv {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
-    /** Shorts filling one float vector: 2L F16 values, seen as L int lanes of pairs. */
+    /** Shorts filling one float vector: 2L BF16 values, seen as L int lanes of pairs. */
     private static final VectorSpecies<Short> S2 = ShortVector.SPECIES_PREFERRED;
-    /** Half-width shorts: L BF16 values widen to one float vector of L lanes. */
+    /** Half-width shorts: L of them widen to one float vector of L lanes. */
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.withShape(
             jdk.incubator.vector.VectorShape.forBitSize(FloatVector.SPECIES_PREFERRED.vectorBitSize() / 2));
     private static final int L = F.length();
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /**
-     * Which F16 of a pair sits in the low half of an int lane after ShortVector.reinterpretAsInts: the Vector API
+     * Which BF16 of a pair sits in the low half of an int lane after ShortVector.reinterpretAsInts: the Vector API
      * defines reinterpretation by little-endian lane order, so the first one.
      */
     private static final boolean FIRST_IN_LOW_HALF = true;
@@ -58,7 +59,7 @@ public final class Gemv {
     private Gemv() {
     }
 
-    /** Per-thread copies of the rows of a: x (M, K) and, for F16 b, its even and odd elements. */
+    /** Per-thread copies of the rows of a: x (M, K) and, for BF16 b, its even and odd elements. */
     private static final class Scratch {
         float[] x = new float[0];
         float[] xLow = new float[0];
@@ -96,7 +97,7 @@ public final class Gemv {
         int cBase = (int) out.offset();
         if (isTransposedContiguous(b)) {
             long ldw = b.stride(-1);
-            boolean split = b.dtype() == DType.F16;
+            boolean split = b.dtype().isHalf();
             // Items are (batch, block of W_ROWS rows of W); threads claim runs of CLAIM consecutive items from a
             // shared counter (balanced even when a core is shared with another process; sequential within a run).
             int blocks = Gemm.ceilDiv(n, W_ROWS);
@@ -173,8 +174,8 @@ public final class Gemv {
         switch (b.dtype()) {
             case F32 -> dotFourF32(seg, w, ldw, s.x, i * k, k, c, cAt);
             default -> {
-                // BF16 (and F16) stream faster from DRAM one row at a time (measured 24 vs 18 GB/s on one Zen 5 core;
-                // again 25 vs 15-19 GB/s for 2 or 4 rows sharing x loads after the BF16 loop was rewritten).
+                // BF16 (and F16) stream faster from DRAM one row at a time (measured 24 vs 18 GB/s on one Zen 5 core: its
+                // loop has more instructions per byte, and four interleaved streams left less room for misses).
                 for (int r = 0; r < W_ROWS; r++) c[cAt + r] = dotRow(b, w + r * ldw, k, i, s);
             }
         }
@@ -217,7 +218,7 @@ public final class Gemv {
         MemorySegment seg = b.data();
         return switch (b.dtype()) {
             case F32 -> dotF32(seg, w, s.x, i * k, k);
-            case BF16 -> dotBf16(seg, w, s.x, i * k, k);
+            case BF16 -> dotBf16(seg, w, s.x, i * k, s.xLow, s.xHigh, i * (k / 2 + 1), k);
             case F16 -> dotF16(seg, w, s.x, i * k, s.xLow, s.xHigh, i * (k / 2 + 1), k);
             default -> throw new IllegalArgumentException("Gemv: unsupported weight dtype " + b.dtype());
         };
@@ -245,75 +246,51 @@ public final class Gemv {
     }
 
     /**
-     * dot(x row, BF16 W row at element offset w). Per step of L: L shorts (half a vector) sign-extended to L int
-     * lanes by one widening conversion (convertShape S2I) and shifted left by 16 (the sign copies fall out): the
-     * floats; x stays in natural order. Eight independent accumulators over 8L elements (256 bytes of W) per
-     * iteration. Measured on one Zen 5 core against a 117 MB off-heap W, in one JVM, interleaved, medians of 25-61
-     * rounds: 24-30 GB/s vs 20-24 GB/s (+5-14% in 4 of 5 runs) for the former pair loop (2L shorts as L int
-     * lanes, shift and mask, x split in even/odd arrays); 4 accumulators gave 20-25, 16 x 32 bytes per iteration
-     * 17 (spills), the pair loop with 8 accumulators 18-19, 2 or 4 rows sharing x loads 15-22, a scalar touch
-     * ahead 15-20, a per-row asSlice of W no change (docs/perf-gemm.md).
+     * dot(x row, BF16 W row at element offset w). Per step: 2L shorts loaded and reinterpreted as L int lanes of
+     * pairs (the Vector API defines reinterpretation in little-endian lane order on every platform, so the first
+     * BF16 of a pair is in the low half); lane << 16 is the first as a float, lane & 0xFFFF0000 the second.
      * Written out in the loop on purpose: helpers taking or returning vectors are boxed when C2 does not inline
      * them (seen as a 4x slowdown), and one load path only (a branch between two loads boxed them too).
+     * Kept over the alternatives measured against it on one Zen 5 core (same JVM, rounds interleaved, off-heap W of
+     * 117 MB, K = 2048 / 4096 / 8192, GB/s): this loop 18-19 / 20-24 / 21-23; L shorts widened by convertShape(S2I)
+     * and shifted, x in natural order, 8 accumulators over 256 bytes, 17-18 / 22-30 / 15-16 (wins only at 4096);
+     * the same with 4 accumulators 16-17 / 18-25 / 16; this loop with 8 accumulators 18 / 13-19 / 19; xLow and
+     * xHigh interleaved in one array 16 / 19 / 19; 2 or 4 rows sharing the x loads 15-22 at 4096; a scalar touch
+     * 2-8 KB ahead 15-20 at 4096; a per-row asSlice or a global segment at 4096 no change (docs/perf-gemm.md).
      */
-    private static float dotBf16(MemorySegment seg, long w, float[] x, int xOff, int k) {
+    private static float dotBf16(MemorySegment seg, long w, float[] x, int xOff, float[] xLow, float[] xHigh,
+                                 int hOff, int k) {
         long byteOff = w * 2;
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        FloatVector acc4 = acc0, acc5 = acc0, acc6 = acc0, acc7 = acc0;
-        int p = 0;
-        for (; p <= k - 8 * L; p += 8 * L) {
-            long at = byteOff + p * 2L;
-            int xi = xOff + p;
-            IntVector w0 = (IntVector) ShortVector.fromMemorySegment(S, seg, at, ORDER)
-                    .convertShape(VectorOperators.S2I, I, 0);
-            IntVector w1 = (IntVector) ShortVector.fromMemorySegment(S, seg, at + 2L * L, ORDER)
-                    .convertShape(VectorOperators.S2I, I, 0);
-            IntVector w2 = (IntVector) ShortVector.fromMemorySegment(S, seg, at + 4L * L, ORDER)
-                    .convertShape(VectorOperators.S2I, I, 0);
-            IntVector w3 = (IntVector) ShortVector.fromMemorySegment(S, seg, at + 6L * L, ORDER)
-                    .convertShape(VectorOperators.S2I, I, 0);
-            IntVector w4 = (IntVector) ShortVector.fromMemorySegment(S, seg, at + 8L * L, ORDER)
-                    .convertShape(VectorOperators.S2I, I, 0);
-            IntVector w5 = (IntVector) ShortVector.fromMemorySegment(S, seg, at + 10L * L, ORDER)
-                    .convertShape(VectorOperators.S2I, I, 0);
-            IntVector w6 = (IntVector) ShortVector.fromMemorySegment(S, seg, at + 12L * L, ORDER)
-                    .convertShape(VectorOperators.S2I, I, 0);
-            IntVector w7 = (IntVector) ShortVector.fromMemorySegment(S, seg, at + 14L * L, ORDER)
-                    .convertShape(VectorOperators.S2I, I, 0);
-            acc0 = w0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
-                    .fma(FloatVector.fromArray(F, x, xi), acc0);
-            acc1 = w1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
-                    .fma(FloatVector.fromArray(F, x, xi + L), acc1);
-            acc2 = w2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
-                    .fma(FloatVector.fromArray(F, x, xi + 2 * L), acc2);
-            acc3 = w3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
-                    .fma(FloatVector.fromArray(F, x, xi + 3 * L), acc3);
-            acc4 = w4.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
-                    .fma(FloatVector.fromArray(F, x, xi + 4 * L), acc4);
-            acc5 = w5.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
-                    .fma(FloatVector.fromArray(F, x, xi + 5 * L), acc5);
-            acc6 = w6.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
-                    .fma(FloatVector.fromArray(F, x, xi + 6 * L), acc6);
-            acc7 = w7.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
-                    .fma(FloatVector.fromArray(F, x, xi + 7 * L), acc7);
+        int pairs = k / 2;
+        FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0;
+        int q = 0;
+        for (; q <= pairs - 2 * L; q += 2 * L) {
+            IntVector v0 = ShortVector.fromMemorySegment(S2, seg, byteOff + q * 4L, ORDER).reinterpretAsInts();
+            IntVector v1 = ShortVector.fromMemorySegment(S2, seg, byteOff + (q + L) * 4L, ORDER).reinterpretAsInts();
+            FloatVector first0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector second0 = v0.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector first1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector second1 = v1.and(0xFFFF0000).reinterpretAsFloats();
+            lo0 = first0.fma(FloatVector.fromArray(F, xLow, hOff + q), lo0);
+            hi0 = second0.fma(FloatVector.fromArray(F, xHigh, hOff + q), hi0);
+            lo1 = first1.fma(FloatVector.fromArray(F, xLow, hOff + q + L), lo1);
+            hi1 = second1.fma(FloatVector.fromArray(F, xHigh, hOff + q + L), hi1);
         }
-        for (; p <= k - L; p += L) {
-            IntVector w0 = (IntVector) ShortVector.fromMemorySegment(S, seg, byteOff + p * 2L, ORDER)
-                    .convertShape(VectorOperators.S2I, I, 0);
-            acc0 = w0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
-                    .fma(FloatVector.fromArray(F, x, xOff + p), acc0);
+        for (; q <= pairs - L; q += L) {
+            IntVector v0 = ShortVector.fromMemorySegment(S2, seg, byteOff + q * 4L, ORDER).reinterpretAsInts();
+            FloatVector first0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector second0 = v0.and(0xFFFF0000).reinterpretAsFloats();
+            lo0 = first0.fma(FloatVector.fromArray(F, xLow, hOff + q), lo0);
+            hi0 = second0.fma(FloatVector.fromArray(F, xHigh, hOff + q), hi0);
         }
-        float sum = acc0.add(acc1).add(acc2.add(acc3)).add(acc4.add(acc5).add(acc6.add(acc7)))
-                .reduceLanes(VectorOperators.ADD);
-        for (; p < k; p++) sum += bf16(seg, w + p) * x[xOff + p];
+        float sum = lo0.add(hi0).add(lo1.add(hi1)).reduceLanes(VectorOperators.ADD);
+        for (int p = 2 * q; p < k; p++) sum += bf16(seg, w + p) * x[xOff + p];
         return sum;
     }
 
     /**
      * dot(x row, F16 W row at element offset w), widened in registers (the Vector API has no half-float lanes).
-     * Per step 2L shorts are reinterpreted as L int lanes of pairs (the Vector API defines reinterpretation in
-     * little-endian lane order on every platform, so the first F16 of a pair is in the low half), paired with x's
-     * even and odd elements (xLow, xHigh). Each half h becomes a float exactly: the exponent and mantissa bits
+     * Pairs of F16 as in {@link #dotBf16}; each half h becomes a float exactly: the exponent and mantissa bits
      * (h & 0x7FFF) << 13 read as a float and multiplied by 2^112 rebias the exponent (15 -> 127), subnormal halves
      * included (the product is a normal float); infinities and NaNs (exponent 31) get the float exponent 255 with
      * the mantissa kept; the sign bit moves to bit 31. The same loop is written out for both halves of the lanes.
