@@ -251,6 +251,12 @@ public final class Gemv {
      * BF16 of a pair is in the low half); lane << 16 is the first as a float, lane & 0xFFFF0000 the second.
      * Written out in the loop on purpose: helpers taking or returning vectors are boxed when C2 does not inline
      * them (seen as a 4x slowdown), and one load path only (a branch between two loads boxed them too).
+     * Kept over the alternatives measured against it on one Zen 5 core (same JVM, rounds interleaved, off-heap W of
+     * 117 MB, K = 2048 / 4096 / 8192, GB/s): this loop 18-19 / 20-24 / 21-23; L shorts widened by convertShape(S2I)
+     * and shifted, x in natural order, 8 accumulators over 256 bytes, 17-18 / 22-30 / 15-16 (wins only at 4096);
+     * the same with 4 accumulators 16-17 / 18-25 / 16; this loop with 8 accumulators 18 / 13-19 / 19; xLow and
+     * xHigh interleaved in one array 16 / 19 / 19; 2 or 4 rows sharing the x loads 15-22 at 4096; a scalar touch
+     * 2-8 KB ahead 15-20 at 4096; a per-row asSlice or a global segment at 4096 no change (docs/perf-gemm.md).
      */
     private static float dotBf16(MemorySegment seg, long w, float[] x, int xOff, float[] xLow, float[] xHigh,
                                  int hOff, int k) {
