@@ -121,6 +121,8 @@ class MatmulTest {
             cases.add(Arguments.of(1, 2, 3, t));
             cases.add(Arguments.of(1, 67, 33, t));
             cases.add(Arguments.of(1, 1031, 75, t));
+            cases.add(Arguments.of(1, 1061, 9, t)); // 530 BF16 pairs: unrolled steps, one single step, an odd tail
+            cases.add(Arguments.of(3, 1061, 7, t));
             cases.add(Arguments.of(2, 130, 17, t));
             cases.add(Arguments.of(4, 99, 21, t));
             cases.add(Arguments.of(5, 64, 70, t));
