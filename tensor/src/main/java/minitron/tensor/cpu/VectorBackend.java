@@ -25,6 +25,18 @@ public class VectorBackend extends ScalarBackend {
         return "vector";
     }
 
+    // ------------------------------------------------------------------ matmul
+
+    /** F32 products go to the packed GEMM / streaming GEMV ({@link Gemm}); F64 (gradient checks) to the reference. */
+    @Override
+    public void matmul(Tensor a, Tensor b, Tensor out) {
+        if (Gemm.supports(a, b, out)) {
+            Gemm.matmul(a, b, out);
+        } else {
+            super.matmul(a, b, out);
+        }
+    }
+
     // ------------------------------------------------------------------ memory and elementwise
 
     @Override

@@ -1,0 +1,232 @@
+package minitron.bench;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.SplittableRandom;
+import minitron.autograd.NoGrad;
+import minitron.tensor.Backends;
+import minitron.tensor.DType;
+import minitron.tensor.Half;
+import minitron.tensor.Parallel;
+import minitron.tensor.Shape;
+import minitron.tensor.Tensor;
+import minitron.transformer.config.LlamaConfig;
+import minitron.transformer.model.KVCache;
+import minitron.transformer.model.LlamaModel;
+
+/**
+ * Prefill and decode speed of a real-shaped model (default Llama 3.2 1B) with random BF16 weights: the checkpoint
+ * is written to a temporary directory (streamed, one tensor at a time, so an 8B model needs no RAM to write), then
+ * memory-mapped and used in place by {@link LlamaModel} in inference mode, as {@code minitron generate} does.
+ *
+ * <p>Decode reads every weight once per token (the LM head included; the embedding only one row), so its
+ * ceiling is memory bandwidth: the report divides weight bytes per token x tokens/s by the copy bandwidth of
+ * {@link MemoryBandwidth} measured in the same run (STREAM convention: read + write bytes; the read-only
+ * bandwidth is printed too). Prefill runs the prompt as one (1, T) forward: GEMMs, compute-bound.
+ */
+public final class DecodeBench {
+    private DecodeBench() {
+    }
+
+    public record Result(String preset, int layers, int threads, int promptTokens, double prefillTokensPerSecond,
+                         int decodeTokens, double decodeTokensPerSecond, double weightBytesPerToken,
+                         double copyGigabytesPerSecond, double readGigabytesPerSecond, long checkpointBytes,
+                         long heapUsedBytes, long peakRssBytes, double decodeCpuPerWall, String backend) {
+        /** Weight bytes streamed per second during decode / copy bandwidth. */
+        public double copyRatio() {
+            return weightBytesPerToken * decodeTokensPerSecond / 1e9 / copyGigabytesPerSecond;
+        }
+
+        public double readRatio() {
+            return weightBytesPerToken * decodeTokensPerSecond / 1e9 / readGigabytesPerSecond;
+        }
+
+        public String line() {
+            return String.format("decode %s (%d layers, %.2f GB BF16 checkpoint), threads=%d backend=%s:%n"
+                            + "  prefill %d tokens: %.1f tokens/s%n"
+                            + "  decode %d tokens: %.2f tokens/s = %.2f GB/s of weights (%.0f MB/token)%n"
+                            + "  copy bandwidth %.2f GB/s -> %.0f%% of copy; read bandwidth %.2f GB/s -> %.0f%% of read%n"
+                            + "  decode cpu/wall %.2f (below the thread count: other processes took cores)%n"
+                            + "  Java heap in use after the run: %.2f GB; peak resident set (heap + mapped weights) %.2f GB",
+                    preset, layers, checkpointBytes / 1e9, threads, backend, promptTokens, prefillTokensPerSecond,
+                    decodeTokens, decodeTokensPerSecond, weightBytesPerToken * decodeTokensPerSecond / 1e9,
+                    weightBytesPerToken / 1e6, copyGigabytesPerSecond, 100 * copyRatio(), readGigabytesPerSecond,
+                    100 * readRatio(), decodeCpuPerWall, heapUsedBytes / 1e9, peakRssBytes / 1e9);
+        }
+    }
+
+    /**
+     * Runs the benchmark. {@code layers} (0 = the preset's) shortens the model for a quick run; the reported
+     * ratios do not depend on it much because every layer has the same shape.
+     */
+    public static Result run(String preset, int layers, int threads, int promptTokens, int decodeTokens, Path workDir)
+            throws IOException {
+        LlamaConfig base = LlamaConfig.preset(preset);
+        LlamaConfig config = layers > 0 ? base.withShape(base.hiddenSize(), base.intermediateSize(), layers,
+                base.numAttentionHeads(), base.numKeyValueHeads()) : base;
+        int previousThreads = Parallel.threads();
+        Parallel.setThreads(threads);
+        Path dir = Files.createTempDirectory(workDir, "minitron-decode-bench");
+        try {
+            long checkpointBytes = writeRandomCheckpoint(dir, config, 1234);
+            try (LlamaModel model = LlamaModel.load(dir, LlamaModel.Mode.INFERENCE);
+                 NoGrad scope = NoGrad.enter();
+                 MemoryBandwidth.Probe probe = new MemoryBandwidth.Probe(256)) {
+                SplittableRandom random = new SplittableRandom(7);
+                int[] prompt = new int[promptTokens];
+                for (int i = 0; i < promptTokens; i++) prompt[i] = random.nextInt(config.vocabSize());
+                KVCache cache = model.newCache(1, promptTokens + decodeTokens + 8);
+
+                // warm-up: a short prefill and a few decode steps compile the kernels
+                model.forward(Tensor.of(Arrays.copyOf(prompt, 16), 1, 16), cache);
+                for (int i = 0; i < 3; i++) model.forward(Tensor.of(new int[]{prompt[i]}, 1, 1), cache);
+                cache.clear();
+
+                long t0 = System.nanoTime();
+                Tensor logits = model.forward(Tensor.of(prompt, 1, promptTokens), cache).value();
+                double prefillSeconds = (System.nanoTime() - t0) / 1e9;
+                int next = argmaxLast(logits);
+
+                double[] stepSeconds = new double[decodeTokens];
+                double[] copyGbs = new double[decodeTokens];
+                double[] readGbs = new double[decodeTokens];
+                probe.read(2);                                     // warm-up of the read kernel
+                long decodeCpu = 0, decodeWall = 0;
+                for (int i = 0; i < decodeTokens; i++) {
+                    copyGbs[i] = probe.copy(1);                    // interleaved: the same moment's bandwidth
+                    readGbs[i] = probe.read(1);
+                    long s = System.nanoTime(), cpu = Timing.processCpuNanos();
+                    logits = model.forward(Tensor.of(new int[]{next}, 1, 1), cache).value();
+                    stepSeconds[i] = (System.nanoTime() - s) / 1e9;
+                    decodeCpu += Timing.processCpuNanos() - cpu;
+                    decodeWall += System.nanoTime() - s;
+                    next = argmaxLast(logits);
+                }
+                double decodeTps = 1 / Timing.median(stepSeconds);
+                Runtime rt = Runtime.getRuntime();
+                return new Result(preset, config.numHiddenLayers(), threads, promptTokens, promptTokens / prefillSeconds,
+                        decodeTokens, decodeTps, weightBytesPerToken(config), Timing.median(copyGbs), Timing.median(readGbs), checkpointBytes,
+                        rt.totalMemory() - rt.freeMemory(), peakResidentBytes(), (double) decodeCpu / decodeWall,
+                        Backends.cpu().name());
+            }
+        } finally {
+            Parallel.setThreads(previousThreads);
+            try (var files = Files.list(dir)) {
+                for (Path f : (Iterable<Path>) files::iterator) Files.deleteIfExists(f);
+            }
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    /** BF16 bytes read per decoded token: every matrix and norm once; the embedding only when it is the LM head. */
+    static double weightBytesPerToken(LlamaConfig config) {
+        long elements = 0;
+        for (Map.Entry<String, Shape> e : config.expectedTensors().entrySet()) {
+            boolean embedding = e.getKey().equals("model.embed_tokens.weight");
+            if (!embedding || config.tieWordEmbeddings()) elements += e.getValue().numel();
+        }
+        return 2.0 * elements;
+    }
+
+    /** VmHWM of /proc/self/status (Linux): the peak resident set, mapped file pages included; -1 elsewhere. */
+    static long peakResidentBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) return 1024 * Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    private static int argmaxLast(Tensor logits) {
+        Tensor last = logits.select(0, 0).select(0, logits.dim(1) - 1);
+        int best = 0;
+        double bestValue = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < last.numel(); i++) {
+            double v = last.readDouble(last.offsetOf(i));
+            if (v > bestValue) {
+                bestValue = v;
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Writes config.json and model.safetensors with random BF16 weights, one tensor at a time (a safetensors file
+     * is an 8-byte little-endian header length, a JSON header, then the tensors' bytes in header order). Weights are
+     * uniform in +-0.02 (norms 1.0), so activations stay finite through every layer. Returns the file's size.
+     */
+    static long writeRandomCheckpoint(Path dir, LlamaConfig config, long seed) throws IOException {
+        config.write(dir);
+        Map<String, Shape> tensors = config.expectedTensors();
+        StringBuilder header = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
+        long offset = 0;
+        for (Map.Entry<String, Shape> e : tensors.entrySet()) {
+            long bytes = 2 * e.getValue().numel();
+            header.append(",\"").append(e.getKey()).append("\":{\"dtype\":\"BF16\",\"shape\":")
+                    .append(Arrays.toString(e.getValue().dims()).replace(" ", ""))
+                    .append(",\"data_offsets\":[").append(offset).append(',').append(offset + bytes).append("]}");
+            offset += bytes;
+        }
+        header.append('}');
+        while (header.length() % 8 != 0) header.append(' ');
+        byte[] headerBytes = header.toString().getBytes(StandardCharsets.US_ASCII);
+        // a pool of random BF16 values, read at random offsets: fast to produce, no visible structure
+        SplittableRandom random = new SplittableRandom(seed);
+        short[] pool = new short[1 << 20];
+        for (int i = 0; i < pool.length; i++) pool[i] = Half.floatToBf16((float) random.nextDouble(-0.02, 0.02));
+        short one = Half.floatToBf16(1.0f);
+        Path file = dir.resolve("model.safetensors");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer lead = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(headerBytes.length).flip();
+            writeFully(ch, lead);
+            writeFully(ch, ByteBuffer.wrap(headerBytes));
+            ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 22).order(ByteOrder.LITTLE_ENDIAN);
+            for (Map.Entry<String, Shape> e : tensors.entrySet()) {
+                boolean norm = e.getValue().rank() == 1;
+                long remaining = e.getValue().numel();
+                int at = random.nextInt(pool.length);
+                while (remaining > 0) {
+                    chunk.clear();
+                    while (chunk.remaining() >= 2 && remaining > 0) {
+                        chunk.putShort(norm ? one : pool[at]);
+                        at = at + 1 == pool.length ? random.nextInt(pool.length) : at + 1;
+                        remaining--;
+                    }
+                    chunk.flip();
+                    writeFully(ch, chunk);
+                }
+            }
+        }
+        return Files.size(file);
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) ch.write(b);
+    }
+
+    /**
+     * {@code DecodeBench [preset] [layers] [threads] [promptTokens] [decodeTokens]}; defaults llama-3.2-1b, all
+     * layers, all cores, 512, 32.
+     */
+    public static void main(String[] args) throws IOException {
+        String preset = args.length > 0 ? args[0] : "llama-3.2-1b";
+        int layers = args.length > 1 ? Integer.parseInt(args[1]) : 0;
+        int threads = args.length > 2 ? Integer.parseInt(args[2]) : Runtime.getRuntime().availableProcessors();
+        int prompt = args.length > 3 ? Integer.parseInt(args[3]) : 512;
+        int decode = args.length > 4 ? Integer.parseInt(args[4]) : 32;
+        System.out.println(run(preset, layers, threads, prompt, decode, Path.of(System.getProperty("java.io.tmpdir"))).line());
+    }
+}

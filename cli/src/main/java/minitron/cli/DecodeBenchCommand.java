@@ -1,0 +1,67 @@
+package minitron.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import minitron.bench.DecodeBench;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code minitron bench decode}: prefill and decode tokens/s of a real-shaped BF16 model against memory bandwidth. */
+@Command(name = "decode", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = {"Writes a checkpoint of the preset's shape with random BF16 weights to a temporary directory, "
+                + "maps it, and measures prefill tokens/s (one forward over the prompt) and decode tokens/s (median "
+                + "of the KV-cache steps), with the weight bytes streamed per second against a copy bandwidth measured "
+                + "between the steps."})
+public final class DecodeBenchCommand implements Callable<Integer> {
+    @Option(names = "--preset", description = "model shape: llama-3.2-1b, llama-3.1-8b, mistral-nemo-12b, ...")
+    String preset = "llama-3.2-1b";
+
+    @Option(names = "--layers", description = "decoder layers (0 = the preset's)")
+    int layers = 0;
+
+    @Option(names = "--threads", description = "threads of the kernel pool")
+    int threads = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = "--prompt-tokens", description = "prefill length")
+    int promptTokens = 512;
+
+    @Option(names = "--decode-tokens", description = "decode steps timed")
+    int decodeTokens = 32;
+
+    @Option(names = "--dir", description = "where the temporary checkpoint is written (deleted afterwards)")
+    Path dir = Path.of(System.getProperty("java.io.tmpdir"));
+
+    @Option(names = "--json", description = "also print one JSON object as the last line")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        DecodeBench.Result r = DecodeBench.run(preset, layers, threads, promptTokens, decodeTokens, dir);
+        System.out.println(r.line());
+        if (json) {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("bench", "decode");
+            f.put("preset", r.preset());
+            f.put("layers", r.layers());
+            f.put("threads", r.threads());
+            f.put("prefill_tokens", r.promptTokens());
+            f.put("prefill_tps", r.prefillTokensPerSecond());
+            f.put("decode_tokens", r.decodeTokens());
+            f.put("decode_tps", r.decodeTokensPerSecond());
+            f.put("weight_bytes_per_token", r.weightBytesPerToken());
+            f.put("copy_gbs", r.copyGigabytesPerSecond());
+            f.put("copy_ratio", r.copyRatio());
+            f.put("read_gbs", r.readGigabytesPerSecond());
+            f.put("read_ratio", r.readRatio());
+            f.put("heap_used_bytes", r.heapUsedBytes());
+            f.put("peak_rss_bytes", r.peakRssBytes());
+            f.put("decode_cpu_per_wall", r.decodeCpuPerWall());
+            f.put("backend", r.backend());
+            System.out.println(new ObjectMapper().writeValueAsString(f));
+        }
+        return 0;
+    }
+}

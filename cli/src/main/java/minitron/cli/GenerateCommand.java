@@ -1,0 +1,80 @@
+package minitron.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import minitron.transformer.generate.Generator;
+import minitron.transformer.generate.Sampler;
+import minitron.transformer.model.LlamaModel;
+import minitron.transformer.tokenizer.Tokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code minitron generate}: text from a prompt, streamed as it is produced, then the speed. */
+@Command(name = "generate", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = {"Generates text after a prompt with a KV cache (weights used in place from the memory-mapped "
+                + "checkpoint), printing it as it comes, then prefill and decode tokens/s (on stderr).",
+                "Sampling as HF generate: temperature, then top-k, then top-p; --temperature 0 is greedy. Stops at an "
+                + "eos_token_id of config.json (or the tokenizer's EOS) or after --max-new-tokens.",
+                "Errors: one message on stderr, exit code 1."})
+public final class GenerateCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "HF model directory (config.json, "
+            + "safetensors, and tokenizer.json unless --tokenizer)")
+    Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json (default: DIR/tokenizer.json)")
+    Path tokenizer;
+
+    @Option(names = "--prompt", required = true, paramLabel = "S", description = "the prompt text (BOS added when "
+            + "tokenizer_config.json says add_bos_token)")
+    String prompt;
+
+    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "64", description = "at most this many new tokens")
+    int maxNewTokens;
+
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0.6", description = "softmax temperature; 0 = greedy")
+    double temperature;
+
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "0.9", description = "nucleus sampling mass in (0, 1]; 1 = off")
+    double topP;
+
+    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "keep the K most probable tokens; 0 = off")
+    int topK;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "random seed (same seed, same text)")
+    long seed;
+
+    @Override
+    public Integer call() {
+        try {
+            Sampler sampler = new Sampler(new Sampler.Settings(temperature, topK, topP, seed));
+            if (maxNewTokens < 0) throw new IllegalArgumentException("--max-new-tokens: expected >= 0, found " + maxNewTokens);
+            Path tokenizerPath = tokenizer != null ? tokenizer : model.resolve("tokenizer.json");
+            if (tokenizer == null && Files.isDirectory(model) && !Files.exists(tokenizerPath)) {
+                throw new IllegalArgumentException(model + ": no tokenizer.json in the model directory (give one with --tokenizer)");
+            }
+            try (LlamaModel m = LlamaModel.load(model, LlamaModel.Mode.INFERENCE)) {
+                Tokenizer tok = Tokenizer.load(tokenizerPath);
+                boolean bos = tok.addBosToken() && tok.bosId().isPresent();
+                int[] ids = tok.encode(prompt, bos);
+                if (ids.length == 0) throw new IllegalArgumentException("--prompt: the prompt encodes to no tokens");
+                Set<Integer> eos = new LinkedHashSet<>(m.config.eosTokenIds());
+                tok.eosId().ifPresent(eos::add);
+                Generator.Result r = new Generator(m).generateText(tok, ids, maxNewTokens, sampler, eos, piece -> {
+                    System.out.print(piece);
+                    System.out.flush();
+                });
+                System.out.println();
+                System.err.printf("prefill: %d tokens in %.2f s, %.2f tokens/s; decode: %d tokens in %.2f s, %.2f tokens/s; stop: %s%n",
+                        r.promptTokens(), r.prefillNanos() / 1e9, r.prefillTokensPerSecond(), r.decodeTokens(),
+                        r.decodeNanos() / 1e9, r.decodeTokensPerSecond(), r.stop() == Generator.Stop.EOS ? "eos" : "max-new-tokens");
+            }
+            return 0;
+        } catch (RuntimeException e) {
+            System.err.println("minitron generate: " + e.getMessage());
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package minitron.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import minitron.autograd.NoGrad;
+import minitron.tensor.DType;
+import minitron.tensor.Shape;
+import minitron.tensor.Tensor;
+import minitron.transformer.config.LlamaConfig;
+import minitron.transformer.model.LlamaModel;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code minitron logits} and {@code minitron generate} on a tiny random model with a byte-level tokenizer. */
+class ModelCommandsTest {
+    @TempDir
+    Path dir;
+
+    static final int VOCAB = 258; // the tiny tokenizer's 256 bytes, "hi" and "<s>"
+
+    @BeforeEach
+    void writeModel() throws IOException {
+        String config = "{\"model_type\": \"llama\", \"hidden_size\": 16, \"intermediate_size\": 24, "
+                + "\"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"num_key_value_heads\": 2, \"rms_norm_eps\": 1e-5, "
+                + "\"rope_theta\": 10000.0, \"max_position_embeddings\": 128, \"vocab_size\": " + VOCAB + ", "
+                + "\"tie_word_embeddings\": true, \"bos_token_id\": 257, \"eos_token_id\": 256, \"hidden_act\": \"silu\"}";
+        LlamaConfig c = LlamaConfig.parse(config, "test config");
+        SplittableRandom random = new SplittableRandom(11);
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (Map.Entry<String, Shape> e : c.expectedTensors().entrySet()) {
+            Tensor t = Tensor.zeros(DType.F32, e.getValue());
+            for (int i = 0; i < t.numel(); i++) t.writeDouble(i, random.nextDouble(-1, 1) / (e.getValue().rank() == 1 ? 4 : 2));
+            tensors.put(e.getKey(), t);
+        }
+        try (LlamaModel m = LlamaModel.fromTensors(c, tensors, true)) {
+            m.save(dir, DType.BF16);
+        }
+        TinyTokenizer.write(dir);
+    }
+
+    private String[] run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        int code;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = new CommandLine(new Main()).execute(args);
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+        return new String[]{Integer.toString(code), out.toString(StandardCharsets.UTF_8).strip(),
+                err.toString(StandardCharsets.UTF_8).strip()};
+    }
+
+    @Test
+    void logitsJsonIsTheModelsLastRowAndArgmax() throws IOException {
+        String[] r = run("logits", "--model", dir.toString(), "--ids", "104 105 33 7", "--json");
+        assertEquals("0", r[0], r[2]);
+        JsonNode json = new ObjectMapper().readTree(r[1]);
+        int[] ids = {104, 105, 33, 7};
+        try (LlamaModel m = LlamaModel.load(dir, LlamaModel.Mode.INFERENCE); NoGrad scope = NoGrad.enter()) {
+            Tensor logits = m.forward(Tensor.of(ids, 1, 4)).value();
+            float[] last = logits.select(0, 0).select(0, 3).toFloatArray();
+            assertEquals(VOCAB, json.get("last").size());
+            for (int i = 0; i < VOCAB; i++) {
+                assertEquals(last[i], (float) json.get("last").get(i).asDouble(), 0f, "last[" + i + "] printed exactly");
+            }
+            int[] argmax = new int[4];
+            for (int i = 0; i < 4; i++) argmax[i] = json.get("argmax").get(i).asInt();
+            assertArrayEquals(minitron.tensor.Ops.cpu().argmax(logits.select(0, 0), -1).toIntArray(), argmax);
+        }
+    }
+
+    @Test
+    void logitsRefusesIdsOutsideTheVocabulary() {
+        String[] r = run("logits", "--model", dir.toString(), "--ids", "1 258");
+        assertEquals("1", r[0]);
+        assertEquals("minitron logits: --ids: expected ids in [0, 258) (the model's vocab_size), found 258 at position 1", r[2]);
+        r = run("logits", "--model", dir.toString(), "--ids", "1 x");
+        assertEquals("1", r[0]);
+        assertTrue(r[2].contains("expected integers, found \"x\""), r[2]);
+    }
+
+    @Test
+    void logitsRefusesADirectoryWithoutConfig() throws IOException {
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        String[] r = run("logits", "--model", empty.toString(), "--ids", "1");
+        assertEquals("1", r[0]);
+        assertTrue(r[2].startsWith("minitron logits: ") && r[2].contains("config.json"), r[2]);
+        assertTrue(!r[2].contains("\tat "), "no stack trace: " + r[2]);
+    }
+
+    @Test
+    void generateStreamsTextAndReportsSpeed() {
+        String[] r = run("generate", "--model", dir.toString(), "--prompt", "hi there", "--max-new-tokens", "12",
+                "--seed", "3");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[2].contains("prefill: ") && r[2].contains("tokens/s") && r[2].contains("decode: "), r[2]);
+        String[] again = run("generate", "--model", dir.toString(), "--prompt", "hi there", "--max-new-tokens", "12",
+                "--seed", "3");
+        assertEquals(r[1], again[1], "same seed, same text");
+    }
+
+    @Test
+    void generateRefusesBadSettings() {
+        String[] r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--top-p", "0");
+        assertEquals("1", r[0]);
+        assertEquals("minitron generate: top-p: expected a value in (0, 1], found 0.0", r[2]);
+        r = run("generate", "--model", dir.resolve("nowhere").toString(), "--prompt", "hi");
+        assertEquals("1", r[0]);
+        assertTrue(r[2].startsWith("minitron generate: "), r[2]);
+    }
+}

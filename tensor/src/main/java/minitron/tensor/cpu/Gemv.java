@@ -1,0 +1,350 @@
+package minitron.tensor.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import minitron.tensor.DType;
+import minitron.tensor.Parallel;
+import minitron.tensor.Tensor;
+
+/**
+ * Matrix products with a few rows of a (decode: one token at a time), where the time is spent streaming b from
+ * memory once; packing b as {@link Gemm} does would read it twice. Same contract as {@link Gemm#matmul}.
+ *
+ * <p>Shape legend: B batch, M rows (at most {@link #MAX_ROWS}), K contracted axis, N output columns.
+ * Two layouts of b are streamed directly, from heap arrays or off-heap (memory-mapped) segments alike:
+ * <ul>
+ *   <li>transposed-contiguous: b (K, N) is the view W^T of an HF weight W (N, K), strides (1, K): each output
+ *       out[i, j] = dot(a[i, :], W[j, :]) reads one contiguous row of W. Up to {@link #MAX_ROWS} rows of a
+ *       reuse the W row from L1. BF16 rows are widened in registers: 2L shorts reinterpreted as L int lanes hold
+ *       pairs (w[2q] in the low half, w[2q+1] in the high half); the float w[2q] is lane << 16 and w[2q+1] is
+ *       lane & 0xFFFF0000, which pair with a's even and odd elements (split once per call). No conversion
+ *       instructions: two integer ops per 2L weights. F16 rows are widened into a buffer, then dotted.</li>
+ *   <li>row-major, M == 1, F32 or BF16: out[0, j] = sum_p a[0, p] * b[p, j], a broadcast-FMA over rows of b.</li>
+ * </ul>
+ * Work is split over the N outputs on {@link Parallel}'s pool.
+ */
+public final class Gemv {
+    /** The most rows of a handled here; more go to the packed GEMM, whose register tile has 6. */
+    public static final int MAX_ROWS = 4;
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    /** Shorts filling one float vector: 2L BF16 values, seen as L int lanes of pairs. */
+    private static final VectorSpecies<Short> S2 = ShortVector.SPECIES_PREFERRED;
+    /** Half-width shorts: L of them widen to one float vector of L lanes. */
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.withShape(
+            jdk.incubator.vector.VectorShape.forBitSize(FloatVector.SPECIES_PREFERRED.vectorBitSize() / 2));
+    private static final int L = F.length();
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    /**
+     * Which BF16 of a pair sits in the low half of an int lane after ShortVector.reinterpretAsInts: the Vector API
+     * defines reinterpretation by little-endian lane order, so the first one.
+     */
+    private static final boolean FIRST_IN_LOW_HALF = true;
+    /** Rows of W per F32 dot-product block: one x vector load feeds four rows (34 vs 27 GB/s from DRAM, measured). */
+    private static final int W_ROWS = 4;
+    /** Output columns per task of the row-major path. */
+    private static final int COLUMN_BLOCK = 4 * L;
+
+    private Gemv() {
+    }
+
+    /** Per-thread copies of the rows of a: x (M, K) and, for BF16 b, its even and odd elements. */
+    private static final class Scratch {
+        float[] x = new float[0];
+        float[] xLow = new float[0];
+        float[] xHigh = new float[0];
+        float[] row = new float[0];
+        short[] shorts = new short[0];
+
+        void ensure(int m, int k) {
+            if (x.length < m * k) {
+                x = new float[m * k];
+                xLow = new float[m * (k / 2 + 1)];
+                xHigh = new float[m * (k / 2 + 1)];
+            }
+            if (row.length < k) {
+                row = new float[k];
+                shorts = new short[k];
+            }
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** True when this class streams b of this layout for a of m rows (row-major F16 is left to the GEMM). */
+    static boolean supports(Tensor b, int m) {
+        return isTransposedContiguous(b) || (m == 1 && b.stride(-1) == 1 && b.dtype() != DType.F16);
+    }
+
+    private static boolean isTransposedContiguous(Tensor b) {
+        return b.stride(-2) == 1 && b.dim(-1) > 1;
+    }
+
+    static void matmul(Tensor a, Tensor b, Tensor out, int batches) {
+        int m = a.dim(-2), k = a.dim(-1), n = b.dim(-1);
+        float[] c = out.heapFloats();
+        int cBase = (int) out.offset();
+        if (isTransposedContiguous(b)) {
+            long ldw = b.stride(-1);
+            boolean split = b.dtype() == DType.BF16;
+            // Items are (batch, block of W_ROWS rows of W); each thread takes a contiguous run of them.
+            int blocks = Gemm.ceilDiv(n, W_ROWS);
+            Parallel.forRange(batches * blocks, 16, (start, end) -> {
+                Scratch s = SCRATCH.get();
+                s.ensure(m, k);
+                int loadedBatch = -1;
+                long wBase = 0;
+                for (int item = start; item < end; item++) {
+                    int batch = item / blocks, j0 = (item % blocks) * W_ROWS;
+                    if (batch != loadedBatch) {
+                        loadRows(a, batch, m, k, split, s);
+                        loadedBatch = batch;
+                        wBase = Gemm.batchBase(b, batch);
+                    }
+                    int rows = Math.min(W_ROWS, n - j0);
+                    for (int i = 0; i < m; i++) {
+                        int cAt = cBase + (batch * m + i) * n + j0;
+                        if (rows == W_ROWS) {
+                            dotFourRows(b, wBase + j0 * ldw, ldw, k, i, s, c, cAt);
+                        } else {
+                            for (int r = 0; r < rows; r++) c[cAt + r] = dotRow(b, wBase + (j0 + r) * ldw, k, i, s);
+                        }
+                    }
+                }
+            });
+        } else {
+            int blocks = Gemm.ceilDiv(n, COLUMN_BLOCK);
+            Parallel.forRange(batches * blocks, 4, (start, end) -> {
+                Scratch s = SCRATCH.get();
+                s.ensure(1, k);
+                int loadedBatch = -1;
+                for (int item = start; item < end; item++) {
+                    int batch = item / blocks, j0 = (item % blocks) * COLUMN_BLOCK;
+                    if (batch != loadedBatch) {
+                        loadRows(a, batch, 1, k, false, s);
+                        loadedBatch = batch;
+                    }
+                    int j1 = Math.min(n, j0 + COLUMN_BLOCK);
+                    rowMajorBlock(b, Gemm.batchBase(b, batch), k, j0, j1, s.x, c, cBase + batch * n);
+                }
+            });
+        }
+    }
+
+    /** Copies the m rows of a[batch] into s.x (m, K) and, when split, their even/odd elements into xLow/xHigh. */
+    private static void loadRows(Tensor a, int batch, int m, int k, boolean split, Scratch s) {
+        long base = Gemm.batchBase(a, batch);
+        int half = k / 2 + 1;
+        for (int i = 0; i < m; i++) {
+            Gemm.readRun(a, base + i * a.stride(-2), a.stride(-1), k, s.row, s.shorts);
+            System.arraycopy(s.row, 0, s.x, i * k, k);
+            if (split) {
+                for (int q = 0; q < k / 2; q++) {
+                    float first = s.row[2 * q], second = s.row[2 * q + 1];
+                    s.xLow[i * half + q] = FIRST_IN_LOW_HALF ? first : second;
+                    s.xHigh[i * half + q] = FIRST_IN_LOW_HALF ? second : first;
+                }
+            }
+        }
+    }
+
+    /** c[cAt + r] = dot(x row i, W row r) for the four W rows starting at element offsets w + r * ldw. */
+    private static void dotFourRows(Tensor b, long w, long ldw, int k, int i, Scratch s, float[] c, int cAt) {
+        MemorySegment seg = b.data();
+        switch (b.dtype()) {
+            case F32 -> dotFourF32(seg, w, ldw, s.x, i * k, k, c, cAt);
+            default -> {
+                // BF16 streams faster from DRAM one row at a time (measured 24 vs 18 GB/s on one Zen 5 core: its
+                // loop has more instructions per byte, and four interleaved streams left less room for misses).
+                for (int r = 0; r < W_ROWS; r++) c[cAt + r] = dotRow(b, w + r * ldw, k, i, s);
+            }
+        }
+    }
+
+    private static void dotFourF32(MemorySegment seg, long w, long ldw, float[] x, int xOff, int k,
+                                   float[] c, int cAt) {
+        long b0 = w * 4, b1 = (w + ldw) * 4, b2 = (w + 2 * ldw) * 4, b3 = (w + 3 * ldw) * 4;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        int p = 0;
+        for (; p <= k - L; p += L) {
+            FloatVector xp = FloatVector.fromArray(F, x, xOff + p);
+            long at = p * 4L;
+            acc0 = FloatVector.fromMemorySegment(F, seg, b0 + at, ORDER).fma(xp, acc0);
+            acc1 = FloatVector.fromMemorySegment(F, seg, b1 + at, ORDER).fma(xp, acc1);
+            acc2 = FloatVector.fromMemorySegment(F, seg, b2 + at, ORDER).fma(xp, acc2);
+            acc3 = FloatVector.fromMemorySegment(F, seg, b3 + at, ORDER).fma(xp, acc3);
+        }
+        float s0 = acc0.reduceLanes(VectorOperators.ADD), s1 = acc1.reduceLanes(VectorOperators.ADD);
+        float s2 = acc2.reduceLanes(VectorOperators.ADD), s3 = acc3.reduceLanes(VectorOperators.ADD);
+        for (; p < k; p++) {
+            float xv = x[xOff + p];
+            s0 += seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, w + p) * xv;
+            s1 += seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, w + ldw + p) * xv;
+            s2 += seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, w + 2 * ldw + p) * xv;
+            s3 += seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, w + 3 * ldw + p) * xv;
+        }
+        c[cAt] = s0;
+        c[cAt + 1] = s1;
+        c[cAt + 2] = s2;
+        c[cAt + 3] = s3;
+    }
+
+    private static float bf16(MemorySegment seg, long index) {
+        return Float.intBitsToFloat(seg.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, index) << 16);
+    }
+
+    /** dot(x row i, W row starting at element offset w) over k elements. */
+    private static float dotRow(Tensor b, long w, int k, int i, Scratch s) {
+        MemorySegment seg = b.data();
+        return switch (b.dtype()) {
+            case F32 -> dotF32(seg, w, s.x, i * k, k);
+            case BF16 -> dotBf16(seg, w, s.x, i * k, s.xLow, s.xHigh, i * (k / 2 + 1), k);
+            default -> {
+                // F16: widen the row (scalar conversions the JIT turns into vcvtph2ps), then an F32 dot.
+                Gemm.readRun(b, w, 1, k, s.row, s.shorts);
+                yield dotArrays(s.x, i * k, s.row, 0, k);
+            }
+        };
+    }
+
+    private static float dotF32(MemorySegment seg, long w, float[] x, int xOff, int k) {
+        long byteOff = w * 4;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        int p = 0;
+        for (; p <= k - 4 * L; p += 4 * L) {
+            long at = byteOff + p * 4L;
+            int xi = xOff + p;
+            FloatVector w0 = FloatVector.fromMemorySegment(F, seg, at, ORDER);
+            FloatVector w1 = FloatVector.fromMemorySegment(F, seg, at + 4L * L, ORDER);
+            FloatVector w2 = FloatVector.fromMemorySegment(F, seg, at + 8L * L, ORDER);
+            FloatVector w3 = FloatVector.fromMemorySegment(F, seg, at + 12L * L, ORDER);
+            acc0 = w0.fma(FloatVector.fromArray(F, x, xi), acc0);
+            acc1 = w1.fma(FloatVector.fromArray(F, x, xi + L), acc1);
+            acc2 = w2.fma(FloatVector.fromArray(F, x, xi + 2 * L), acc2);
+            acc3 = w3.fma(FloatVector.fromArray(F, x, xi + 3 * L), acc3);
+        }
+        float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        for (; p < k; p++) sum += seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, w + p) * x[xOff + p];
+        return sum;
+    }
+
+    /**
+     * dot(x row, BF16 W row at element offset w). Per step: 2L shorts loaded and reinterpreted as L int lanes of
+     * pairs (the Vector API defines reinterpretation in little-endian lane order on every platform, so the first
+     * BF16 of a pair is in the low half); lane << 16 is the first as a float, lane & 0xFFFF0000 the second.
+     * Written out in the loop on purpose: helpers taking or returning vectors are boxed when C2 does not inline
+     * them (seen as a 4x slowdown), and one load path only (a branch between two loads boxed them too).
+     */
+    private static float dotBf16(MemorySegment seg, long w, float[] x, int xOff, float[] xLow, float[] xHigh,
+                                 int hOff, int k) {
+        long byteOff = w * 2;
+        int pairs = k / 2;
+        FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0;
+        int q = 0;
+        for (; q <= pairs - 2 * L; q += 2 * L) {
+            IntVector v0 = ShortVector.fromMemorySegment(S2, seg, byteOff + q * 4L, ORDER).reinterpretAsInts();
+            IntVector v1 = ShortVector.fromMemorySegment(S2, seg, byteOff + (q + L) * 4L, ORDER).reinterpretAsInts();
+            FloatVector first0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector second0 = v0.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector first1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector second1 = v1.and(0xFFFF0000).reinterpretAsFloats();
+            lo0 = first0.fma(FloatVector.fromArray(F, xLow, hOff + q), lo0);
+            hi0 = second0.fma(FloatVector.fromArray(F, xHigh, hOff + q), hi0);
+            lo1 = first1.fma(FloatVector.fromArray(F, xLow, hOff + q + L), lo1);
+            hi1 = second1.fma(FloatVector.fromArray(F, xHigh, hOff + q + L), hi1);
+        }
+        for (; q <= pairs - L; q += L) {
+            IntVector v0 = ShortVector.fromMemorySegment(S2, seg, byteOff + q * 4L, ORDER).reinterpretAsInts();
+            FloatVector first0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector second0 = v0.and(0xFFFF0000).reinterpretAsFloats();
+            lo0 = first0.fma(FloatVector.fromArray(F, xLow, hOff + q), lo0);
+            hi0 = second0.fma(FloatVector.fromArray(F, xHigh, hOff + q), hi0);
+        }
+        float sum = lo0.add(hi0).add(lo1.add(hi1)).reduceLanes(VectorOperators.ADD);
+        for (int p = 2 * q; p < k; p++) sum += bf16(seg, w + p) * x[xOff + p];
+        return sum;
+    }
+
+    /** dot(x[xOff : xOff+k], y[yOff : yOff+k]) with four accumulator chains. */
+    private static float dotArrays(float[] x, int xOff, float[] y, int yOff, int k) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        int p = 0;
+        for (; p <= k - 4 * L; p += 4 * L) {
+            int xi = xOff + p, yi = yOff + p;
+            acc0 = FloatVector.fromArray(F, y, yi).fma(FloatVector.fromArray(F, x, xi), acc0);
+            acc1 = FloatVector.fromArray(F, y, yi + L).fma(FloatVector.fromArray(F, x, xi + L), acc1);
+            acc2 = FloatVector.fromArray(F, y, yi + 2 * L).fma(FloatVector.fromArray(F, x, xi + 2 * L), acc2);
+            acc3 = FloatVector.fromArray(F, y, yi + 3 * L).fma(FloatVector.fromArray(F, x, xi + 3 * L), acc3);
+        }
+        float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        for (; p < k; p++) sum += x[xOff + p] * y[yOff + p];
+        return sum;
+    }
+
+    /**
+     * c[cRow + j] = sum_p x[p] * b[bBase + p*sk + j] for j in [j0, j1), b row-major (stride 1 along N), F32 or
+     * BF16. Each dtype has its own loop: a vector produced on two paths of a branch inside the loop gets boxed.
+     */
+    private static void rowMajorBlock(Tensor b, long bBase, int k, int j0, int j1, float[] x, float[] c, int cRow) {
+        MemorySegment seg = b.data();
+        long sk = b.stride(-2);
+        boolean bf16 = b.dtype() == DType.BF16;
+        int j = j0;
+        for (; j <= j1 - L; j += L) {
+            FloatVector acc = bf16 ? columnBf16(seg, bBase + j, sk, k, x) : columnF32(seg, bBase + j, sk, k, x);
+            acc.intoArray(c, cRow + j);
+        }
+        for (; j < j1; j++) {
+            float sum = 0;
+            for (int p = 0; p < k; p++) sum += x[p] * b.readFloat(bBase + p * sk + j);
+            c[cRow + j] = sum;
+        }
+    }
+
+    /** sum_p x[p] * b[at + p*sk : at + p*sk + L] for F32 b; two accumulator chains hide the FMA latency. */
+    private static FloatVector columnF32(MemorySegment seg, long at, long sk, int k, float[] x) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        int p = 0;
+        for (; p + 1 < k; p += 2) {
+            FloatVector b0 = FloatVector.fromMemorySegment(F, seg, (at + p * sk) * 4, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(F, seg, (at + (p + 1) * sk) * 4, ORDER);
+            acc0 = b0.fma(FloatVector.broadcast(F, x[p]), acc0);
+            acc1 = b1.fma(FloatVector.broadcast(F, x[p + 1]), acc1);
+        }
+        if (p < k) {
+            FloatVector b0 = FloatVector.fromMemorySegment(F, seg, (at + p * sk) * 4, ORDER);
+            acc0 = b0.fma(FloatVector.broadcast(F, x[p]), acc0);
+        }
+        return acc0.add(acc1);
+    }
+
+    /** As {@link #columnF32} for BF16 b: L shorts widened to ints (S2I), shifted into the high half of a float. */
+    private static FloatVector columnBf16(MemorySegment seg, long at, long sk, int k, float[] x) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        int p = 0;
+        for (; p + 1 < k; p += 2) {
+            IntVector w0 = (IntVector) ShortVector.fromMemorySegment(S, seg, (at + p * sk) * 2, ORDER)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            IntVector w1 = (IntVector) ShortVector.fromMemorySegment(S, seg, (at + (p + 1) * sk) * 2, ORDER)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            FloatVector b0 = w0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b1 = w1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc0 = b0.fma(FloatVector.broadcast(F, x[p]), acc0);
+            acc1 = b1.fma(FloatVector.broadcast(F, x[p + 1]), acc1);
+        }
+        if (p < k) {
+            IntVector w0 = (IntVector) ShortVector.fromMemorySegment(S, seg, (at + p * sk) * 2, ORDER)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            FloatVector b0 = w0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc0 = b0.fma(FloatVector.broadcast(F, x[p]), acc0);
+        }
+        return acc0.add(acc1);
+    }
+}

@@ -1,0 +1,260 @@
+package minitron.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Batched matmul on every backend against the scalar reference (double-precision loops, one rounding).
+ *
+ * <p>Shape legend: a (B..., M, K) @ b (B..., K, N) = out (B..., M, N). The sizes are chosen to cross the fast
+ * kernel's boundaries: the register tile (6 rows x 64 columns with AVX-512), the K block (512), the N block
+ * (256), the GEMV path (M <= 4) and the vector width (16 floats; K and N mostly not multiples of it).
+ * Inputs are uniform in [-1, 1).
+ */
+class MatmulTest {
+    /** Unit roundoff of F32 accumulation (2^-23, one ulp at 1.0). */
+    private static final double EPS_F32 = Math.ulp(1.0f);
+
+    /**
+     * Absolute tolerance for an F32 dot product of length K against the double reference. The fast kernels sum
+     * in F32 in another order (vector lanes, K blocks, split even/odd BF16 halves); the difference grows like
+     * sqrt(K) * eps_f32 * |a_row| |b_col| (random-walk rounding errors), and |a_row| |b_col| <= K for entries in
+     * [-1, 1). Such a bound is about 1e-4 at K = 300, while a wrong index or a dropped term moves a result by
+     * ~0.1 or more (entries are ~0.3 in magnitude), so the comparison still catches every real bug.
+     */
+    private static double accumulationTolerance(int k) {
+        return Math.sqrt(k) * EPS_F32 * Math.max(1, k);
+    }
+
+    /** The reference reads BF16/F16 weights exactly as the kernels do, so no extra rounding: rtol stays 0. */
+    private static final double RTOL = 0;
+
+    enum Layout {
+        /** A plain row-major tensor. */
+        CONTIGUOUS,
+        /** The transpose of a row-major (cols, rows) tensor: strides (1, rows). For b, an HF (out, in) weight. */
+        TRANSPOSED,
+        /** A slice of a larger tensor: offset and row stride both unusual. */
+        STRIDED
+    }
+
+    // ------------------------------------------------------------------ inputs
+
+    /** A (rows, cols) matrix of dtype in the given layout, values uniform in [-1, 1) (rounded to dtype). */
+    static Tensor matrix(long seed, DType dtype, Layout layout, int rows, int cols) {
+        return switch (layout) {
+            case CONTIGUOUS -> TestTensors.uniform(seed, dtype, rows, cols);
+            case TRANSPOSED -> TestTensors.uniform(seed, dtype, cols, rows).transpose(0, 1);
+            case STRIDED -> TestTensors.uniform(seed, dtype, rows + 3, cols + 2)
+                    .slice(0, 2, 2 + rows)
+                    .slice(1, 1, 1 + cols);
+        };
+    }
+
+    private static void assertMatmulMatchesReference(Tensor a, Tensor b, String what) {
+        Tensor expected = Ops.of(Backends.scalar()).matmul(a, b);
+        int k = a.dim(-1);
+        for (Backend backend : TestTensors.backends()) {
+            Tensor actual = Ops.of(backend).matmul(a, b);
+            TensorAssert.assertClose(expected, actual, accumulationTolerance(k), RTOL, backend.name() + " " + what);
+        }
+    }
+
+    // ------------------------------------------------------------------ shapes x layouts x dtypes
+
+    /** (M, K, N) triples: odd sizes, GEMV rows, and sizes past the tile, K-block and N-block boundaries. */
+    private static final int[][] SHAPES = {
+            {1, 1, 1}, {1, 3, 17}, {3, 17, 33}, {4, 33, 65}, {5, 16, 64}, {6, 64, 64}, {7, 100, 129},
+            {17, 65, 100}, {13, 300, 70}, {33, 129, 3}, {12, 513, 130}, {9, 20, 1100}, {7, 1100, 300},
+    };
+
+    static Stream<Arguments> shapesLayoutsDtypes() {
+        List<Arguments> cases = new ArrayList<>();
+        for (int[] s : SHAPES) {
+            for (DType bType : new DType[]{DType.F32, DType.BF16, DType.F16}) {
+                for (Layout aLayout : Layout.values()) {
+                    for (Layout bLayout : Layout.values()) {
+                        // Keep the suite fast: every layout pair in F32 and BF16, F16 with the weight layouts only.
+                        if (bType == DType.F16 && aLayout != Layout.CONTIGUOUS) continue;
+                        cases.add(Arguments.of(s[0], s[1], s[2], bType, aLayout, bLayout));
+                    }
+                }
+            }
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "({0}, {1}) @ ({1}, {2}) b {3}, a {4}, b {5}")
+    @MethodSource("shapesLayoutsDtypes")
+    void matchesReference(int m, int k, int n, DType bType, Layout aLayout, Layout bLayout) {
+        Tensor a = matrix(m * 31L + k, DType.F32, aLayout, m, k);
+        Tensor b = matrix(n * 17L + k, bType, bLayout, k, n);
+        assertMatmulMatchesReference(a, b, "a " + aLayout + " b " + bLayout + " " + bType);
+    }
+
+    /** Decode shapes: a few rows of x times an HF (out, in) weight, K odd and larger than the unrolled loops. */
+    @ParameterizedTest(name = "M={0} K={1} N={2} {3}")
+    @MethodSource("gemvShapes")
+    void gemvMatchesReference(int m, int k, int n, DType wType) {
+        Tensor x = TestTensors.uniform(m + k, m, k);
+        Tensor weight = TestTensors.uniform(n + k, wType, n, k); // (out, in)
+        assertMatmulMatchesReference(x, weight.transpose(0, 1), "x @ W^T");
+        assertMatmulMatchesReference(x, TestTensors.uniform(n - k, wType, k, n), "x @ W (row-major)");
+    }
+
+    static Stream<Arguments> gemvShapes() {
+        List<Arguments> cases = new ArrayList<>();
+        for (DType t : new DType[]{DType.F32, DType.BF16, DType.F16}) {
+            cases.add(Arguments.of(1, 1, 5, t));
+            cases.add(Arguments.of(1, 2, 3, t));
+            cases.add(Arguments.of(1, 67, 33, t));
+            cases.add(Arguments.of(1, 1031, 75, t));
+            cases.add(Arguments.of(2, 130, 17, t));
+            cases.add(Arguments.of(4, 99, 21, t));
+            cases.add(Arguments.of(5, 64, 70, t));
+        }
+        return cases.stream();
+    }
+
+    // ------------------------------------------------------------------ batches
+
+    @Test
+    void weightWithoutBatchAxesIsBroadcast() {
+        // a (2, 3, 7, 20) @ b (20, 9): b is expanded with stride 0 over both batch axes.
+        assertMatmulMatchesReference(TestTensors.uniform(1, 2, 3, 7, 20), TestTensors.uniform(2, 20, 9),
+                "b broadcast");
+        assertMatmulMatchesReference(TestTensors.uniform(3, 2, 3, 1, 20),
+                TestTensors.uniform(4, DType.BF16, 9, 20).transpose(0, 1), "GEMV rows, BF16 W^T broadcast");
+    }
+
+    @Test
+    void bothOperandsBroadcastOverBatches() {
+        // a (2, 1, 8, 19) @ b (3, 19, 70) -> (2, 3, 8, 70); a has stride 0 on axis 1 once expanded.
+        assertMatmulMatchesReference(TestTensors.uniform(5, 2, 1, 8, 19), TestTensors.uniform(6, 3, 19, 70),
+                "both broadcast");
+        Tensor expandedB = TestTensors.uniform(7, 1, 19, 70).expand(4, 19, 70);
+        assertMatmulMatchesReference(TestTensors.uniform(8, 4, 8, 19), expandedB, "explicit stride-0 b");
+    }
+
+    @Test
+    void batchedTransposedAndStridedOperands() {
+        // Per-batch transposed a and b, as in attention's q @ k^T with (B, T, D) tensors.
+        Tensor q = TestTensors.uniform(9, 3, 11, 40);
+        Tensor k = TestTensors.uniform(10, 3, 13, 40);
+        assertMatmulMatchesReference(q, k.transpose(1, 2), "q @ k^T");
+        assertMatmulMatchesReference(q.transpose(1, 2), TestTensors.strided(11, 3, 11, 67), "a^T @ strided b");
+        assertMatmulMatchesReference(TestTensors.uniform(12, 5, 1, 40), k.select(0, 0).transpose(0, 1),
+                "batched M=1");
+    }
+
+    // ------------------------------------------------------------------ memory and threads
+
+    /** Weights memory-mapped from a file arrive as off-heap segments: the kernels must read those too. */
+    @Test
+    void offHeapOperands() {
+        try (Arena arena = Arena.ofConfined()) {
+            for (DType wType : new DType[]{DType.F32, DType.BF16, DType.F16}) {
+                Tensor weight = offHeap(arena, 21, wType, 70, 45);          // (out, in) = (70, 45)
+                Tensor weightT = weight.transpose(0, 1);
+                String tag = "off-heap " + wType;
+                assertMatmulMatchesReference(TestTensors.uniform(22, 1, 45), weightT, tag + " W^T M=1");
+                assertMatmulMatchesReference(TestTensors.uniform(23, 3, 45), weightT, tag + " W^T M=3");
+                assertMatmulMatchesReference(TestTensors.uniform(24, 20, 45), weightT, tag + " W^T M=20");
+                assertMatmulMatchesReference(TestTensors.uniform(25, 20, 70), weight, tag + " row-major b");
+                assertMatmulMatchesReference(TestTensors.uniform(26, 1, 70), weight, tag + " row-major b M=1");
+            }
+            Tensor a = offHeap(arena, 27, DType.F32, 9, 45);
+            assertMatmulMatchesReference(a, TestTensors.uniform(28, 45, 30), "off-heap a");
+        }
+    }
+
+    private static Tensor offHeap(Arena arena, long seed, DType dtype, int rows, int cols) {
+        Shape shape = Shape.of(rows, cols);
+        MemorySegment segment = arena.allocate(shape.numel() * dtype.byteSize(), 64);
+        Tensor t = Tensor.wrap(segment, dtype, shape);
+        SplittableRandom random = new SplittableRandom(seed);
+        for (long i = 0; i < t.numel(); i++) t.writeDouble(i, random.nextDouble(-1, 1));
+        return t;
+    }
+
+    @Test
+    void oneAndTwoThreadsGiveTheReferenceResult() {
+        int previous = Parallel.threads();
+        try {
+            for (int threads : new int[]{1, 2}) {
+                Parallel.setThreads(threads);
+                String tag = threads + " thread(s)";
+                assertMatmulMatchesReference(TestTensors.uniform(31, 50, 70), TestTensors.uniform(32, 70, 300), tag);
+                assertMatmulMatchesReference(TestTensors.uniform(33, 200, 40), TestTensors.uniform(34, 40, 20),
+                        tag + ", tall");
+                assertMatmulMatchesReference(TestTensors.uniform(35, 1, 70),
+                        TestTensors.uniform(36, DType.BF16, 300, 70).transpose(0, 1), tag + ", GEMV");
+                assertMatmulMatchesReference(TestTensors.uniform(37, 3, 5, 70), TestTensors.uniform(38, 70, 9),
+                        tag + ", batched");
+            }
+        } finally {
+            Parallel.setThreads(previous);
+        }
+    }
+
+    @Test
+    void emptyContractedAxisGivesZeros() {
+        for (Backend backend : TestTensors.backends()) {
+            Tensor out = Ops.of(backend).matmul(TestTensors.uniform(1, 3, 0), TestTensors.uniform(2, 0, 4));
+            TensorAssert.assertClose(Tensor.zeros(DType.F32, 3, 4), out, 0, 0, backend.name() + " K=0");
+        }
+    }
+
+    /** Values that are exact in F32 give the exact result on every backend: catches lost or doubled K blocks. */
+    @Test
+    void exactSmallIntegersAcrossKBlocks() {
+        int m = 8, k = 600, n = 70;
+        Tensor a = Tensor.zeros(DType.F32, m, k), b = Tensor.zeros(DType.F32, k, n);
+        for (int i = 0; i < m; i++) for (int p = 0; p < k; p++) a.set((i + p) % 3 - 1, i, p);
+        for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) b.set((p * 7 + j) % 5 - 2, p, j);
+        Tensor expected = Ops.of(Backends.scalar()).matmul(a, b);
+        for (Backend backend : TestTensors.backends()) {
+            TensorAssert.assertClose(expected, Ops.of(backend).matmul(a, b), 0, 0, backend.name() + " exact");
+        }
+    }
+
+    // ------------------------------------------------------------------ bad input
+
+    @Test
+    void mismatchedInnerSizeNamesBothShapes() {
+        TensorException e = assertThrows(TensorException.class,
+                () -> Ops.cpu().matmul(TestTensors.uniform(1, 3, 4), TestTensors.uniform(2, 5, 6)));
+        assertTrue(e.getMessage().contains("matmul"), e.getMessage());
+        assertTrue(e.getMessage().contains("a.shape[-1] == b.shape[-2]"), e.getMessage());
+        assertTrue(e.getMessage().contains("(3, 4)") && e.getMessage().contains("(5, 6)"), e.getMessage());
+    }
+
+    @Test
+    void integerWeightIsRejectedWithItsDtype() {
+        TensorException e = assertThrows(TensorException.class,
+                () -> Ops.cpu().matmul(TestTensors.uniform(1, 3, 4), TestTensors.ids(2, 10, 4, 6)));
+        assertTrue(e.getMessage().contains("matmul"), e.getMessage());
+        assertTrue(e.getMessage().contains("b of dtype F32, BF16 or F16"), e.getMessage());
+        assertTrue(e.getMessage().contains("I32"), e.getMessage());
+    }
+
+    @Test
+    void incompatibleBatchAxesAreRejected() {
+        TensorException e = assertThrows(TensorException.class,
+                () -> Ops.cpu().matmul(TestTensors.uniform(1, 2, 3, 4), TestTensors.uniform(2, 3, 4, 6)));
+        assertTrue(e.getMessage().contains("matmul"), e.getMessage());
+        assertEquals(TensorException.class, e.getClass());
+    }
+}

@@ -1,0 +1,86 @@
+package minitron.transformer.model;
+
+import minitron.tensor.DType;
+import minitron.tensor.Ops;
+import minitron.tensor.Tensor;
+import minitron.tensor.TensorException;
+import minitron.transformer.config.LlamaConfig;
+
+/**
+ * The keys and values of every layer for the positions seen so far, so that decoding one more token costs one
+ * position of work instead of the whole sequence. Shape legend: B batch, G KV heads, S_max capacity, D head_dim.
+ *
+ * <p>keys[l], values[l]: (B, G, S_max, D) F32, of which positions [0, length) are filled. A forward over T new
+ * tokens writes positions [length, length + T) of every layer ({@link #write}) and then {@link #advance}s.
+ * Keys are stored after RoPE (their position is fixed once written), as HF's DynamicCache does.
+ */
+public final class KVCache {
+    private final Tensor[] keys;    // per layer (B, G, S_max, D)
+    private final Tensor[] values;  // per layer (B, G, S_max, D)
+    private final int batch;
+    private final int capacity;
+    private int length;
+
+    public KVCache(LlamaConfig config, int batch, int capacity) {
+        if (batch <= 0 || capacity <= 0) {
+            throw TensorException.of("KVCache", "batch > 0 and capacity > 0", "batch " + batch + ", capacity " + capacity);
+        }
+        this.batch = batch;
+        this.capacity = capacity;
+        int layers = config.numHiddenLayers();
+        keys = new Tensor[layers];
+        values = new Tensor[layers];
+        for (int l = 0; l < layers; l++) {
+            keys[l] = Tensor.zeros(DType.F32, batch, config.numKeyValueHeads(), capacity, config.headDim());
+            values[l] = Tensor.zeros(DType.F32, batch, config.numKeyValueHeads(), capacity, config.headDim());
+        }
+    }
+
+    /** Positions filled so far (the position of the next token). */
+    public int length() {
+        return length;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    public int batch() {
+        return batch;
+    }
+
+    /** Checks that T more positions fit. */
+    void reserve(int t) {
+        if (length + t > capacity) {
+            throw TensorException.of("KVCache", "at most " + capacity + " positions (the cache capacity)",
+                    length + " cached + " + t + " new = " + (length + t));
+        }
+    }
+
+    /** Stores k and v (B, G, T, D) of layer {@code layer} at positions [length, length + T). */
+    void write(Ops ops, int layer, Tensor k, Tensor v) {
+        int t = k.dim(2);
+        ops.copyInto(k, keys[layer].slice(2, length, length + t));
+        ops.copyInto(v, values[layer].slice(2, length, length + t));
+    }
+
+    /** Keys of layer {@code layer} for positions [0, end): a (B, G, end, D) view, no copy. */
+    Tensor keys(int layer, int end) {
+        return keys[layer].slice(2, 0, end);
+    }
+
+    /** Values of layer {@code layer} for positions [0, end): a (B, G, end, D) view, no copy. */
+    Tensor values(int layer, int end) {
+        return values[layer].slice(2, 0, end);
+    }
+
+    /** Marks T more positions as filled (called once per forward, after every layer wrote). */
+    void advance(int t) {
+        length += t;
+    }
+
+    /** Forgets every position (the memory is reused). */
+    public void clear() {
+        length = 0;
+    }
+}

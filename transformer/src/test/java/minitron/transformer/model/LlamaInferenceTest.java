@@ -1,0 +1,180 @@
+package minitron.transformer.model;
+
+import static minitron.tensor.TensorAssert.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Stream;
+import minitron.autograd.NoGrad;
+import minitron.autograd.Var;
+import minitron.tensor.DType;
+import minitron.tensor.Tensor;
+import minitron.tensor.TensorException;
+import minitron.transformer.config.LlamaConfig;
+import minitron.transformer.io.Checkpoint;
+import minitron.transformer.io.SafetensorsWriter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** KV-cache decoding, batches, saving and the refusals of {@link LlamaModel}, on the golden tiny checkpoints. */
+class LlamaInferenceTest {
+
+    /**
+     * Cached decoding against the full forward: the same F32 arithmetic except the order of the attention
+     * sums over positions (blocked vs one row at a time) and the matmul blocking for T = 1 vs T = 7 rows;
+     * measured differences are below 1e-6 on logits of magnitude ~1.
+     */
+    static final double CACHE_ATOL = 1e-5;
+    static final double CACHE_RTOL = 1e-5;
+
+    static Stream<String> names() {
+        return LlamaGolden.cases().keySet().stream();
+    }
+
+    /** Row {@code row} of ids (B, T) as (1, T). */
+    static Tensor row(Tensor ids, int row) {
+        return ids.slice(0, row, row + 1).contiguous();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("names")
+    void prefillThenOneTokenAtATimeEqualsTheFullForward(String name) {
+        LlamaGolden.Case c = LlamaGolden.get(name);
+        Tensor ids = c.inputs().get("ids").tensor();                      // (B, T)
+        int b = ids.dim(0), t = ids.dim(1), prefill = 3;
+        try (LlamaModel model = LlamaModel.load(c.modelDir(), LlamaModel.Mode.INFERENCE);
+             NoGrad scope = NoGrad.enter()) {
+            Tensor full = model.forward(ids).value();                     // (B, T, V)
+            KVCache cache = model.newCache(b, t + 2);
+            Tensor first = model.forward(ids.slice(1, 0, prefill).contiguous(), cache).value();
+            assertEquals(prefill, cache.length());
+            assertClose(full.slice(1, 0, prefill).contiguous(), first, CACHE_ATOL, CACHE_RTOL, name + " prefill");
+            for (int pos = prefill; pos < t; pos++) {
+                Tensor step = model.forward(ids.slice(1, pos, pos + 1).contiguous(), cache).value(); // (B, 1, V)
+                assertClose(full.slice(1, pos, pos + 1).contiguous(), step, CACHE_ATOL, CACHE_RTOL,
+                        name + " decode position " + pos);
+            }
+            assertEquals(t, cache.length());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("names")
+    void aBatchOfTwoDifferentPromptsEqualsEachAlone(String name) {
+        LlamaGolden.Case c = LlamaGolden.get(name);
+        Tensor ids = c.inputs().get("ids").tensor();                      // (2, T), two different rows
+        try (LlamaModel model = LlamaModel.load(c.modelDir(), LlamaModel.Mode.INFERENCE);
+             NoGrad scope = NoGrad.enter()) {
+            Tensor both = model.forward(ids).value();
+            KVCache cache = model.newCache(2, ids.dim(1));
+            model.forward(ids.slice(1, 0, 4).contiguous(), cache);
+            Tensor bothStep = model.forward(ids.slice(1, 4, 5).contiguous(), cache).value();   // (2, 1, V)
+            for (int r = 0; r < 2; r++) {
+                Tensor alone = model.forward(row(ids, r)).value();       // (1, T, V)
+                assertClose(alone, both.slice(0, r, r + 1).contiguous(), CACHE_ATOL, CACHE_RTOL, name + " row " + r);
+                assertClose(alone.slice(1, 4, 5).contiguous(), bothStep.slice(0, r, r + 1).contiguous(),
+                        CACHE_ATOL, CACHE_RTOL, name + " cached row " + r);
+            }
+        }
+    }
+
+    @Test
+    void theCacheRefusesMorePositionsThanItHolds() {
+        LlamaGolden.Case c = LlamaGolden.get("llama_gqa");
+        try (LlamaModel model = LlamaModel.load(c.modelDir(), LlamaModel.Mode.INFERENCE)) {
+            KVCache cache = model.newCache(2, 5);
+            Tensor ids = c.inputs().get("ids").tensor();
+            TensorException e = assertThrows(TensorException.class, () -> model.forward(ids, cache));
+            assertTrue(e.getMessage().contains("at most 5 positions"), e.getMessage());
+            assertEquals(0, cache.length(), "nothing written by a refused forward");
+        }
+    }
+
+    @Test
+    void mistralRefusesSequencesLongerThanItsSlidingWindow() throws IOException {
+        LlamaGolden.Case c = LlamaGolden.get("mistral");
+        try (LlamaModel model = LlamaModel.load(c.modelDir(), LlamaModel.Mode.TRAINING)) {
+            assertEquals(64, model.config.slidingWindow());
+            Tensor ids = Tensor.zeros(DType.I32, 1, 65);
+            TensorException e = assertThrows(TensorException.class, () -> model.forward(ids));
+            assertTrue(e.getMessage().contains("sliding_window = 64") && e.getMessage().contains("65 positions"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void loadingRefusesACheckpointWhoseShapesDisagreeWithTheConfig(@TempDir Path dir) throws IOException {
+        LlamaGolden.Case c = LlamaGolden.get("llama_gqa");
+        // Copy the checkpoint and claim a wider MLP in config.json: every gate/up/down tensor now has the wrong shape.
+        Files.copy(c.modelDir().resolve("model.safetensors"), dir.resolve("model.safetensors"));
+        String config = Files.readString(c.modelDir().resolve("config.json"))
+                .replace("\"intermediate_size\": 24", "\"intermediate_size\": 32");
+        Files.writeString(dir.resolve("config.json"), config);
+        RuntimeException e = assertThrows(RuntimeException.class, () -> LlamaModel.load(dir, LlamaModel.Mode.INFERENCE));
+        String m = e.getMessage();
+        assertTrue(m.contains("model.layers.0.mlp.gate_proj.weight") && m.contains("(24, 16)") && m.contains("(32, 16)"),
+                m);
+        assertTrue(m.contains("model.layers.1.mlp.down_proj.weight"), "every mismatch is listed: " + m);
+    }
+
+    @Test
+    void loadingRefusesADirectoryWithoutConfig(@TempDir Path dir) {
+        RuntimeException e = assertThrows(RuntimeException.class, () -> LlamaModel.load(dir, LlamaModel.Mode.INFERENCE));
+        assertTrue(e.getMessage().contains("config.json"), e.getMessage());
+    }
+
+    @Test
+    void fromTensorsNamesEveryMissingOrMisshapenTensor() {
+        LlamaGolden.Case c = LlamaGolden.get("llama_gqa");
+        try (Checkpoint ckpt = Checkpoint.openModel(c.modelDir())) {
+            Map<String, Tensor> tensors = new java.util.HashMap<>(ckpt.tensors());
+            tensors.remove("model.norm.weight");
+            tensors.put("lm_head.weight", Tensor.zeros(DType.F32, 40, 15));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> LlamaModel.fromTensors(ckpt.config(), tensors, true));
+            assertTrue(e.getMessage().contains("missing tensor \"model.norm.weight\" (expected shape (16))"), e.getMessage());
+            assertTrue(e.getMessage().contains("\"lm_head.weight\": expected shape (40, 16), found (40, 15)"), e.getMessage());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("names")
+    void saveThenLoadGivesTheSameWeightsAndLogits(String name, @TempDir Path dir) throws IOException {
+        LlamaGolden.Case c = LlamaGolden.get(name);
+        Tensor ids = c.inputs().get("ids").tensor();
+        try (LlamaModel model = LlamaModel.load(c.modelDir(), LlamaModel.Mode.TRAINING)) {
+            model.save(dir, DType.F32);
+            LlamaConfig reread = LlamaConfig.read(dir);
+            assertEquals(model.config, reread, "config.json round trip");
+            try (LlamaModel again = LlamaModel.load(dir, LlamaModel.Mode.INFERENCE);
+                 NoGrad scope = NoGrad.enter()) {
+                for (Map.Entry<String, Var> e : model.parameters().entrySet()) {
+                    assertClose(e.getValue().value(), again.parameters().get(e.getKey()).value(), 0, 0, e.getKey());
+                }
+                assertClose(model.forward(ids).value(), again.forward(ids).value(), 0, 0, name + " logits after save");
+            }
+        }
+        assertTrue(Files.exists(dir.resolve(SafetensorsWriter.SINGLE_FILE)));
+    }
+
+    @Test
+    void savingAsBf16RoundsTheMasterWeights(@TempDir Path dir) throws IOException {
+        LlamaGolden.Case c = LlamaGolden.get("llama_bf16");   // weights already BF16-exact: the round trip is exact
+        try (LlamaModel model = LlamaModel.load(c.modelDir(), LlamaModel.Mode.TRAINING)) {
+            model.save(dir, DType.BF16);
+            try (LlamaModel again = LlamaModel.load(dir, LlamaModel.Mode.INFERENCE)) {
+                for (Map.Entry<String, Var> e : again.parameters().entrySet()) {
+                    assertEquals(DType.BF16, e.getValue().dtype(), e.getKey());
+                    assertClose(model.parameters().get(e.getKey()).value(), e.getValue().value(), 0, 0, e.getKey());
+                }
+            }
+        }
+    }
+}
