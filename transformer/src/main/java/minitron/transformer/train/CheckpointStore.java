@@ -12,11 +12,13 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 import minitron.autograd.optim.OptimizerState;
 import minitron.tensor.DType;
+import minitron.tensor.Tensor;
 import minitron.transformer.io.AtomicFile;
 import minitron.transformer.io.SafetensorsWriter;
 import minitron.transformer.model.LlamaModel;
@@ -29,7 +31,7 @@ import minitron.transformer.model.LlamaModel;
  *     step-00000100/                      one complete checkpoint
  *       model/config.json                 an HF model directory (F32 master weights): loadable by every tool
  *       model/model.safetensors
- *       optimizer.safetensors             AdamW state: exp_avg.NAME, exp_avg_sq.NAME, step.NAME (metadata: step)
+ *       optimizer.safetensors             AdamW state: exp_avg.NAME, exp_avg_sq.NAME; metadata: step, step.NAME
  *       trainer_state_rank0.json          step, data position, RNG state, training config of rank 0
  *     step-00000200/
  *     .tmp-step-00000300-...              a checkpoint being written (or left by a crash): never read
@@ -89,8 +91,20 @@ public final class CheckpointStore {
         Files.createDirectories(root);
         Path temp = Files.createTempDirectory(root, TEMP_PREFIX + name(step) + "-");
         model.save(temp.resolve(MODEL_DIR), DType.F32);                          // each file atomic and fsynced
-        SafetensorsWriter.write(temp.resolve(OPTIMIZER_FILE), optimizer.tensors(), null,
-                Map.of("format", "pt", "step", Integer.toString(optimizer.step())));
+        // Safetensors checkpoints hold float tensors only: the per-parameter step counts (0-d I32) go into the
+        // metadata as "step.NAME": "count", beside the optimizer's own "step".
+        Map<String, Tensor> floats = new LinkedHashMap<>();
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("format", "pt");
+        metadata.put("step", Integer.toString(optimizer.step()));
+        for (Map.Entry<String, Tensor> e : optimizer.tensors().entrySet()) {
+            if (e.getValue().dtype() == DType.I32) {
+                metadata.put(e.getKey(), Long.toString((long) e.getValue().item()));
+            } else {
+                floats.put(e.getKey(), e.getValue());
+            }
+        }
+        SafetensorsWriter.write(temp.resolve(OPTIMIZER_FILE), floats, null, metadata);
         AtomicFile.write(temp.resolve(trainerStateFile(rank)), trainerStateJson.getBytes(StandardCharsets.UTF_8));
         syncDirectory(temp.resolve(MODEL_DIR));
         syncDirectory(temp);

@@ -171,6 +171,13 @@ public final class Trainer {
                 : GradClip.clipGradNorm(params, Double.POSITIVE_INFINITY);
         if (!Double.isFinite(norm)) {
             optimizer.zeroGrad();
+            try {
+                ObjectNode line = log.entry(step + 1);
+                line.put("error", "gradient norm is " + norm);
+                if (rank == 0) log.append(line);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
             throw diverged(step + 1, "gradient norm is " + norm);
         }
         optimizer.setLr(schedule.lr(step));
@@ -339,6 +346,12 @@ public final class Trainer {
         try (SafetensorsFile opt = SafetensorsFile.open(dir.resolve(CheckpointStore.OPTIMIZER_FILE))) {
             Map<String, Tensor> tensors = new java.util.LinkedHashMap<>();
             for (String name : opt.names()) tensors.put(name, opt.tensor(name));
+            for (Map.Entry<String, String> e : opt.metadata().entrySet()) {
+                if (!e.getKey().startsWith("step.")) continue;
+                Tensor count = Tensor.zeros(minitron.tensor.DType.I32);             // 0-d, as AdamW.state() has it
+                count.writeDouble(0, Long.parseLong(e.getValue()));
+                tensors.put(e.getKey(), count);
+            }
             optimizer.loadState(new OptimizerState(Integer.parseInt(opt.metadata().get("step")), tensors));
         }
         JsonNode data = state.get("data");
