@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
 @Command(name = "minitron", mixinStandardHelpOptions = true, version = "minitron 0.1.0",
         description = "Pure-Java Llama/Mistral tensors, autograd and the Minitron compression recipe.",
         subcommands = {CommandLine.HelpCommand.class, BenchCommand.class, TokenizeCommand.class, LogitsCommand.class,
-                GenerateCommand.class, TokenizerCommand.class, DataCommand.class})
+                GenerateCommand.class, TokenizerCommand.class, DataCommand.class,
+                TrainCommand.class})
 public final class Main implements Runnable {
     /** Set in the child JVM of a relaunch, so that it never relaunches again. */
     private static final String RELAUNCHED = "MINITRON_RELAUNCHED";
