@@ -32,7 +32,8 @@ import picocli.CommandLine.Option;
                 + "writes OUT/train_log.jsonl, OUT/loss_curve.png, OUT/checkpoints/step-N (atomic, last K kept) and "
                 + "OUT/final (HF model dir + tokenizer).",
                 "--config FILE: a properties file of option=value lines (names without --); options given on the "
-                        + "command line win."})
+                        + "command line win."},
+        subcommands = {TrainCommand.Eval.class})
 public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "options from a properties file")
     Path configFile;
@@ -239,6 +240,61 @@ public final class TrainCommand implements Callable<Integer> {
         private static String time(double seconds) {
             long s = Math.round(seconds);
             return String.format("%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
+        }
+    }
+
+    /** {@code minitron train eval}: a model's validation loss on datasets beside the unigram baseline. */
+    @Command(name = "eval", mixinStandardHelpOptions = true, showDefaultValues = true,
+            description = "Mean next-token cross-entropy (nats/token) of a model on each --eval dataset, beside the "
+                    + "unigram baseline (add-one smoothed token frequencies of --data) on the same tokens.")
+    static final class Eval implements Callable<Integer> {
+        @Option(names = "--model", required = true, paramLabel = "DIR", description = "HF model folder with tokenizer.json")
+        Path model;
+
+        @Option(names = "--data", paramLabel = "FILE|DIR|brown:SPLIT", description = "training text (unigram counts)")
+        String data = "brown:pretrain";
+
+        @Option(names = "--eval", required = true, paramLabel = "FILE|DIR|brown:SPLIT", description = "datasets scored")
+        List<String> evals;
+
+        @Option(names = "--seq", description = "sequence length") int seq = 128;
+        @Option(names = "--batch", description = "sequences per forward") int batch = 16;
+        @Option(names = "--threads", description = "kernel threads") int threads = Runtime.getRuntime().availableProcessors();
+        @Option(names = "--cache", paramLabel = "DIR", description = "token caches") Path cacheDir = Path.of("train-out", "cache");
+
+        @Override
+        public Integer call() {
+            try {
+                Parallel.setThreads(threads);
+                Tokenizer tok = Tokenizer.load(model);
+                TokenizerId id = TokenizerId.of(model, tok.vocabSize());
+                TokenDataset train = open(data, tok, id).dataset();
+                try (LlamaModel m = LlamaModel.load(model, LlamaModel.Mode.INFERENCE)) {
+                    System.out.printf("%-22s %10s %12s %12s %12s%n", "dataset", "tokens", "model_loss", "unigram_loss",
+                            "model_ppl");
+                    for (String e : evals) {
+                        TokenDataset d = open(e, tok, id).dataset();
+                        long t0 = System.nanoTime();
+                        minitron.transformer.train.Evaluation.Result r =
+                                minitron.transformer.train.Evaluation.modelLoss(m, d, seq, batch);
+                        double seconds = (System.nanoTime() - t0) / 1e9;
+                        minitron.transformer.train.Evaluation.Result u =
+                                minitron.transformer.train.Evaluation.unigramLoss(train, d, seq, batch, tok.vocabSize());
+                        System.out.printf("%-22s %10d %12.4f %12.4f %12.2f   (%.1f s, %,.0f tokens/s)%n", e, r.tokens(),
+                                r.loss(), u.loss(), r.perplexity(), seconds, r.tokens() / seconds);
+                    }
+                }
+                return 0;
+            } catch (TrainingException | DataException | IllegalArgumentException | IOException e) {
+                System.err.println("minitron train eval: " + e.getMessage());
+                return 1;
+            }
+        }
+
+        private TokenCache open(String source, Tokenizer tok, TokenizerId id) throws IOException {
+            Readers.Result read = DataSources.read(source, false);
+            String name = source.replaceAll("[^A-Za-z0-9._-]", "_") + ".tokens";
+            return TokenCache.openOrBuild(cacheDir.resolve(name), read.documents(), tok, id, true).cache();
         }
     }
 }
