@@ -64,7 +64,7 @@ public final class TrainCommand implements Callable<Integer> {
     String data = "brown:pretrain";
 
     @Option(names = "--val-data", paramLabel = "FILE|DIR|brown:SPLIT",
-            description = "validation text (none: the last 5% of --data)")
+            description = "validation text (none: the last 5%% of --data)")
     String valData;
 
     @Option(names = "--jsonl", description = "read JSONL lines with a \"text\" field")
@@ -117,21 +117,23 @@ public final class TrainCommand implements Callable<Integer> {
             if (!value.equals("true")) args.add(value);
         }
         CommandLine cl = new CommandLine(new TrainCommand()).setOverwrittenOptionsAllowed(true);
-        List<String> original = new ArrayList<>(CommandLine.ParseResult.class.cast(spec().commandLine().getParseResult())
-                .originalArgs());
-        for (int i = 0; i < original.size(); i++) {
-            if (original.get(i).equals("--config")) i++;
-            else if (!original.get(i).startsWith("--config=")) args.add(original.get(i));
+        // Then the options given on the command line (all but --config), with their values as typed.
+        for (CommandLine.Model.OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {
+            if (o.longestName().equals("--config")) continue;
+            if (o.arity().max() == 0) {
+                args.add(o.longestName());
+            } else {
+                for (String v : o.originalStringValues()) {
+                    args.add(o.longestName());
+                    args.add(v);
+                }
+            }
         }
         return cl.execute(args.toArray(String[]::new));
     }
 
     @picocli.CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
-
-    private CommandLine.Model.CommandSpec spec() {
-        return spec;
-    }
 
     private int train() throws IOException {
         if (tokenizer == null) throw new TrainingException("--tokenizer is required (tokenizer.json or its folder)");
