@@ -183,7 +183,17 @@ public final class TrainCommand implements Callable<Integer> {
         trainer.run(progress);
         progress.finish();
         Path fin = out.resolve("final");
-        m.save(fin, saveDtype.equalsIgnoreCase("f32") ? minitron.tensor.DType.F32 : minitron.tensor.DType.BF16);
+        boolean f32 = saveDtype.equalsIgnoreCase("f32");
+        LlamaConfig saved = new LlamaConfig(config.modelType(), config.hiddenSize(), config.intermediateSize(),
+                config.numHiddenLayers(), config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim(),
+                config.rmsNormEps(), config.ropeTheta(), config.ropeScaling(), config.maxPositionEmbeddings(),
+                config.vocabSize(), config.tieWordEmbeddings(), config.bosTokenId(), config.eosTokenIds(),
+                config.slidingWindow(), f32 ? "float32" : "bfloat16");                 // torch_dtype as stored
+        java.util.SequencedMap<String, minitron.tensor.Tensor> weights = new java.util.LinkedHashMap<>();
+        m.parameters().forEach((name, v) -> weights.put(name, v.value()));
+        minitron.transformer.io.Checkpoint.saveModel(fin, saved, weights,
+                f32 ? minitron.tensor.DType.F32 : minitron.tensor.DType.BF16,
+                minitron.transformer.io.SafetensorsWriter.DEFAULT_MAX_SHARD_BYTES);
         for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
             Path src = Files.isDirectory(tokenizer) ? tokenizer.resolve(f) : tokenizer.resolveSibling(f);
             if (Files.exists(src)) Files.copy(src, fin.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
