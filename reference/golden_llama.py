@@ -349,7 +349,7 @@ def build_case(name, spec, seed):
         raise SystemExit(f"{name}: the two forwards disagree by {diff}")
     write_checkpoint(os.path.join(MODELS, name), c, params32, spec["store"], spec["shards"])
     description = (f"HF {c['architectures'][0]} forward in float64 on the {spec['store']} weights of "
-                   f"reference/../transformer/src/test/resources/llama/{name} ({spec['shards']} file(s)); "
+                   f"transformer/src/test/resources/llama/{name} ({spec['shards']} file(s)); "
                    f"ids (B={BATCH}, T={SEQ}); loss = mean cross-entropy over targets != -100; "
                    f"grads = d loss / d every parameter (tied: the one embed_tokens matrix)")
     return {

@@ -10,10 +10,13 @@ import minitron.tensor.Tensor;
 /**
  * Plain-Java GEMM timing for the command line ({@code minitron bench gemm}): out (n, n) = a (n, n) @ b (n, n)
  * with a F32 and b F32 or BF16, through the default CPU backend's {@link Backend#matmul} (no allocation per call).
- * Warm-up calls first (JIT compilation), then {@code repeats} timed calls; the median is reported, since the
- * machine is shared and the slow outliers are other processes, not this code.
+ * Warm-up calls first (JIT compilation, at least 1.5 s), then {@code repeats} timed calls; the median is
+ * reported, since the machine is shared and the slow outliers are other processes, not this code.
  */
 public final class GemmBench {
+    /** Warm-up lasts at least this long (and {@code warmup} calls): C2 compiles the kernels in the background. */
+    static final double WARMUP_SECONDS = 1.5;
+
     private GemmBench() {
     }
 
@@ -25,8 +28,9 @@ public final class GemmBench {
     public record Result(int n, int threads, String dtype, int repeats, double medianMs, double minMs,
                          double gflops, double cpuPerWall, String backend) {
         public String line() {
-            return String.format("gemm n=%d dtype=%s threads=%d backend=%s: median %.2f ms (min %.2f ms over %d) = %.1f GFLOPS"
-                            + " (cpu/wall %.2f)", n, dtype, threads, backend, medianMs, minMs, repeats, gflops, cpuPerWall);
+            return String.format("gemm n=%d dtype=%s threads=%d backend=%s: median %.2f ms (min %.2f ms over %d)"
+                            + " = %.1f GFLOPS (cpu/wall %.2f)",
+                    n, dtype, threads, backend, medianMs, minMs, repeats, gflops, cpuPerWall);
         }
     }
 
@@ -42,14 +46,15 @@ public final class GemmBench {
             // a (1, n, n) @ b (1, n, n): the backend contract wants batch axes (here one batch).
             Tensor a3 = a.unsqueeze(0), b3 = b.unsqueeze(0), out3 = out.unsqueeze(0);
             Runnable call = () -> backend.matmul(a3, b3, out3);
-            Timing.time(call, warmup, 0);
+            Timing.warmUp(call, warmup, WARMUP_SECONDS);
             long cpu0 = Timing.processCpuNanos(), wall0 = System.nanoTime();
             double[] ms = Timing.time(call, 0, repeats);
             double cpuPerWall = (Timing.processCpuNanos() - cpu0) / (double) (System.nanoTime() - wall0);
             double median = Timing.median(ms);
             double gflops = 2.0 * n * n * (double) n / (median * 1e6);
-            return new Result(n, threads, bType.name().toLowerCase(), repeats, median, Arrays.stream(ms).min().orElse(0),
-                    gflops, cpuPerWall, backend.name());
+            double min = Arrays.stream(ms).min().orElse(0);
+            return new Result(n, threads, bType.name().toLowerCase(), repeats, median, min, gflops, cpuPerWall,
+                    backend.name());
         } finally {
             Parallel.setThreads(previousThreads);
         }

@@ -23,10 +23,10 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * JMH benchmarks of the matmul kernels on the default CPU backend (threads: {@code -Dminitron.threads}, default all
- * cores). GFLOPS = 2 n^3 / time for {@link Square}; GB/s = weight bytes / time for {@link Decode}.
- * Run: {@code java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar org.openjdk.jmh.Main GemmBenchmark}
- * (see docs/perf-gemm.md for the exact commands).
+ * JMH benchmarks of the matmul kernels on the default CPU backend (all cores unless the forked JVM gets
+ * {@code -jvmArgsAppend -Dminitron.threads=T}). GFLOPS = 2 n^3 / time for {@link Square}; GB/s = weight bytes / time
+ * for {@link Decode}. The application jar carries the generated benchmarks: {@code java --add-modules
+ * jdk.incubator.vector -cp cli/target/minitron.jar org.openjdk.jmh.Main GemmBenchmark} (see docs/perf-gemm.md).
  */
 public class GemmBenchmark {
     private static final String JVM_FLAGS = "--add-modules=jdk.incubator.vector";

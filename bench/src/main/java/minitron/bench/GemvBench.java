@@ -30,8 +30,8 @@ public final class GemvBench {
                          double readGigabytesPerSecond, double ratio, double readRatio, double cpuPerWall,
                          String backend) {
         public String line() {
-            return String.format("gemv (1, %d) @ W^T, W (%d, %d) %s, threads=%d backend=%s: median %.3f ms = %.1f GB/s of "
-                            + "weights; copy %.1f GB/s (read + write): ratio %.2f; read-only %.1f GB/s: ratio %.2f "
+            return String.format("gemv (1, %d) @ W^T, W (%d, %d) %s, threads=%d backend=%s: median %.3f ms"
+                            + " = %.1f GB/s of weights; copy %.1f GB/s (read + write): ratio %.2f; read-only %.1f GB/s: ratio %.2f "
                             + "(medians of %d rounds; cpu/wall of the GEMV calls %.2f)",
                     cols, rows, cols, dtype, threads, backend, medianMs, weightGigabytesPerSecond,
                     copyGigabytesPerSecond, ratio, readGigabytesPerSecond, readRatio, rounds, cpuPerWall);
@@ -53,7 +53,7 @@ public final class GemvBench {
             Runnable gemv = () -> backend.matmul(x, weightT, out);
             // Calls per round: about 512 MB of weights, at least 5.
             int calls = (int) Math.max(5, Math.min(1000, (512L << 20) / weightBytes));
-            Timing.time(gemv, 3 * calls, 0);
+            Timing.warmUp(gemv, 3 * calls, GemmBench.WARMUP_SECONDS);
             probe.copy(3);
             probe.read(5);
             double[] ms = new double[rounds], weightGbs = new double[rounds], copyGbs = new double[rounds];

@@ -19,6 +19,12 @@ final class Timing {
         return ms;
     }
 
+    /** Runs body at least {@code calls} times and for at least {@code seconds}. */
+    static void warmUp(Runnable body, int calls, double seconds) {
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        for (int i = 0; i < calls || System.nanoTime() < end; i++) body.run();
+    }
+
     /** CPU time of this process (all threads) in nanoseconds, or -1 when the JVM does not report it. */
     static long processCpuNanos() {
         if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()

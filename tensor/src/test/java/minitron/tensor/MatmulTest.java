@@ -161,7 +161,7 @@ class MatmulTest {
 
     // ------------------------------------------------------------------ memory and threads
 
-    /** Weights memory-mapped from a file arrive as off-heap segments: the kernels must read those too. */
+    /** Weights memory-mapped from a file arrive as off-heap segments: the kernels must read those too (confined). */
     @Test
     void offHeapOperands() {
         try (Arena arena = Arena.ofConfined()) {
@@ -177,6 +177,27 @@ class MatmulTest {
             }
             Tensor a = offHeap(arena, 27, DType.F32, 9, 45);
             assertMatmulMatchesReference(a, TestTensors.uniform(28, 45, 30), "off-heap a");
+        }
+    }
+
+    /**
+     * A shared arena (what a memory-mapped checkpoint uses) lets both pool threads read the weight; a confined one
+     * (above) makes the kernels stay on the calling thread. Sizes large enough to split over two threads.
+     */
+    @Test
+    void sharedOffHeapWeightsOnTwoThreads() {
+        int previous = Parallel.threads();
+        try (Arena arena = Arena.ofShared()) {
+            Parallel.setThreads(2);
+            for (DType wType : new DType[]{DType.F32, DType.BF16}) {
+                Tensor weight = offHeap(arena, 41, wType, 300, 130);         // (out, in) = (300, 130)
+                String tag = "shared off-heap " + wType;
+                assertMatmulMatchesReference(TestTensors.uniform(42, 1, 130), weight.transpose(0, 1), tag + " GEMV");
+                assertMatmulMatchesReference(TestTensors.uniform(43, 40, 130), weight.transpose(0, 1), tag + " GEMM");
+                assertMatmulMatchesReference(TestTensors.uniform(44, 1, 300), weight, tag + " row-major GEMV");
+            }
+        } finally {
+            Parallel.setThreads(previous);
         }
     }
 

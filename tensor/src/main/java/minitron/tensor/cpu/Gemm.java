@@ -2,6 +2,7 @@ package minitron.tensor.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import minitron.tensor.DType;
@@ -31,7 +32,8 @@ import minitron.tensor.Tensor;
  * Tiles at the right and bottom edges are computed into a scratch tile (the panels are zero padded) and the valid
  * part is added to out.
  *
- * <p>Work is split over batches and rectangles of out on {@link Parallel}'s pool; each thread owns its packing
+ * <p>Work is split over batches and rectangles of out, claimed dynamically by the threads of {@link Parallel}'s
+ * pool (a few tasks per thread, so a thread slowed by another process takes fewer); each thread owns its packing
  * buffers (a ThreadLocal), so a call allocates nothing once warm. Rows of a few (M <= {@link Gemv#MAX_ROWS}, the
  * decode case) go to {@link Gemv}, which streams b without packing.
  */
@@ -53,6 +55,9 @@ public final class Gemm {
     static final int KC = Integer.getInteger("minitron.gemm.kc", 512);
     /** A multiple of NR. */
     static final int NC = roundUp(Integer.getInteger("minitron.gemm.nc", 256), NR);
+
+    /** Tasks per thread when splitting the output (dynamic claiming balances threads slowed by other processes). */
+    static final int TASKS_PER_THREAD = 4;
 
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
@@ -92,15 +97,18 @@ public final class Gemm {
             Gemv.matmul(a, b, out, batches);
             return;
         }
-        // Split out into batches x mBlocks x nBlocks tasks, at least one per thread when the sizes allow:
-        // N first (each task then packs only its share of b), M when N is too narrow.
-        int threads = Parallel.threads();
+        // Split out into batches x mBlocks x nBlocks tasks, TASKS_PER_THREAD per thread when the sizes allow:
+        // N blocks of NC first (a task packs only its share of b), then M (a panel of a then still serves a whole
+        // N block), then narrower N blocks. Threads claim tasks from a shared counter, so a thread that shares its
+        // core with another process simply does fewer of them.
+        int threads = poolThreadsFor(a, b);
+        int wanted = threads == 1 ? 1 : threads * TASKS_PER_THREAD;
         int nBlocks = ceilDiv(n, NC), mBlocks = 1;
-        while ((long) batches * nBlocks * mBlocks < threads) {
-            if (n / (nBlocks + 1) >= 2 * NR) {
-                nBlocks++;
-            } else if (m / (mBlocks + 1) >= 2 * MR) {
+        while ((long) batches * nBlocks * mBlocks < wanted) {
+            if (m / (mBlocks + 1) >= 8 * MR) {
                 mBlocks++;
+            } else if (n / (nBlocks + 1) >= 2 * NR) {
+                nBlocks++;
             } else {
                 break;
             }
@@ -110,9 +118,10 @@ public final class Gemm {
         int nTasks = ceilDiv(n, nChunk), mTasks = ceilDiv(m, mChunk);
         int tasks = batches * mTasks * nTasks;
         int cStart = (int) out.offset();
-        Parallel.forRange(tasks, 1, (start, end) -> {
+        AtomicInteger next = new AtomicInteger();
+        Parallel.forRange(Math.min(threads, tasks), 1, (first, last) -> {
             Scratch s = SCRATCH.get();
-            for (int t = start; t < end; t++) {
+            for (int t = next.getAndIncrement(); t < tasks; t = next.getAndIncrement()) {
                 int batch = t / (mTasks * nTasks);
                 int rest = t % (mTasks * nTasks);
                 int m0 = (rest / nTasks) * mChunk, n0 = (rest % nTasks) * nChunk;
@@ -174,8 +183,9 @@ public final class Gemm {
     }
 
     /**
-     * The micro-kernel: c[cOff + r*ldc + j] (+)= sum_p ap[p*MR + r] * bp[panel + p*NR + j] for r < MR, j < NR.
-     * 24 accumulators c{row}{vector}; one broadcast of a per row and NRV loads of b per step of K.
+     * The micro-kernel: c[cOff + r*ldc + j] (+)= sum_p a(r, p) * bp[panel + p*NR + j] for r < MR, j < NR, p < kc,
+     * with a(r, p) = ap[aOff + r*rs + p*ps] (a packed panel: rs = 1, ps = MR; a row-major a in place: rs = lda,
+     * ps = 1). 24 accumulators c{row}{vector}; one broadcast of a per row and NRV loads of b per step of K.
      */
     static void kernel(int kc, float[] ap, int aOff, int rs, int ps, float[] bp, int panel, float[] c, int cOff,
                        int ldc, boolean accumulate) {
@@ -366,6 +376,19 @@ public final class Gemm {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /** A thread that owns nothing: a segment it may access is one the pool threads may access too. */
+    private static final Thread NOT_THE_OWNER = new Thread(() -> { });
+
+    /**
+     * The threads a call may use: the pool size, or 1 (run on the caller) when an operand lives in a segment
+     * confined to the calling thread (Arena.ofConfined), which the pool threads may not read. Memory-mapped weights
+     * should use a shared or automatic arena to get all cores.
+     */
+    static int poolThreadsFor(Tensor a, Tensor b) {
+        boolean shared = a.data().isAccessibleBy(NOT_THE_OWNER) && b.data().isAccessibleBy(NOT_THE_OWNER);
+        return shared ? Parallel.threads() : 1;
+    }
 
     /** The float[] behind a heap F32 tensor whose segment starts at the array's element 0, or null. */
     static float[] heapArray(Tensor t) {

@@ -3,6 +3,7 @@ package minitron.tensor.cpu;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -27,7 +28,7 @@ import minitron.tensor.Tensor;
  *       instructions: two integer ops per 2L weights. F16 rows are widened into a buffer, then dotted.</li>
  *   <li>row-major, M == 1, F32 or BF16: out[0, j] = sum_p a[0, p] * b[p, j], a broadcast-FMA over rows of b.</li>
  * </ul>
- * Work is split over the N outputs on {@link Parallel}'s pool.
+ * Work is split over the N outputs on {@link Parallel}'s pool, claimed dynamically in runs of rows.
  */
 public final class Gemv {
     /** The most rows of a handled here; more go to the packed GEMM, whose register tile has 6. */
@@ -49,6 +50,8 @@ public final class Gemv {
     private static final boolean FIRST_IN_LOW_HALF = true;
     /** Rows of W per F32 dot-product block: one x vector load feeds four rows (34 vs 27 GB/s from DRAM, measured). */
     private static final int W_ROWS = 4;
+    /** Items (blocks of W_ROWS rows) a thread claims at a time: 64 rows, 512 KB of a 4096-column BF16 W. */
+    private static final int CLAIM = 16;
     /** Output columns per task of the row-major path. */
     private static final int COLUMN_BLOCK = 4 * L;
 
@@ -94,34 +97,43 @@ public final class Gemv {
         if (isTransposedContiguous(b)) {
             long ldw = b.stride(-1);
             boolean split = b.dtype() == DType.BF16;
-            // Items are (batch, block of W_ROWS rows of W); each thread takes a contiguous run of them.
+            // Items are (batch, block of W_ROWS rows of W); threads claim runs of CLAIM consecutive items from a
+            // shared counter (balanced even when a core is shared with another process; sequential within a run).
             int blocks = Gemm.ceilDiv(n, W_ROWS);
-            Parallel.forRange(batches * blocks, 16, (start, end) -> {
+            int items = batches * blocks;
+            AtomicInteger next = new AtomicInteger();
+            int threads = Math.min(Gemm.poolThreadsFor(a, b), Gemm.ceilDiv(items, CLAIM));
+            Parallel.forRange(threads, 1, (first, last) -> {
                 Scratch s = SCRATCH.get();
                 s.ensure(m, k);
                 int loadedBatch = -1;
                 long wBase = 0;
-                for (int item = start; item < end; item++) {
-                    int batch = item / blocks, j0 = (item % blocks) * W_ROWS;
-                    if (batch != loadedBatch) {
-                        loadRows(a, batch, m, k, split, s);
-                        loadedBatch = batch;
-                        wBase = Gemm.batchBase(b, batch);
-                    }
-                    int rows = Math.min(W_ROWS, n - j0);
-                    for (int i = 0; i < m; i++) {
-                        int cAt = cBase + (batch * m + i) * n + j0;
-                        if (rows == W_ROWS) {
-                            dotFourRows(b, wBase + j0 * ldw, ldw, k, i, s, c, cAt);
-                        } else {
-                            for (int r = 0; r < rows; r++) c[cAt + r] = dotRow(b, wBase + (j0 + r) * ldw, k, i, s);
+                for (int start = next.getAndAdd(CLAIM); start < items; start = next.getAndAdd(CLAIM)) {
+                    for (int item = start; item < Math.min(items, start + CLAIM); item++) {
+                        int batch = item / blocks, j0 = (item % blocks) * W_ROWS;
+                        if (batch != loadedBatch) {
+                            loadRows(a, batch, m, k, split, s);
+                            loadedBatch = batch;
+                            wBase = Gemm.batchBase(b, batch);
+                        }
+                        int rows = Math.min(W_ROWS, n - j0);
+                        for (int i = 0; i < m; i++) {
+                            int cAt = cBase + (batch * m + i) * n + j0;
+                            if (rows == W_ROWS) {
+                                dotFourRows(b, wBase + j0 * ldw, ldw, k, i, s, c, cAt);
+                            } else {
+                                for (int r = 0; r < rows; r++) {
+                                    c[cAt + r] = dotRow(b, wBase + (j0 + r) * ldw, k, i, s);
+                                }
+                            }
                         }
                     }
                 }
             });
         } else {
             int blocks = Gemm.ceilDiv(n, COLUMN_BLOCK);
-            Parallel.forRange(batches * blocks, 4, (start, end) -> {
+            int grain = Gemm.poolThreadsFor(a, b) == 1 ? Integer.MAX_VALUE : 1;
+            Parallel.forRange(batches * blocks, grain, (start, end) -> {
                 Scratch s = SCRATCH.get();
                 s.ensure(1, k);
                 int loadedBatch = -1;

@@ -68,7 +68,7 @@ public final class Generator {
         int decoded = 0;
         try (NoGrad scope = NoGrad.enter()) {
             long t0 = System.nanoTime();
-            float[] logits = lastLogits(model.forward(Tensor.of(prompt.clone(), 1, prompt.length), cache).value());
+            float[] logits = lastLogits(model.forward(Tensor.of(prompt.clone(), 1, prompt.length), cache, true).value());
             while (out.size() < maxNewTokens) {
                 int next = sampler.sample(logits);
                 if (out.isEmpty()) prefillNanos = System.nanoTime() - t0;
@@ -80,7 +80,7 @@ public final class Generator {
                 }
                 if (out.size() == maxNewTokens) break;
                 long t1 = System.nanoTime();
-                logits = lastLogits(model.forward(Tensor.of(new int[]{next}, 1, 1), cache).value());
+                logits = lastLogits(model.forward(Tensor.of(new int[]{next}, 1, 1), cache, true).value());
                 decodeNanos += System.nanoTime() - t1;
                 decoded++;
             }
