@@ -77,6 +77,7 @@ for (const c of cases) {
 }
 const tokenizerSha = createHash('sha256').update(fs.readFileSync(TOKENIZER)).digest('hex');
 const doc = {
+  format: 'minitron-golden', version: 1,
   reference: `tokenizers ${rustVersion} (npm, HF's Rust library)`,
   tokenizer: TOKENIZER, tokenizer_sha256: tokenizerSha, bos_id: bosId,
   description: 'ids = encode(text, add_special_tokens=False); add_special_tokens=True was checked to be [bos_id] + ids; '

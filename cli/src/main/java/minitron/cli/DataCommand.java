@@ -9,8 +9,6 @@ import minitron.transformer.data.DataException;
 import minitron.transformer.data.DataSources;
 import minitron.transformer.data.Readers;
 import minitron.transformer.data.TokenCache;
-import minitron.transformer.data.TokenizerId;
-import minitron.transformer.tokenizer.Tokenizer;
 import minitron.transformer.tokenizer.TokenizerException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -80,23 +78,20 @@ public final class DataCommand implements Runnable {
         public Integer call() {
             try {
                 long t0 = System.nanoTime();
-                Readers.Result read = DataSources.read(data, jsonl);
-                read.warnings().forEach(w -> System.err.println("minitron data cache: warning: " + w));
-                Tokenizer tok = Tokenizer.load(tokenizer);
+                DataSources.Tokenized tokenized = DataSources.tokenize(data, jsonl, tokenizer, out, rebuild);
                 long t1 = System.nanoTime();
-                TokenCache.Opened opened = TokenCache.openOrBuild(out, read.documents(), tok,
-                        TokenizerId.of(tokenizer, tok.vocabSize()), rebuild);
-                long t2 = System.nanoTime();
-                try (TokenCache c = opened.cache()) {
-                    System.out.println(opened.message());
+                Readers.Result read = tokenized.read();
+                read.warnings().forEach(w -> System.err.println("minitron data cache: warning: " + w));
+                try (TokenCache c = tokenized.cache()) {
+                    System.out.println(tokenized.opened().message());
                     System.out.printf("documents %d, characters %d, tokens %d (with BOS/EOS), %d bytes per token%n",
                             c.documentCount(), read.characters(), c.tokenCount(), c.bytesPerToken());
                     if (read.invalidUtf8Sequences() > 0) {
                         System.out.printf("invalid UTF-8 sequences replaced: %d%n", read.invalidUtf8Sequences());
                     }
-                    System.out.printf("time: read %.2f s, %s %.2f s (%.0f characters/s)%n", (t1 - t0) / 1e9,
-                            opened.outcome() == TokenCache.Outcome.REUSED ? "open" : "tokenize + write",
-                            (t2 - t1) / 1e9, read.characters() / ((t2 - t1) / 1e9));
+                    System.out.printf("time: %.2f s (read, load the tokenizer, %s)%n", (t1 - t0) / 1e9,
+                            tokenized.opened().outcome() == TokenCache.Outcome.REUSED ? "open the cache"
+                                    : "tokenize and write the cache");
                 }
                 return 0;
             } catch (DataException | TokenizerException | IOException e) {

@@ -39,14 +39,16 @@ public final class TokenizerCommand implements Runnable {
 
         @Option(names = "--vocab-size", required = true, paramLabel = "N",
                 description = "total vocabulary: 256 bytes + merges + special tokens")
-        int vocabSize;
+        Integer vocabSize;
 
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "output folder")
         Path out;
 
         @Option(names = "--special", paramLabel = "TOKEN", split = ",",
-                description = "special tokens, first = BOS, second = EOS (default: <|begin_of_text|>, "
-                        + "<|end_of_text|>, <|reserved_special_token_0..5|>)")
+                defaultValue = "<|begin_of_text|>,<|end_of_text|>,<|reserved_special_token_0|>,"
+                        + "<|reserved_special_token_1|>,<|reserved_special_token_2|>,<|reserved_special_token_3|>,"
+                        + "<|reserved_special_token_4|>,<|reserved_special_token_5|>",
+                description = "special tokens, comma-separated; the first is the BOS, the second the EOS")
         List<String> special;
 
         @Override
@@ -56,7 +58,7 @@ public final class TokenizerCommand implements Runnable {
                 Readers.Result read = DataSources.read(data, jsonl);
                 read.warnings().forEach(w -> System.err.println("minitron tokenizer train: warning: " + w));
                 List<Document> docs = read.documents();
-                BpeTrainer trainer = new BpeTrainer(vocabSize, special == null ? BpeTrainer.DEFAULT_SPECIAL_TOKENS : special);
+                BpeTrainer trainer = new BpeTrainer(vocabSize, special);
                 long chars = 0;
                 for (Document d : docs) {
                     trainer.add(d.text());

@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import minitron.transformer.tokenizer.BpeTrainer;
 import minitron.transformer.tokenizer.Tokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,6 +64,19 @@ class DataCommandsTest {
                 cache.toString());
         assertEquals("0", reused[0], reused[2]);
         assertTrue(reused[1].startsWith("token cache " + cache + ": reused"), reused[1]);
+    }
+
+    @Test
+    void defaultSpecialTokensAreTheTrainersDefaults() throws IOException {
+        Path text = dir.resolve("t.txt");
+        Files.writeString(text, "hello hello world");
+        Path tok = dir.resolve("tok");
+        String[] r = run("tokenizer", "train", "--data", text.toString(), "--vocab-size", "270", "--out", tok.toString());
+        assertEquals("0", r[0], r[2]);
+        Tokenizer t = Tokenizer.load(tok);
+        java.util.List<String> specials = new java.util.ArrayList<>();
+        for (int id = 270 - BpeTrainer.DEFAULT_SPECIAL_TOKENS.size(); id < 270; id++) specials.add(t.token(id));
+        assertEquals(BpeTrainer.DEFAULT_SPECIAL_TOKENS, specials);
     }
 
     @Test

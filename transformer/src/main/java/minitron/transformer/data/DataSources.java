@@ -3,6 +3,7 @@ package minitron.transformer.data;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import minitron.transformer.tokenizer.Tokenizer;
 
 /**
  * A dataset named on a command line: {@code brown:SPLIT} (a bundled Brown Corpus split: pretrain, pretrain-val,
@@ -33,5 +34,26 @@ public final class DataSources {
                     + " empty document(s)");
         }
         return result;
+    }
+
+    /** A dataset read and tokenized: the documents (with their invalid UTF-8 report) and the token cache. */
+    public record Tokenized(Readers.Result read, Tokenizer tokenizer, TokenCache.Opened opened) {
+        public TokenCache cache() {
+            return opened.cache();
+        }
+    }
+
+    /**
+     * Reads {@code spec}, loads the tokenizer at {@code tokenizerPath} and opens the token cache {@code cacheFile}
+     * for them (reused when it matches, else built; one made with another tokenizer or other data is rejected
+     * unless {@code rebuild}). The caller closes the cache.
+     */
+    public static Tokenized tokenize(String spec, boolean jsonl, Path tokenizerPath, Path cacheFile, boolean rebuild)
+            throws IOException {
+        Readers.Result read = read(spec, jsonl);
+        Tokenizer tokenizer = Tokenizer.load(tokenizerPath);
+        TokenCache.Opened opened = TokenCache.openOrBuild(cacheFile, read.documents(), tokenizer,
+                TokenizerId.of(tokenizerPath, tokenizer.vocabSize()), rebuild);
+        return new Tokenized(read, tokenizer, opened);
     }
 }

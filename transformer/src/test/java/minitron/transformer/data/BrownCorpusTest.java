@@ -122,5 +122,13 @@ class BrownCorpusTest {
         assertEquals(500, ids.size());
         // The Brown Corpus has about 1.16 million tokens (words and punctuation).
         assertEquals(1_161_192, total);
+        // documents() reads the same texts without the tags.
+        List<BrownCorpus.Sample> heldout = BrownCorpus.load(BrownCorpus.Split.HELDOUT);
+        List<Document> docs = BrownCorpus.documents(BrownCorpus.Split.HELDOUT);
+        assertEquals(heldout.size(), docs.size());
+        for (int i = 0; i < docs.size(); i++) {
+            assertEquals("brown:" + heldout.get(i).id(), docs.get(i).source());
+            assertEquals(heldout.get(i).text(), docs.get(i).text());
+        }
     }
 }
