@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code minitron bench ...}: the plain-Java measurements of the bench module, one line each, or JSON. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure kernel speed on this machine.",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Gemv.class, DecodeBenchCommand.class})
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Gemv.class, DecodeBenchCommand.class,
+                BenchTrainCommand.class})
 public final class BenchCommand implements Runnable {
     private static final ObjectMapper JSON = new ObjectMapper();
 

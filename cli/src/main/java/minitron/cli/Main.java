@@ -12,8 +12,8 @@ import picocli.CommandLine.Command;
 @Command(name = "minitron", mixinStandardHelpOptions = true, version = "minitron 0.1.0",
         description = "Pure-Java Llama/Mistral tensors, autograd and the Minitron compression recipe.",
         subcommands = {CommandLine.HelpCommand.class, TokenizeCommand.class, TokenizerCommand.class, DataCommand.class,
-                LogitsCommand.class, GenerateCommand.class, EvalCommand.class, ImportanceCommand.class,
-                PruneCommand.class, BenchCommand.class})
+                LogitsCommand.class, GenerateCommand.class, TrainCommand.class, EvalCommand.class,
+                ImportanceCommand.class, PruneCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
     /** Set in the child JVM of a relaunch, so that it never relaunches again. */
     private static final String RELAUNCHED = "MINITRON_RELAUNCHED";

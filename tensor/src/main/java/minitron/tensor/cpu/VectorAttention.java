@@ -210,11 +210,11 @@ final class VectorAttention {
         FloatVector sum = FloatVector.zero(F);
         for (int j = 0; j < n; j += F.length()) {
             VectorMask<Float> m = F.indexInRange(j, n);
-            FloatVector e = FloatVector.fromArray(F, p, off + j, m).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = DeterministicLanes.exp(FloatVector.fromArray(F, p, off + j, m).sub(max));
             e.intoArray(p, off + j, m);
             sum = sum.add(e, m);
         }
-        return sum.reduceLanes(VectorOperators.ADD);
+        return DeterministicLanes.sum(sum);
     }
 
     /**
@@ -274,8 +274,8 @@ final class VectorAttention {
                             float rowDot = VectorSoftmax.dot(ga, gRow[r], oa, os.row(b, h, i0 + r), d); // sum_c dO O
                             for (int j = 0; j < visible; j += F.length()) {
                                 VectorMask<Float> m = F.indexInRange(j, visible);
-                                FloatVector pv = FloatVector.fromArray(F, p, pr + j, m).mul(fscale).sub(rowLse)
-                                        .lanewise(VectorOperators.EXP);
+                                FloatVector pv = DeterministicLanes.exp(
+                                        FloatVector.fromArray(F, p, pr + j, m).mul(fscale).sub(rowLse));
                                 pv.intoArray(p, pr + j, m);
                                 FloatVector dp = FloatVector.fromArray(F, ds, pr + j, m);
                                 pv.mul(dp.sub(rowDot)).mul(fscale).intoArray(ds, pr + j, m); // dS_ij * scale

@@ -149,7 +149,7 @@ final class VectorElementwise {
     static FloatVector apply(UnaryOp op, FloatVector x) {
         return switch (op) {
             case NEG -> x.neg();
-            case EXP -> x.lanewise(VectorOperators.EXP);
+            case EXP -> DeterministicLanes.exp(x);
             case LOG -> x.lanewise(VectorOperators.LOG);
             case SQRT -> x.sqrt();
             case RSQRT -> x.broadcast(1f).div(x.sqrt());
@@ -166,7 +166,7 @@ final class VectorElementwise {
     /** sigmoid(x) = 1 / (1 + e^-x); for x -> -inf, e^-x overflows to +inf and the result is +0, as in F64. */
     static FloatVector sigmoid(FloatVector x) {
         FloatVector one = x.broadcast(1f);
-        return one.div(one.add(x.neg().lanewise(VectorOperators.EXP)));
+        return one.div(one.add(DeterministicLanes.exp(x.neg())));
     }
 
     // ------------------------------------------------------------------ binary

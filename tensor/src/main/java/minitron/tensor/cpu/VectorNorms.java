@@ -75,7 +75,7 @@ final class VectorNorms {
                     FloatVector gw = FloatVector.fromArray(F, da, dr + c, m).mul(FloatVector.fromArray(F, w, c, m));
                     acc = gw.fma(FloatVector.fromArray(F, xa, xr + c, m), acc);
                 }
-                float mean = acc.reduceLanes(VectorOperators.ADD) * rr / cols;
+                float mean = DeterministicLanes.sum(acc) * rr / cols;
                 for (int c = 0; c < cols; c += F.length()) {
                     VectorMask<Float> m = F.indexInRange(c, cols);
                     FloatVector n = FloatVector.fromArray(F, xa, xr + c, m).mul(rr);

@@ -72,7 +72,7 @@ final class VectorReduce {
         int i = 0;
         for (; i + F.length() <= n; i += F.length()) acc = acc.add(FloatVector.fromArray(F, x, off + i));
         if (i < n) acc = acc.add(FloatVector.fromArray(F, x, off + i, F.indexInRange(i, n)));
-        return acc.reduceLanes(VectorOperators.ADD);
+        return DeterministicLanes.sum(acc);
     }
 
     /** Max of x[off, off + n), n >= 1; NaN if any element is NaN (as Math.max). */

@@ -29,14 +29,14 @@ final class VectorSoftmax {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (; i + F.length() <= n; i += F.length()) {
-            acc = acc.add(FloatVector.fromArray(F, x, off + i).mul(scale).sub(shift).lanewise(VectorOperators.EXP));
+            acc = acc.add(DeterministicLanes.exp(FloatVector.fromArray(F, x, off + i).mul(scale).sub(shift)));
         }
         if (i < n) {
             VectorMask<Float> m = F.indexInRange(i, n);
-            FloatVector e = FloatVector.fromArray(F, x, off + i, m).mul(scale).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = DeterministicLanes.exp(FloatVector.fromArray(F, x, off + i, m).mul(scale).sub(shift));
             acc = acc.add(e, m);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return DeterministicLanes.sum(acc);
     }
 
     /** log sum_c exp(x[off + c] * scale), computed stably around the row max. */
@@ -56,14 +56,14 @@ final class VectorSoftmax {
             VectorMask<Float> m = F.indexInRange(i, n);
             acc = FloatVector.fromArray(F, a, ao + i, m).fma(FloatVector.fromArray(F, b, bo + i, m), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return DeterministicLanes.sum(acc);
     }
 
     /** out[oo + c] = exp(x[xo + c] * scale - shift) * factor. */
     private static void expInto(float[] x, int xo, float scale, float shift, float factor, float[] out, int oo, int n) {
         for (int i = 0; i < n; i += F.length()) {
             VectorMask<Float> m = F.indexInRange(i, n);
-            FloatVector e = FloatVector.fromArray(F, x, xo + i, m).mul(scale).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = DeterministicLanes.exp(FloatVector.fromArray(F, x, xo + i, m).mul(scale).sub(shift));
             e.mul(factor).intoArray(out, oo + i, m);
         }
     }
@@ -84,11 +84,11 @@ final class VectorSoftmax {
                 FloatVector acc = FloatVector.zero(F);
                 for (int i = 0; i < cols; i += F.length()) {
                     VectorMask<Float> m = F.indexInRange(i, cols);
-                    FloatVector e = FloatVector.fromArray(F, xa, xr + i, m).sub(max).lanewise(VectorOperators.EXP);
+                    FloatVector e = DeterministicLanes.exp(FloatVector.fromArray(F, xa, xr + i, m).sub(max));
                     e.intoArray(oa, or + i, m);
                     acc = acc.add(e, m);
                 }
-                float inv = 1f / acc.reduceLanes(VectorOperators.ADD);
+                float inv = 1f / DeterministicLanes.sum(acc);
                 for (int i = 0; i < cols; i += F.length()) {
                     VectorMask<Float> m = F.indexInRange(i, cols);
                     FloatVector.fromArray(F, oa, or + i, m).mul(inv).intoArray(oa, or + i, m);
@@ -150,7 +150,7 @@ final class VectorSoftmax {
                 float sum = VectorReduce.sum(da, dr, cols);
                 for (int i = 0; i < cols; i += F.length()) {
                     VectorMask<Float> m = F.indexInRange(i, cols);
-                    FloatVector p = FloatVector.fromArray(F, ya, yr + i, m).lanewise(VectorOperators.EXP);
+                    FloatVector p = DeterministicLanes.exp(FloatVector.fromArray(F, ya, yr + i, m));
                     FloatVector.fromArray(F, da, dr + i, m).sub(p.mul(sum)).intoArray(oa, or + i, m);
                 }
             }
@@ -219,10 +219,10 @@ final class VectorSoftmax {
                     VectorMask<Float> m = F.indexInRange(i, cols);
                     FloatVector logPt = FloatVector.fromArray(F, ta, tr + i, m).mul(inv).sub(lseT);
                     FloatVector logPs = FloatVector.fromArray(F, sa, sr + i, m).mul(inv).sub(lseS);
-                    FloatVector term = logPt.lanewise(VectorOperators.EXP).mul(logPt.sub(logPs));
+                    FloatVector term = DeterministicLanes.exp(logPt).mul(logPt.sub(logPs));
                     acc = acc.add(term, m);
                 }
-                la[lo.offset() + r] = acc.reduceLanes(VectorOperators.ADD);
+                la[lo.offset() + r] = DeterministicLanes.sum(acc);
             }
         });
         return true;
@@ -243,8 +243,8 @@ final class VectorSoftmax {
                 float factor = (float) (g[r] / temperature);
                 for (int i = 0; i < cols; i += F.length()) {
                     VectorMask<Float> m = F.indexInRange(i, cols);
-                    FloatVector ps = FloatVector.fromArray(F, sa, sr + i, m).mul(inv).sub(lseS).lanewise(VectorOperators.EXP);
-                    FloatVector pt = FloatVector.fromArray(F, ta, tr + i, m).mul(inv).sub(lseT).lanewise(VectorOperators.EXP);
+                    FloatVector ps = DeterministicLanes.exp(FloatVector.fromArray(F, sa, sr + i, m).mul(inv).sub(lseS));
+                    FloatVector pt = DeterministicLanes.exp(FloatVector.fromArray(F, ta, tr + i, m).mul(inv).sub(lseT));
                     ps.sub(pt).mul(factor).intoArray(oa, or + i, m);
                 }
             }

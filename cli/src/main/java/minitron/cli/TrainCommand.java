@@ -1,0 +1,312 @@
+package minitron.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import minitron.tensor.Parallel;
+import minitron.transformer.config.LlamaConfig;
+import minitron.transformer.data.DataException;
+import minitron.transformer.data.DataSources;
+import minitron.transformer.data.Readers;
+import minitron.transformer.data.TokenCache;
+import minitron.transformer.data.TokenDataset;
+import minitron.transformer.data.TokenizerId;
+import minitron.transformer.model.LlamaModel;
+import minitron.transformer.tokenizer.Tokenizer;
+import minitron.transformer.train.DivergedException;
+import minitron.transformer.train.ModelFactory;
+import minitron.transformer.train.TrainConfig;
+import minitron.transformer.train.Trainer;
+import minitron.transformer.train.TrainingException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code minitron train}: trains a Llama-shaped model from scratch (or resumes) on a text dataset. */
+@Command(name = "train", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = {"Trains a Llama-shaped model: AdamW, cosine LR with warm-up, gradient accumulation, clipping; "
+                + "writes OUT/train_log.jsonl, OUT/loss_curve.png, OUT/checkpoints/step-N (atomic, last K kept) and "
+                + "OUT/final (HF model dir + tokenizer).",
+                "--config FILE: a properties file of option=value lines (names without --); options given on the "
+                        + "command line win."},
+        subcommands = {TrainCommand.Eval.class})
+public final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE", description = "options from a properties file")
+    Path configFile;
+
+    @Option(names = "--model", paramLabel = "SHAPE|PRESET|CONFIG", description = "model shape: tiny, teacher, "
+            + "bench-train, an HF preset, a config.json or a model folder (vocab_size comes from the tokenizer)")
+    String model = "teacher";
+
+    @Option(names = "--hidden", description = "override hidden_size (0: the shape's)")
+    int hidden;
+
+    @Option(names = "--layers", description = "override num_hidden_layers (0: the shape's)")
+    int layers;
+
+    @Option(names = "--heads", description = "override num_attention_heads (0: the shape's)")
+    int heads;
+
+    @Option(names = "--kv-heads", description = "override num_key_value_heads (0: the shape's)")
+    int kvHeads;
+
+    @Option(names = "--intermediate", description = "override intermediate_size (0: the shape's)")
+    int intermediate;
+
+    @Option(names = "--tokenizer", paramLabel = "DIR", description = "tokenizer.json or its folder")
+    Path tokenizer;
+
+    @Option(names = "--data", paramLabel = "FILE|DIR|brown:SPLIT", description = "training text")
+    String data = "brown:pretrain";
+
+    @Option(names = "--val-data", paramLabel = "FILE|DIR|brown:SPLIT",
+            description = "validation text (none: the last 5%% of --data)")
+    String valData;
+
+    @Option(names = "--jsonl", description = "read JSONL lines with a \"text\" field")
+    boolean jsonl;
+
+    @Option(names = "--seq", description = "sequence length") int seq = 128;
+    @Option(names = "--batch", description = "sequences per micro-batch") int batch = 16;
+    @Option(names = "--accum", description = "micro-batches per optimizer step") int accum = 1;
+    @Option(names = "--steps", description = "optimizer steps") int steps = 1000;
+    @Option(names = "--lr", description = "peak learning rate") double lr = 1e-3;
+    @Option(names = "--min-lr", description = "cosine floor") double minLr = 1e-4;
+    @Option(names = "--warmup", description = "linear warm-up steps") int warmup = 50;
+    @Option(names = "--weight-decay", description = "AdamW weight decay") double weightDecay = 0.1;
+    @Option(names = "--clip", description = "gradient clipping norm (0: off)") double clip = 1.0;
+    @Option(names = "--seed", description = "initialization and data order") long seed = 1234;
+    @Option(names = "--eval-every", description = "validation every N steps (0: at the end)") int evalEvery = 100;
+    @Option(names = "--eval-batches", description = "validation micro-batches") int evalBatches = 8;
+    @Option(names = "--save-every", description = "checkpoint every N steps (0: at the end)") int saveEvery = 200;
+    @Option(names = "--keep", description = "checkpoints kept") int keep = 2;
+    @Option(names = "--threads", description = "kernel threads") int threads = Runtime.getRuntime().availableProcessors();
+    @Option(names = "--out", paramLabel = "DIR", description = "output folder") Path out = Path.of("train-out");
+    @Option(names = "--resume", description = "continue from OUT/checkpoints/latest") boolean resume;
+    @Option(names = "--save-dtype", description = "dtype of OUT/final: f32 or bf16") String saveDtype = "bf16";
+
+    @Override
+    public Integer call() throws Exception {
+        if (configFile != null) return withConfigFile();
+        try {
+            return train();
+        } catch (DivergedException e) {
+            System.err.println("\nminitron train: " + e.getMessage());
+            return 3;
+        } catch (TrainingException | DataException
+                 | IllegalArgumentException | IOException e) {  // config, tokenizer, safetensors, tensor errors
+            System.err.println("\nminitron train: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /** Re-parses with the file's options first, so that the command line's (later) values win. */
+    private Integer withConfigFile() throws IOException {
+        Properties p = new Properties();
+        try (var in = Files.newBufferedReader(configFile)) {
+            p.load(in);
+        }
+        List<String> args = new ArrayList<>();
+        for (String key : p.stringPropertyNames()) {
+            String value = p.getProperty(key).strip();
+            args.add("--" + key);
+            if (!value.equals("true")) args.add(value);
+        }
+        CommandLine cl = new CommandLine(new TrainCommand()).setOverwrittenOptionsAllowed(true);
+        // Then the options given on the command line (all but --config), with their values as typed.
+        for (CommandLine.Model.OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {
+            if (o.longestName().equals("--config")) continue;
+            if (o.arity().max() == 0) {
+                args.add(o.longestName());
+            } else {
+                for (String v : o.originalStringValues()) {
+                    args.add(o.longestName());
+                    args.add(v);
+                }
+            }
+        }
+        return cl.execute(args.toArray(String[]::new));
+    }
+
+    @picocli.CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    private int train() throws IOException {
+        if (tokenizer == null) throw new TrainingException("--tokenizer is required (tokenizer.json or its folder)");
+        Parallel.setThreads(threads);
+        Tokenizer tok = Tokenizer.load(tokenizer);
+        TokenizerId id = TokenizerId.of(tokenizer, tok.vocabSize());
+        Files.createDirectories(out);
+        TokenDataset trainData = cache("train", data, tok, id).dataset();
+        TokenDataset validation;
+        if (valData != null) {
+            validation = cache("validation", valData, tok, id).dataset();
+        } else {
+            TokenDataset[] split = trainData.splitTail(0.05);
+            trainData = split[0];
+            validation = split[1];
+        }
+        LlamaConfig shape = ModelFactory.resolve(model);
+        if (hidden > 0 || layers > 0 || heads > 0 || kvHeads > 0 || intermediate > 0) {
+            int h = heads > 0 ? heads : shape.numAttentionHeads();
+            int d = hidden > 0 ? hidden : shape.hiddenSize();
+            shape = new LlamaConfig(shape.modelType(), d, intermediate > 0 ? intermediate : shape.intermediateSize(),
+                    layers > 0 ? layers : shape.numHiddenLayers(), h, kvHeads > 0 ? kvHeads : shape.numKeyValueHeads(),
+                    d / h, shape.rmsNormEps(), shape.ropeTheta(), shape.ropeScaling(), shape.maxPositionEmbeddings(),
+                    shape.vocabSize(), shape.tieWordEmbeddings(), shape.bosTokenId(), shape.eosTokenIds(),
+                    shape.slidingWindow(), shape.torchDtype());
+        }
+        LlamaConfig config = ModelFactory.withVocabulary(shape, tok.vocabSize(),
+                tok.bosId().isPresent() ? tok.bosId().getAsInt() : null,
+                List.of(trainData.cache().eosId()));
+        TrainConfig tc = new TrainConfig(seq, batch, accum, steps, lr, minLr, warmup, weightDecay, 0.9, 0.95, 1e-8,
+                clip, seed, evalEvery, evalBatches, saveEvery, keep);
+        LlamaModel m = ModelFactory.initialize(config, seed);
+        Trainer trainer = new Trainer(m, tc, trainData, validation, out);
+        if (resume) {
+            if (!trainer.resumeIfPresent()) {
+                throw new TrainingException("--resume: no checkpoint in " + out.resolve(Trainer.CHECKPOINT_DIR));
+            }
+            System.err.println("resumed from step " + trainer.step());
+        }
+        System.err.printf("model: %,d parameters (d=%d, %d layers, %d heads, %d KV heads, MLP %d, vocab %d); "
+                        + "%,d training tokens, %,d validation tokens; %d tokens per step%n", config.parameterCount(),
+                config.hiddenSize(), config.numHiddenLayers(), config.numAttentionHeads(), config.numKeyValueHeads(),
+                config.intermediateSize(), config.vocabSize(), trainData.length(), validation.length(),
+                tc.tokensPerStep());
+        Progress progress = new Progress(steps);
+        long t0 = System.nanoTime();
+        trainer.run(progress);
+        progress.finish();
+        Path fin = out.resolve("final");
+        boolean f32 = saveDtype.equalsIgnoreCase("f32");
+        LlamaConfig saved = new LlamaConfig(config.modelType(), config.hiddenSize(), config.intermediateSize(),
+                config.numHiddenLayers(), config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim(),
+                config.rmsNormEps(), config.ropeTheta(), config.ropeScaling(), config.maxPositionEmbeddings(),
+                config.vocabSize(), config.tieWordEmbeddings(), config.bosTokenId(), config.eosTokenIds(),
+                config.slidingWindow(), f32 ? "float32" : "bfloat16");                 // torch_dtype as stored
+        java.util.SequencedMap<String, minitron.tensor.Tensor> weights = new java.util.LinkedHashMap<>();
+        m.parameters().forEach((name, v) -> weights.put(name, v.value()));
+        minitron.transformer.io.Checkpoint.saveModel(fin, saved, weights,
+                f32 ? minitron.tensor.DType.F32 : minitron.tensor.DType.BF16,
+                minitron.transformer.io.SafetensorsWriter.DEFAULT_MAX_SHARD_BYTES);
+        for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
+            Path src = Files.isDirectory(tokenizer) ? tokenizer.resolve(f) : tokenizer.resolveSibling(f);
+            if (Files.exists(src)) Files.copy(src, fin.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        System.out.printf("done: %d steps, last validation loss %.4f, %.1f s this run; model in %s%n", trainer.step(),
+                progress.lastValidation, (System.nanoTime() - t0) / 1e9, fin);
+        return 0;
+    }
+
+    private TokenCache cache(String name, String source, Tokenizer tok, TokenizerId id) throws IOException {
+        Readers.Result read = DataSources.read(source, jsonl);
+        read.warnings().forEach(w -> System.err.println("minitron train: warning: " + w));
+        if (read.invalidUtf8Sequences() > 0) {
+            System.err.println("minitron train: warning: " + read.invalidUtf8Sequences()
+                    + " invalid UTF-8 sequences replaced in " + source);
+        }
+        TokenCache.Opened opened = TokenCache.openOrBuild(out.resolve("cache").resolve(name + ".tokens"),
+                read.documents(), tok, id, true);
+        System.err.println(opened.message());
+        return opened.cache();
+    }
+
+    /** A one-line progress bar on a terminal (\r), a line per validation otherwise. */
+    static final class Progress implements Trainer.Listener {
+        private final int steps;
+        private final boolean tty = System.console() != null;
+        double lastValidation = Double.NaN;
+        private Trainer.StepRecord last;
+
+        Progress(int steps) {
+            this.steps = steps;
+        }
+
+        @Override
+        public void onStep(Trainer.StepRecord r) {
+            last = r;
+            if (!tty) return;
+            int width = 30, filled = (int) ((long) width * r.step() / steps);
+            double eta = (steps - r.step()) * (r.elapsedSeconds() / Math.max(1, r.step()));
+            System.err.printf("\r[%s%s] %d/%d loss %.4f lr %.2e %,.0f tok/s ETA %s   ", "#".repeat(filled),
+                    " ".repeat(width - filled), r.step(), steps, r.loss(), r.lr(), r.tokensPerSecond(), time(eta));
+        }
+
+        @Override
+        public void onValidation(int step, double loss) {
+            lastValidation = loss;
+            String line = String.format("step %d/%d: loss %.4f, validation loss %.4f, %,.0f tok/s, %s elapsed", step,
+                    steps, last.loss(), loss, last.tokensPerSecond(), time(last.elapsedSeconds()));
+            System.err.println(tty ? "\r" + line + " ".repeat(20) : line);
+        }
+
+        void finish() {
+            if (tty) System.err.println();
+        }
+
+        private static String time(double seconds) {
+            long s = Math.round(seconds);
+            return String.format("%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
+        }
+    }
+
+    /** {@code minitron train eval}: a model's validation loss on datasets beside the unigram baseline. */
+    @Command(name = "eval", mixinStandardHelpOptions = true, showDefaultValues = true,
+            description = "Mean next-token cross-entropy (nats/token) of a model on each --eval dataset, beside the "
+                    + "unigram baseline (add-one smoothed token frequencies of --data) on the same tokens.")
+    static final class Eval implements Callable<Integer> {
+        @Option(names = "--model", required = true, paramLabel = "DIR", description = "HF model folder with tokenizer.json")
+        Path model;
+
+        @Option(names = "--data", paramLabel = "FILE|DIR|brown:SPLIT", description = "training text (unigram counts)")
+        String data = "brown:pretrain";
+
+        @Option(names = "--eval", required = true, paramLabel = "FILE|DIR|brown:SPLIT", description = "datasets scored")
+        List<String> evals;
+
+        @Option(names = "--seq", description = "sequence length") int seq = 128;
+        @Option(names = "--batch", description = "sequences per forward") int batch = 16;
+        @Option(names = "--threads", description = "kernel threads") int threads = Runtime.getRuntime().availableProcessors();
+        @Option(names = "--cache", paramLabel = "DIR", description = "token caches") Path cacheDir = Path.of("train-out", "cache");
+
+        @Override
+        public Integer call() {
+            try {
+                Parallel.setThreads(threads);
+                Tokenizer tok = Tokenizer.load(model);
+                TokenizerId id = TokenizerId.of(model, tok.vocabSize());
+                TokenDataset train = open(data, tok, id).dataset();
+                try (LlamaModel m = LlamaModel.load(model, LlamaModel.Mode.INFERENCE)) {
+                    System.out.printf("%-22s %10s %12s %12s %12s%n", "dataset", "tokens", "model_loss", "unigram_loss",
+                            "model_ppl");
+                    for (String e : evals) {
+                        TokenDataset d = open(e, tok, id).dataset();
+                        long t0 = System.nanoTime();
+                        minitron.transformer.train.Evaluation.Result r =
+                                minitron.transformer.train.Evaluation.modelLoss(m, d, seq, batch);
+                        double seconds = (System.nanoTime() - t0) / 1e9;
+                        minitron.transformer.train.Evaluation.Result u =
+                                minitron.transformer.train.Evaluation.unigramLoss(train, d, seq, batch, tok.vocabSize());
+                        System.out.printf("%-22s %10d %12.4f %12.4f %12.2f   (%.1f s, %,.0f tokens/s)%n", e, r.tokens(),
+                                r.loss(), u.loss(), r.perplexity(), seconds, r.tokens() / seconds);
+                    }
+                }
+                return 0;
+            } catch (TrainingException | DataException | IllegalArgumentException | IOException e) {
+                System.err.println("minitron train eval: " + e.getMessage());
+                return 1;
+            }
+        }
+
+        private TokenCache open(String source, Tokenizer tok, TokenizerId id) throws IOException {
+            Readers.Result read = DataSources.read(source, false);
+            String name = source.replaceAll("[^A-Za-z0-9._-]", "_") + ".tokens";
+            return TokenCache.openOrBuild(cacheDir.resolve(name), read.documents(), tok, id, true).cache();
+        }
+    }
+}

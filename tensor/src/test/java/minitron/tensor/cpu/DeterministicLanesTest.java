@@ -1,0 +1,95 @@
+package minitron.tensor.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
+
+/** exp and lane sums that give the same bits interpreted and compiled, checked against StrictMath. */
+class DeterministicLanesTest {
+    /** The polynomial exp: Taylor to r^7 (< 0.1 ulp) plus ~10 float roundings; measured max 1 ulp, allowed 2. */
+    private static final int EXP_MAX_ULPS = 2;
+
+    private static float[] exp(float[] x) {
+        float[] out = new float[x.length];
+        int l = VectorBackend.F.length();
+        for (int i = 0; i < x.length; i += l) {
+            DeterministicLanes.exp(FloatVector.fromArray(VectorBackend.F, x, i)).intoArray(out, i);
+        }
+        return out;
+    }
+
+    @Test
+    void expIsWithinTwoUlpsOfStrictMathOverTheWholeRange() {
+        int l = VectorBackend.F.length();
+        int n = 200_000 / l * l;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = -90f + 180f * i / n;                   // [-90, 90): both ends included
+        float[] got = exp(x);
+        int worst = 0;
+        for (int i = 0; i < n; i++) {
+            float want = (float) StrictMath.exp(x[i]);
+            if (x[i] < -87.33f) {   // results near or below the smallest normal float: flushed to 0
+                assertTrue(got[i] == 0f && want < 1.2e-38f, "exp(" + x[i] + "): expected 0, found " + got[i]);
+                continue;
+            }
+            if (x[i] > 88.72f) {    // above the largest float
+                assertEquals(Float.POSITIVE_INFINITY, got[i], "exp(" + x[i] + ")");
+                continue;
+            }
+            int ulps = Math.abs(Float.floatToRawIntBits(got[i]) - Float.floatToRawIntBits(want));
+            worst = Math.max(worst, ulps);
+            assertTrue(ulps <= EXP_MAX_ULPS, "exp(" + x[i] + "): expected " + want + ", found " + got[i]);
+        }
+        System.out.println("DeterministicLanes.exp: max " + worst + " ulp vs StrictMath.exp over [-87.3, 88.7]");
+    }
+
+    @Test
+    void expSpecialValues() {
+        int l = VectorBackend.F.length();
+        float[] x = new float[l];
+        float[] specials = {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, Float.NaN, 0f, -0f, -100f, 100f, 1f};
+        for (int i = 0; i < l; i++) x[i] = specials[i % specials.length];
+        float[] got = exp(x);
+        for (int i = 0; i < Math.min(l, specials.length); i++) {
+            float want = (float) StrictMath.exp(x[i]);
+            if (x[i] < -87.33f) {
+                assertEquals(0f, got[i], "exp(" + x[i] + ") is flushed to 0 below the normal range");
+            } else if (Float.isNaN(want) || Float.isInfinite(want)) {
+                assertEquals(want, got[i], "exp(" + x[i] + ")");
+            } else {
+                assertEquals(want, got[i], EXP_MAX_ULPS * Math.ulp(want), "exp(" + x[i] + ")");
+            }
+        }
+    }
+
+    @Test
+    void sumAddsTheLanesLeftToRightAndRepeatsItsBits() {
+        int l = VectorBackend.F.length();
+        float[] x = new float[l];
+        for (int i = 0; i < l; i++) x[i] = (float) Math.pow(-1.37, i) * 1e-3f * (i + 1);
+        float leftToRight = 0f;
+        for (float v : x) leftToRight += v;
+        FloatVector v = FloatVector.fromArray(VectorBackend.F, x, 0);
+        for (int rep = 0; rep < 20_000; rep++) {           // interpreted, then compiled: the same bits
+            assertEquals(Float.floatToRawIntBits(leftToRight), Float.floatToRawIntBits(DeterministicLanes.sum(v)));
+        }
+    }
+
+    @Test
+    void expRepeatsItsBitsWhenCompiled() {
+        int l = VectorBackend.F.length();
+        float[] x = new float[64 * l];
+        for (int i = 0; i < x.length; i++) x[i] = (float) Math.sin(i) * 20f;
+        float[] first = exp(x);
+        for (int rep = 0; rep < 5_000; rep++) {
+            float[] now = exp(x);
+            for (int i = 0; i < x.length; i++) {
+                if (Float.floatToRawIntBits(now[i]) != Float.floatToRawIntBits(first[i])) {
+                    throw new AssertionError("call " + rep + ": exp(" + x[i] + ") " + now[i] + ", first call " + first[i]);
+                }
+            }
+        }
+    }
+}
