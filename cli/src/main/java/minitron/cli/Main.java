@@ -1,10 +1,16 @@
 package minitron.cli;
 
 import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
+import minitron.compress.CompressException;
+import minitron.eval.EvalException;
 import minitron.tensor.Backends;
+import minitron.transformer.data.DataException;
+import minitron.transformer.train.TrainingException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -26,7 +32,7 @@ public final class Main implements Runnable {
         if (Backends.vector() == null) {
             System.err.println("minitron: warning: " + Backends.vectorUnavailableReason() + "; using the slow scalar backend");
         }
-        System.exit(new CommandLine(new Main()).execute(args));
+        System.exit(new CommandLine(new Main()).setExecutionExceptionHandler(Main::reportUserError).execute(args));
     }
 
     /**
@@ -54,6 +60,22 @@ public final class Main implements Runnable {
         } catch (Exception e) {
             return null;
         }
+    }
+
+    /**
+     * Bad input that reaches a command without being caught there (an option out of range, a shape the kernels
+     * refuse, a file that does not parse) is reported as one line naming the command, with exit code 1; anything
+     * else is a bug and keeps its stack trace.
+     */
+    private static int reportUserError(Exception e, CommandLine commandLine, CommandLine.ParseResult parseResult)
+            throws Exception {
+        boolean userError = e instanceof IllegalArgumentException || e instanceof UncheckedIOException
+                || e instanceof IOException || e instanceof DataException
+                || e instanceof TrainingException || e instanceof EvalException
+                || e instanceof CompressException;
+        if (!userError) throw e;
+        commandLine.getErr().println(commandLine.getCommandSpec().qualifiedName() + ": " + e.getMessage());
+        return 1;
     }
 
     @Override
