@@ -32,7 +32,7 @@ public final class Main implements Runnable {
         if (Backends.vector() == null) {
             System.err.println("minitron: warning: " + Backends.vectorUnavailableReason() + "; using the slow scalar backend");
         }
-        System.exit(new CommandLine(new Main()).setExecutionExceptionHandler(Main::reportUserError).execute(args));
+        System.exit(commandLine().execute(args));
     }
 
     /**
@@ -60,6 +60,11 @@ public final class Main implements Runnable {
         } catch (Exception e) {
             return null;
         }
+    }
+
+    /** The configured command line: every subcommand, and one-line reports of bad input. */
+    static CommandLine commandLine() {
+        return new CommandLine(new Main()).setExecutionExceptionHandler(Main::reportUserError);
     }
 
     /**

@@ -3,7 +3,6 @@ package minitron.cli;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import picocli.CommandLine;
 
 /** Runs {@code minitron ARGS} in this JVM, as the tests of the commands need it. */
 final class CliRun {
@@ -20,7 +19,7 @@ final class CliRun {
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            code = new CommandLine(new Main()).execute(args);
+            code = Main.commandLine().execute(args);
         } finally {
             System.setOut(oldOut);
             System.setErr(oldErr);
