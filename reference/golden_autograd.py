@@ -22,18 +22,15 @@ by hand) and the script stops if the two disagree, so a mistake in the reference
 the golden file.
 """
 
-import argparse
-import filecmp
 import math
 import os
 import sys
-import tempfile
 
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from golden_common import FORMAT, tensor_json, uniform, weight, write_json  # noqa: E402
+from golden_common import golden_document, golden_main, tensor_json, uniform, weight, write_json  # noqa: E402
 
 VERSION = 1
 OUTPUT = "autograd/src/test/resources/golden/autograd-v1.json"
@@ -497,39 +494,11 @@ def build_document():
         ("tiny_llama", case_tiny_llama),
         ("tiny_llama_adamw", case_tiny_llama_adamw),
     ]
-    cases = {}
-    for name, build in builders:
-        print(f"case {name}")
-        cases[name] = build()
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "generator": "reference/golden_autograd.py",
-        "regenerate": "/usr/bin/python3 reference/golden_autograd.py",
-        "torch": torch.__version__,
-        "cases": cases,
-    }
+    return golden_document("reference/golden_autograd.py", VERSION, builders)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true",
-                        help="regenerate into a temporary file and fail if it differs from the committed one")
-    parser.add_argument("--output", default=OUTPUT, help=f"where to write (default {OUTPUT})")
-    args = parser.parse_args()
-    document = build_document()
-    if args.check:
-        with tempfile.TemporaryDirectory() as tmp:
-            fresh = os.path.join(tmp, os.path.basename(args.output))
-            write_json(fresh, document)
-            if not filecmp.cmp(fresh, args.output, shallow=False):
-                sys.exit(f"{args.output} differs from a fresh run: regenerate it with "
-                         f"/usr/bin/python3 reference/golden_autograd.py")
-            print(f"{args.output} is up to date")
-    else:
-        os.makedirs(os.path.dirname(args.output), exist_ok=True)
-        write_json(args.output, document)
-        print(f"wrote {args.output} ({os.path.getsize(args.output)} bytes)")
+    golden_main(__doc__.split("\n\n")[0], "reference/golden_autograd.py", OUTPUT, build_document)
 
 
 if __name__ == "__main__":

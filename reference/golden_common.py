@@ -113,3 +113,46 @@ def uniform(generator, shape, dtype=torch.float64):
 def weight(generator, shape, dtype=torch.float64):
     """A weight in HF layout (out, in): uniform(-1, 1) / sqrt(fan_in), fan_in = shape[-1]."""
     return uniform(generator, shape, dtype) / math.sqrt(shape[-1])
+
+
+def golden_document(script, version, builders):
+    """Runs each (name, build) of builders and wraps the cases in the versioned header every golden file has."""
+    cases = {}
+    for name, build in builders:
+        print(f"case {name}")
+        cases[name] = build()
+    return {
+        "format": FORMAT,
+        "version": version,
+        "generator": script,
+        "regenerate": f"/usr/bin/python3 {script}",
+        "torch": torch.__version__,
+        "cases": cases,
+    }
+
+
+def golden_main(description, script, output, build_document):
+    """The command line of a golden script: write OUTPUT, or with --check fail when a fresh run differs from it."""
+    import argparse
+    import filecmp
+    import os
+    import sys
+    import tempfile
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--check", action="store_true",
+                        help="regenerate into a temporary file and fail if it differs from the committed one")
+    parser.add_argument("--output", default=output, help=f"where to write (default {output})")
+    args = parser.parse_args()
+    document = build_document()
+    if args.check:
+        with tempfile.TemporaryDirectory() as tmp:
+            fresh = os.path.join(tmp, os.path.basename(args.output))
+            write_json(fresh, document)
+            if not filecmp.cmp(fresh, args.output, shallow=False):
+                sys.exit(f"{args.output} differs from a fresh run: regenerate it with /usr/bin/python3 {script}")
+            print(f"{args.output} is up to date")
+    else:
+        os.makedirs(os.path.dirname(args.output), exist_ok=True)
+        write_json(args.output, document)
+        print(f"wrote {args.output} ({os.path.getsize(args.output)} bytes)")
