@@ -123,6 +123,7 @@ class MatmulTest {
             cases.add(Arguments.of(1, 1031, 75, t));
             cases.add(Arguments.of(1, 1061, 9, t)); // 530 BF16 pairs: unrolled steps, one single step, an odd tail
             cases.add(Arguments.of(3, 1061, 7, t));
+            cases.add(Arguments.of(1, 2051, 9, t)); // BF16 K above the four-row limit: one row at a time
             cases.add(Arguments.of(2, 130, 17, t));
             cases.add(Arguments.of(4, 99, 21, t));
             cases.add(Arguments.of(5, 64, 70, t));

@@ -51,6 +51,12 @@ public final class Gemv {
     private static final boolean FIRST_IN_LOW_HALF = true;
     /** Rows of W per F32 dot-product block: one x vector load feeds four rows (34 vs 27 GB/s from DRAM, measured). */
     private static final int W_ROWS = 4;
+    /**
+     * Longest BF16 row read four rows at a time, sharing each x load ({@link #dotFourBf16}); longer rows stream one
+     * at a time. Two threads, DRAM-sized W, same bytes (docs/perf-gemm.md, branch gemv3): at K = 2048 four rows
+     * 34-35 vs 30-31 GB/s for one row; at K = 4096 four rows 33 vs 40-41.
+     */
+    private static final int FOUR_ROW_BF16_MAX_K = 2048;
     /** Items (blocks of W_ROWS rows) a thread claims at a time: 64 rows, 512 KB of a 4096-column BF16 W. */
     private static final int CLAIM = 16;
     /** Output columns per task of the row-major path. */
@@ -173,9 +179,16 @@ public final class Gemv {
         MemorySegment seg = b.data();
         switch (b.dtype()) {
             case F32 -> dotFourF32(seg, w, ldw, s.x, i * k, k, c, cAt);
+            case BF16 -> {
+                if (k <= FOUR_ROW_BF16_MAX_K) {
+                    dotFourBf16(seg, w, ldw, s.x, i * k, s.xLow, s.xHigh, i * (k / 2 + 1), k, c, cAt);
+                } else {
+                    for (int r = 0; r < W_ROWS; r++) c[cAt + r] = dotRow(b, w + r * ldw, k, i, s);
+                }
+            }
             default -> {
-                // BF16 (and F16) stream faster from DRAM one row at a time (measured 24 vs 18 GB/s on one Zen 5 core: its
-                // loop has more instructions per byte, and four interleaved streams left less room for misses).
+                // F16 one row at a time, as BF16 above FOUR_ROW_BF16_MAX_K (for BF16 at K = 4096 one row streams
+                // at 24 vs 18 GB/s on one Zen 5 core, 40 vs 33 on two).
                 for (int r = 0; r < W_ROWS; r++) c[cAt + r] = dotRow(b, w + r * ldw, k, i, s);
             }
         }
@@ -202,6 +215,49 @@ public final class Gemv {
             s1 += seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, w + ldw + p) * xv;
             s2 += seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, w + 2 * ldw + p) * xv;
             s3 += seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, w + 3 * ldw + p) * xv;
+        }
+        c[cAt] = s0;
+        c[cAt + 1] = s1;
+        c[cAt + 2] = s2;
+        c[cAt + 3] = s3;
+    }
+
+    /**
+     * c[cAt + r] = dot(x row, BF16 W row r) for the four W rows at element offsets w + r * ldw: one xLow and one
+     * xHigh load feed the four rows (pairs widened as in {@link #dotBf16}).
+     */
+    private static void dotFourBf16(MemorySegment seg, long w, long ldw, float[] x, int xOff, float[] xLow,
+                                    float[] xHigh, int hOff, int k, float[] c, int cAt) {
+        long b0 = w * 2, b1 = (w + ldw) * 2, b2 = (w + 2 * ldw) * 2, b3 = (w + 3 * ldw) * 2;
+        int pairs = k / 2;
+        FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0;
+        FloatVector lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
+        int q = 0;
+        for (; q <= pairs - L; q += L) {
+            FloatVector xl = FloatVector.fromArray(F, xLow, hOff + q);
+            FloatVector xh = FloatVector.fromArray(F, xHigh, hOff + q);
+            long at = q * 4L;
+            IntVector v0 = ShortVector.fromMemorySegment(S2, seg, b0 + at, ORDER).reinterpretAsInts();
+            IntVector v1 = ShortVector.fromMemorySegment(S2, seg, b1 + at, ORDER).reinterpretAsInts();
+            IntVector v2 = ShortVector.fromMemorySegment(S2, seg, b2 + at, ORDER).reinterpretAsInts();
+            IntVector v3 = ShortVector.fromMemorySegment(S2, seg, b3 + at, ORDER).reinterpretAsInts();
+            lo0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xl, lo0);
+            hi0 = v0.and(0xFFFF0000).reinterpretAsFloats().fma(xh, hi0);
+            lo1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xl, lo1);
+            hi1 = v1.and(0xFFFF0000).reinterpretAsFloats().fma(xh, hi1);
+            lo2 = v2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xl, lo2);
+            hi2 = v2.and(0xFFFF0000).reinterpretAsFloats().fma(xh, hi2);
+            lo3 = v3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xl, lo3);
+            hi3 = v3.and(0xFFFF0000).reinterpretAsFloats().fma(xh, hi3);
+        }
+        float s0 = lo0.add(hi0).reduceLanes(VectorOperators.ADD), s1 = lo1.add(hi1).reduceLanes(VectorOperators.ADD);
+        float s2 = lo2.add(hi2).reduceLanes(VectorOperators.ADD), s3 = lo3.add(hi3).reduceLanes(VectorOperators.ADD);
+        for (int p = 2 * q; p < k; p++) {
+            float xv = x[xOff + p];
+            s0 += bf16(seg, w + p) * xv;
+            s1 += bf16(seg, w + ldw + p) * xv;
+            s2 += bf16(seg, w + 2 * ldw + p) * xv;
+            s3 += bf16(seg, w + 3 * ldw + p) * xv;
         }
         c[cAt] = s0;
         c[cAt + 1] = s1;
