@@ -137,7 +137,7 @@ public final class Gemm {
         int cBase = cStart + (int) (batch * (long) m * n);
         long lda = a.stride(-2);
         float[] aHeap = a.stride(-1) == 1 && lda >= 0 ? heapArray(a) : null;
-        // A transposed heap a (the g^T of a weight gradient): packed straight out of its array, see packA.
+        // A transposed heap a (g^T in a weight gradient g^T @ x): full panels are read in place too.
         float[] aTransposedHeap = a.stride(-2) == 1 && a.stride(-1) > 1 ? heapArray(a) : null;
         for (int pc = 0; pc < k; pc += KC) {
             int kc = Math.min(KC, k - pc);
@@ -147,8 +147,11 @@ public final class Gemm {
                 packB(b, bBase, pc, kc, jc, nc, s);
                 for (int ir = m0; ir < m1; ir += MR) {
                     int mr = Math.min(MR, m1 - ir);
-                    // A full panel of a row-major heap a is read in place (element (r, p) at aOff + r*lda + p);
-                    // anything else is packed into s.packedA (element (r, p) at p*MR + r).
+                    // A full panel of a row-major heap a is read in place (element (r, p) at aOff + r*lda + p),
+                    // and so is one of a transposed heap a (element (r, p) at aOff + r + p*sk): packing it cost
+                    // a 6-float readRun per step of K, more than the kernel's work (dW = g^T @ x ran at 87-135
+                    // GFLOPS, one thread, against 210 for x @ W^T and g @ W; in place: 173-208). Anything else
+                    // is packed into s.packedA (element (r, p) at p*MR + r).
                     float[] aArray;
                     int aOff, aRowStride, aColStride;
                     if (aHeap != null && mr == MR) {
@@ -156,12 +159,13 @@ public final class Gemm {
                         aOff = (int) (aBase + ir * lda + pc);
                         aRowStride = (int) lda;
                         aColStride = 1;
+                    } else if (aTransposedHeap != null && mr == MR) {
+                        aArray = aTransposedHeap;
+                        aOff = (int) (aBase + ir + pc * a.stride(-1));
+                        aRowStride = 1;
+                        aColStride = (int) a.stride(-1);
                     } else {
-                        if (aTransposedHeap != null) {
-                            packTransposedA(aTransposedHeap, aBase, a.stride(-1), ir, mr, pc, kc, s);
-                        } else {
-                            packA(a, aBase, ir, mr, pc, kc, s);
-                        }
+                        packA(a, aBase, ir, mr, pc, kc, s);
                         aArray = s.packedA;
                         aOff = 0;
                         aRowStride = 1;
@@ -343,35 +347,6 @@ public final class Gemm {
             for (int r = 0; r < mr; r++) {
                 readRun(a, aBase + (ir + r) * sm + pc * sk, sk, kc, run, s.runShorts);
                 for (int p = 0; p < kc; p++) packed[p * MR + r] = run[p];
-            }
-        }
-    }
-
-    /**
-     * packA for a transposed F32 a on the heap (row stride 1, column stride sk > 1, element (r, p) at
-     * aBase + r + p*sk of array): value (r, p) at p*MR + r, zero for rows r >= mr. Each step of K is mr contiguous
-     * floats; a readRun per step (a MemorySegment.copy of 6 floats) cost more than the kernel's work on the panel
-     * (dW = g^T @ x at 87-135 GFLOPS against 210 for the other two products of a linear layer, one thread).
-     */
-    private static void packTransposedA(float[] array, long aBase, long sk, int ir, int mr, int pc, int kc,
-                                        Scratch s) {
-        float[] packed = s.packedA;
-        int from = (int) (aBase + ir + pc * sk);
-        int step = (int) sk;
-        if (mr == MR) {
-            for (int p = 0; p < kc; p++, from += step) {
-                int to = p * MR;
-                packed[to] = array[from];
-                packed[to + 1] = array[from + 1];
-                packed[to + 2] = array[from + 2];
-                packed[to + 3] = array[from + 3];
-                packed[to + 4] = array[from + 4];
-                packed[to + 5] = array[from + 5];
-            }
-        } else {
-            java.util.Arrays.fill(packed, 0, MR * kc, 0f);
-            for (int p = 0; p < kc; p++, from += step) {
-                for (int r = 0; r < mr; r++) packed[p * MR + r] = array[from + r];
             }
         }
     }
