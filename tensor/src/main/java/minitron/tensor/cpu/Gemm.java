@@ -23,7 +23,7 @@ import minitron.tensor.Tensor;
  *     for jc in N step NC:
  *       pack b[pc:pc+KC, jc:jc+NC] into NR-column panels, widening BF16/F16 to F32
  *       for ir in M step MR:                  a micro-panel (MR, KC), lives in L1
- *         pack a[ir:ir+MR, pc:pc+KC] (a row-major heap a is read in place instead)
+ *         pack a[ir:ir+MR, pc:pc+KC] (a row-major or transposed heap a is read in place instead)
  *         for jr in NC step NR:
  *           out[ir:ir+MR, jc+jr:jc+jr+NR] (+)= a micro-panel @ b panel   (micro-kernel, registers)
  * </pre>
