@@ -114,6 +114,19 @@ class MatmulTest {
         assertMatmulMatchesReference(x, TestTensors.uniform(n - k, wType, k, n), "x @ W (row-major)");
     }
 
+    /**
+     * W^T whose rows are not back to back (W is a column slice of a wider matrix, row stride K + 3): the GEMV
+     * must not read the block as one contiguous run (its cache warm-up does so only for contiguous rows), on both
+     * sides of the BF16 four-row limit and with a row count that is not a multiple of four.
+     */
+    @ParameterizedTest(name = "M={0} K={1} N={2} {3}")
+    @MethodSource("gemvShapes")
+    void gemvWithStridedWeightRowsMatchesReference(int m, int k, int n, DType wType) {
+        Tensor x = TestTensors.uniform(m + 2L * k, m, k);
+        Tensor wide = TestTensors.uniform(n + 3L * k, wType, n, k + 3); // (out, in + 3)
+        assertMatmulMatchesReference(x, wide.slice(1, 1, k + 1).transpose(0, 1), "x @ W[:, 1:k+1]^T");
+    }
+
     static Stream<Arguments> gemvShapes() {
         List<Arguments> cases = new ArrayList<>();
         for (DType t : new DType[]{DType.F32, DType.BF16, DType.F16}) {
@@ -124,6 +137,7 @@ class MatmulTest {
             cases.add(Arguments.of(1, 1061, 9, t)); // 530 BF16 pairs: unrolled steps, one single step, an odd tail
             cases.add(Arguments.of(3, 1061, 7, t));
             cases.add(Arguments.of(1, 2051, 9, t)); // BF16 K above the four-row limit: one row at a time
+            cases.add(Arguments.of(2, 2048, 10, t)); // BF16 at the four-row limit, two rows of a, a tail of rows
             cases.add(Arguments.of(2, 130, 17, t));
             cases.add(Arguments.of(4, 99, 21, t));
             cases.add(Arguments.of(5, 64, 70, t));

@@ -22,7 +22,8 @@ import minitron.tensor.Tensor;
  * <ul>
  *   <li>transposed-contiguous: b (K, N) is the view W^T of an HF weight W (N, K), strides (1, K): each output
  *       out[i, j] = dot(a[i, :], W[j, :]) reads one contiguous row of W. Up to {@link #MAX_ROWS} rows of a
- *       reuse the W row from L1. BF16 rows are widened in registers: 2L shorts reinterpreted as L int lanes hold
+ *       reuse the W row from L1. Contiguous BF16 rows of K <= 2048 are read into the cache block by block before
+ *       the products (see {@link #touch}). BF16 rows are widened in registers: 2L shorts reinterpreted as L int lanes hold
  *       pairs (w[2q] in the low half, w[2q+1] in the high half); the float w[2q] is lane << 16 and w[2q+1] is
  *       lane & 0xFFFF0000, which pair with a's even and odd elements (split once per call). No conversion
  *       instructions: two integer ops per 2L weights. F16 pairs are widened in registers too (see
@@ -52,9 +53,9 @@ public final class Gemv {
     /** Rows of W per F32 dot-product block: one x vector load feeds four rows (34 vs 27 GB/s from DRAM, measured). */
     private static final int W_ROWS = 4;
     /**
-     * Longest BF16 row read four rows at a time, sharing each x load ({@link #dotFourBf16}); longer rows stream one
-     * at a time. Two threads, DRAM-sized W, same bytes (docs/perf-gemm.md, branch gemv3): at K = 2048 four rows
-     * 34-35 vs 30-31 GB/s for one row; at K = 4096 four rows 33 vs 40-41.
+     * Longest BF16 row read four rows at a time, sharing each x load ({@link #dotFourBf16}), after {@link #touch}
+     * has read the block (16 KB at K = 2048) into the cache; longer rows stream one at a time. At K = 4096 four
+     * rows (without touch) ran at 33 vs 40-41 GB/s for one row on two threads (docs/perf-gemm.md, branch gemv3).
      */
     private static final int FOUR_ROW_BF16_MAX_K = 2048;
     /** Items (blocks of W_ROWS rows) a thread claims at a time: 64 rows, 512 KB of a 4096-column BF16 W. */
@@ -72,6 +73,8 @@ public final class Gemv {
         float[] xHigh = new float[0];
         float[] row = new float[0];
         short[] shorts = new short[0];
+        /** Accumulates {@link #touch}'s results, so that its loads stay. */
+        int touchSink;
 
         void ensure(int m, int k) {
             if (x.length < m * k) {
@@ -181,14 +184,15 @@ public final class Gemv {
             case F32 -> dotFourF32(seg, w, ldw, s.x, i * k, k, c, cAt);
             case BF16 -> {
                 if (k <= FOUR_ROW_BF16_MAX_K) {
+                    // Contiguous rows: the first row of a reads the block into the cache before any product.
+                    if (i == 0 && ldw == k) s.touchSink += touch(seg, w * 2, W_ROWS * 2L * k);
                     dotFourBf16(seg, w, ldw, s.x, i * k, s.xLow, s.xHigh, i * (k / 2 + 1), k, c, cAt);
                 } else {
                     for (int r = 0; r < W_ROWS; r++) c[cAt + r] = dotRow(b, w + r * ldw, k, i, s);
                 }
             }
             default -> {
-                // F16 one row at a time, as BF16 above FOUR_ROW_BF16_MAX_K (for BF16 at K = 4096 one row streams
-                // at 24 vs 18 GB/s on one Zen 5 core, 40 vs 33 on two).
+                // F16 one row at a time (its widening is 3x the instructions of BF16's; not measured with touch).
                 for (int r = 0; r < W_ROWS; r++) c[cAt + r] = dotRow(b, w + r * ldw, k, i, s);
             }
         }
@@ -263,6 +267,29 @@ public final class Gemv {
         c[cAt + 1] = s1;
         c[cAt + 2] = s2;
         c[cAt + 3] = s3;
+    }
+
+    /**
+     * Reads {@code bytes} bytes of seg from byteOffset (whole vectors; a shorter tail is left) and returns a sum
+     * of them that means nothing: the caller keeps it so that the loads are not removed. Its purpose is to bring
+     * a block of W into the cache in one plain sequential burst before the products run over it. One core does
+     * not overlap DRAM misses with the product loop (from the cache the four-row BF16 loop runs at ~115 GB/s, from
+     * DRAM at 19-25 while this loop reads DRAM at 30-40), and four rows streamed side by side are slower than one.
+     * Reading the 16 KB block first, then multiplying from L1: K = 2048, W 134 MB, 28-29 GB/s against 21 on one
+     * Zen 5 core, 41 against 32-35 on two. At K = 4096 the same (with two rows per 16 KB block) gained 5% on one
+     * core and lost 12% on two, so longer rows do without it (docs/perf-gemm.md, "Read the block, then multiply").
+     */
+    private static int touch(MemorySegment seg, long byteOffset, long bytes) {
+        ShortVector s0 = ShortVector.zero(S2), s1 = s0, s2 = s0, s3 = s0;
+        long step = S2.vectorByteSize();
+        long at = byteOffset, end = byteOffset + bytes;
+        for (; at <= end - 4 * step; at += 4 * step) {
+            s0 = s0.add(ShortVector.fromMemorySegment(S2, seg, at, ORDER));
+            s1 = s1.add(ShortVector.fromMemorySegment(S2, seg, at + step, ORDER));
+            s2 = s2.add(ShortVector.fromMemorySegment(S2, seg, at + 2 * step, ORDER));
+            s3 = s3.add(ShortVector.fromMemorySegment(S2, seg, at + 3 * step, ORDER));
+        }
+        return s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
     }
 
     private static float bf16(MemorySegment seg, long index) {
