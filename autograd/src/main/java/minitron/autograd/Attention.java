@@ -4,8 +4,8 @@ import minitron.tensor.Ops;
 import minitron.tensor.Tensor;
 
 /**
- * Rotary position embedding and causal (optionally sliding-window) grouped-query attention, fused. Shape legend: B batch, H query heads,
- * G key/value heads (H a multiple of G), T query positions, S key positions, D head dim.
+ * Rotary position embedding and causal (optionally sliding-window) grouped-query attention, fused. Shape legend:
+ * B batch, H query heads, G key/value heads (H a multiple of G), T query positions, S key positions, D head dim.
  * Composed versions: {@link Composite#rope}, {@link Composite#attention}.
  */
 public final class Attention {
