@@ -11,6 +11,9 @@ transformers/models/llama/modeling_llama.py line by line:
                        q * cos + rotate_half(q) * sin, rotate_half([x1, x2]) = [-x2, x1]
   attention:           q, k, v = x Wq^T, x Wk^T, x Wv^T split into heads; repeat_kv (GQA); softmax(q k^T / sqrt(hd)
                        + causal mask) v; merged heads times Wo^T
+  mask:                transformers.masking_utils: causal_mask_function (kv_idx <= q_idx), and for Mistral with a
+                       sliding_window and_masks(causal, sliding_window_overlay(W)) (kv_idx > q_idx - W): each
+                       query sees the last W positions, its own included
   MLP:                 down(silu(gate(x)) * up(x))
   decoder layer:       h = h + attn(input_layernorm(h)); h = h + mlp(post_attention_layernorm(h))
   head:                logits = norm(h) lm_head^T (lm_head = embed_tokens when tie_word_embeddings)
@@ -89,9 +92,14 @@ CASES = {
     "mistral": dict(config=base_config(
         architectures=["MistralForCausalLM"], model_type="mistral", head_dim=6, rope_theta=1000000.0,
         sliding_window=64), store="F32", shards=1),
+    # Mistral with sliding-window attention in effect: window 5 on 12 tokens (every query from position 5 on loses
+    # its earliest keys), GQA 4 query heads on 2 KV heads.
+    "mistral_swa": dict(config=base_config(
+        architectures=["MistralForCausalLM"], model_type="mistral", rope_theta=1000000.0,
+        sliding_window=5), store="F32", shards=1, seq=12),
 }
 
-BATCH, SEQ = 2, 7
+BATCH, SEQ = 2, 7  # SEQ: the sequence length of a case that does not set its own "seq"
 
 
 def parameter_shapes(c):
@@ -132,9 +140,9 @@ def make_parameters(c, seed, store):
     return params
 
 
-def make_inputs(c, seed):
+def make_inputs(c, seed, seq):
     g = torch.Generator().manual_seed(seed + 1000)
-    ids = torch.randint(0, c["vocab_size"], (BATCH, SEQ), generator=g)
+    ids = torch.randint(0, c["vocab_size"], (BATCH, seq), generator=g)
     targets = torch.cat([ids[:, 1:], torch.randint(0, c["vocab_size"], (BATCH, 1), generator=g)], dim=1)
     targets[1, 3] = IGNORE  # one ignored position
     return ids, targets
@@ -217,11 +225,37 @@ def repeat_kv(x, n):
     return x[:, :, None, :, :].expand(b, g, n, s, d).reshape(b, g * n, s, d)
 
 
+def causal_mask_function(q_idx, kv_idx):
+    """transformers.masking_utils.causal_mask_function: True where the query may attend."""
+    return kv_idx <= q_idx
+
+
+def sliding_window_overlay(sliding_window):
+    """transformers.masking_utils.sliding_window_overlay: only the last sliding_window positions."""
+    def inner(q_idx, kv_idx):
+        return kv_idx > q_idx - sliding_window
+    return inner
+
+
+def attention_mask(c, t):
+    """(T, T) additive mask: 0 where allowed, -inf elsewhere; Mistral (model_type mistral) with a sliding_window
+    uses and_masks(causal, sliding_window_overlay) as HF's create_sliding_window_causal_mask does; llama has no
+    sliding window."""
+    q_idx = torch.arange(t)[:, None]
+    kv_idx = torch.arange(t)[None, :]
+    allowed = causal_mask_function(q_idx, kv_idx)
+    window = c.get("sliding_window") if c["model_type"] == "mistral" else None
+    if window is not None:
+        allowed = allowed & sliding_window_overlay(window)(q_idx, kv_idx)
+    mask = torch.zeros((t, t), dtype=torch.float64)
+    return mask.masked_fill(~allowed, float("-inf"))
+
+
 def forward(c, p, ids, cos, sin):
     b, t = ids.shape
     h_, g_, hd = c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"]
     eps = c["rms_norm_eps"]
-    mask = torch.full((t, t), float("-inf"), dtype=torch.float64).triu(1)
+    mask = attention_mask(c, t)
     x = p["model.embed_tokens.weight"][ids]                                                  # (B, T, C)
     for i in range(c["num_hidden_layers"]):
         L = f"model.layers.{i}."
@@ -242,10 +276,12 @@ def forward(c, p, ids, cos, sin):
 
 
 def forward_by_hand(c, p, ids, cos, sin):
-    """Independent check: per-head loops, KV head h // (H/G) read directly, explicit softmax and causal loop."""
+    """Independent check: per-head loops, KV head h // (H/G) read directly, explicit softmax and causal loop over
+    the keys of the window (positions ti - W + 1 .. ti for a sliding window W)."""
     b, t = ids.shape
     h_, g_, hd = c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"]
     eps = c["rms_norm_eps"]
+    window = c.get("sliding_window") if c["model_type"] == "mistral" else None
 
     def norm(x, w):
         return x / torch.sqrt((x * x).sum(-1, keepdim=True) / x.shape[-1] + eps) * w
@@ -271,9 +307,10 @@ def forward_by_hand(c, p, ids, cos, sin):
                 qh, kh, vh = rot(q[:, h * hd:(h + 1) * hd]), rot(k[:, g * hd:(g + 1) * hd]), v[:, g * hd:(g + 1) * hd]
                 rows = []
                 for ti in range(t):
-                    s = torch.stack([qh[ti] @ kh[si] for si in range(ti + 1)]) / math.sqrt(hd)
+                    first = 0 if window is None else max(0, ti - window + 1)
+                    s = torch.stack([qh[ti] @ kh[si] for si in range(first, ti + 1)]) / math.sqrt(hd)
                     e = torch.exp(s - s.max())
-                    rows.append((e / e.sum()) @ vh[: ti + 1])
+                    rows.append((e / e.sum()) @ vh[first: ti + 1])
                 heads.append(torch.stack(rows))
             x = x + torch.cat(heads, dim=1) @ p[L + "self_attn.o_proj.weight"].T
             hn = norm(x, p[L + "post_attention_layernorm.weight"])
@@ -331,12 +368,13 @@ def f32(t):
 def build_case(name, spec, seed):
     c = spec["config"]
     params32 = make_parameters(c, seed, spec["store"])
-    ids, targets = make_inputs(c, seed)
+    seq = spec.get("seq", SEQ)
+    ids, targets = make_inputs(c, seed, seq)
     inv = inv_freq_hf(c)
     hand = inv_freq_by_hand(c)
     if not torch.allclose(inv.double(), hand, rtol=1e-6, atol=0):
         raise SystemExit(f"{name}: inv_freq {inv.tolist()} disagrees with the formula by hand {hand.tolist()}")
-    cos, sin = rope_tables(inv, SEQ)
+    cos, sin = rope_tables(inv, seq)
     p = {n: w.double().requires_grad_(True) for n, w in params32.items()}
     logits = forward(c, p, ids, cos, sin)
     loss = torch.nn.functional.cross_entropy(logits.reshape(-1, c["vocab_size"]), targets.reshape(-1),
@@ -350,7 +388,7 @@ def build_case(name, spec, seed):
     write_checkpoint(os.path.join(MODELS, name), c, params32, spec["store"], spec["shards"])
     description = (f"HF {c['architectures'][0]} forward in float64 on the {spec['store']} weights of "
                    f"transformer/src/test/resources/llama/{name} ({spec['shards']} file(s)); "
-                   f"ids (B={BATCH}, T={SEQ}); loss = mean cross-entropy over targets != -100; "
+                   f"ids (B={BATCH}, T={seq}); loss = mean cross-entropy over targets != -100; "
                    f"grads = d loss / d every parameter (tied: the one embed_tokens matrix)")
     return {
         "description": description,

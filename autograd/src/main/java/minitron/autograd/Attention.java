@@ -4,8 +4,8 @@ import minitron.tensor.Ops;
 import minitron.tensor.Tensor;
 
 /**
- * Rotary position embedding and causal grouped-query attention, fused. Shape legend: B batch, H query heads,
- * G key/value heads (H a multiple of G), T query positions, S key positions, D head dim.
+ * Rotary position embedding and causal (optionally sliding-window) grouped-query attention, fused. Shape legend:
+ * B batch, H query heads, G key/value heads (H a multiple of G), T query positions, S key positions, D head dim.
  * Composed versions: {@link Composite#rope}, {@link Composite#attention}.
  */
 public final class Attention {
@@ -30,10 +30,19 @@ public final class Attention {
      * dK and dV summed over the query heads of a group.
      */
     public static Var attention(Var q, Var k, Var v, double scale, boolean causal) {
+        return attention(q, k, v, scale, causal, 0);
+    }
+
+    /**
+     * As {@link #attention(Var, Var, Var, double, boolean)} with a sliding window (0 for none; causal only): query
+     * position p sees keys p - window < j <= p. Masked keys have P = 0, so they get no gradient from that query.
+     */
+    public static Var attention(Var q, Var k, Var v, double scale, boolean causal, int window) {
         Ops ops = Autograd.ops();
-        Ops.AttentionResult saved = ops.attention(q.value(), k.value(), v.value(), scale, causal);
+        Ops.AttentionResult saved = ops.attention(q.value(), k.value(), v.value(), scale, causal, window);
         return Var.fromOp("attention", saved.out(), dout -> {
-            Ops.AttentionGrads g = ops.attentionBackward(q.value(), k.value(), v.value(), saved, dout, scale, causal);
+            Ops.AttentionGrads g = ops.attentionBackward(q.value(), k.value(), v.value(), saved, dout, scale, causal,
+                    window);
             return new Tensor[]{q.requiresGrad() ? g.dq() : null, k.requiresGrad() ? g.dk() : null,
                     v.requiresGrad() ? g.dv() : null};
         }, q, k, v);

@@ -3,6 +3,7 @@ package minitron.autograd;
 import minitron.tensor.DType;
 import minitron.tensor.Ops;
 import minitron.tensor.Tensor;
+import minitron.tensor.TensorException;
 
 /**
  * The fused ops written with primitives only: the readable definitions, slower than the fused kernels, and what
@@ -48,21 +49,42 @@ public final class Composite {
 
     /** A (T, S) constant: 0 where query t may see key s (s <= t + S - T), -infinity elsewhere. */
     public static Tensor causalMask(int t, int s, DType dtype) {
+        return causalMask(t, s, 0, dtype);
+    }
+
+    /**
+     * A (T, S) constant: 0 where query t, at position p = t + S - T, may see key j (j <= p, and p - window < j
+     * with a window > 0), -infinity elsewhere: HF's (sliding-window) causal mask.
+     */
+    public static Tensor causalMask(int t, int s, int window, DType dtype) {
         Tensor mask = Tensor.zeros(dtype, t, s);
         for (int i = 0; i < t; i++) {
-            for (int j = i + s - t + 1; j < s; j++) mask.set(Double.NEGATIVE_INFINITY, i, j);
+            int p = i + s - t;
+            for (int j = 0; j < s; j++) {
+                boolean visible = j <= p && (window <= 0 || j > p - window);
+                if (!visible) mask.set(Double.NEGATIVE_INFINITY, i, j);
+            }
         }
         return mask;
     }
 
     /** softmax(q k^T * scale + mask) v with the KV heads repeated to the query heads. */
     public static Var attention(Var q, Var k, Var v, double scale, boolean causal) {
+        return attention(q, k, v, scale, causal, 0);
+    }
+
+    /** As above with HF's sliding-window causal mask (window > 0, causal only; 0 for the plain causal mask). */
+    public static Var attention(Var q, Var k, Var v, double scale, boolean causal, int window) {
+        if (window != 0 && !causal) {
+            throw TensorException.of("Composite.attention", "a sliding window only with causal attention",
+                    "window = " + window + " without the causal mask");
+        }
         int heads = q.dim(1), groups = k.dim(1);
         Var keys = repeatKv(k, heads / groups);                                    // (B, H, S, D)
         Var values = repeatKv(v, heads / groups);                                  // (B, H, S, D)
         Var scores = Elementwise.scale(LinearAlgebra.matmul(q, Views.transpose(keys, -1, -2)), scale); // (B, H, T, S)
         if (causal) {
-            scores = Elementwise.add(scores, Var.constant(causalMask(q.dim(2), k.dim(2), scores.dtype())));
+            scores = Elementwise.add(scores, Var.constant(causalMask(q.dim(2), k.dim(2), window, scores.dtype())));
         }
         return LinearAlgebra.matmul(softmax(scores), values);                     // (B, H, T, D)
     }

@@ -62,6 +62,14 @@ class FusedVsComposedTest {
                 Fixtures.f64(8, 1, 1, 9, 6), Fixtures.f64(9, 1, 1, 9, 6)),
                 v -> Attention.attention(v[0], v[1], v[2], scale, true),
                 v -> Composite.attention(v[0], v[1], v[2], scale, true)));
+        pairs.add(new Pair("attention sliding window 3, GQA 4/2 (1,4,9,6)", List.of(Fixtures.f64(118, 1, 4, 9, 6),
+                Fixtures.f64Strided(119, 1, 2, 9, 6), Fixtures.f64(120, 1, 2, 9, 6)),
+                v -> Attention.attention(v[0], v[1], v[2], scale, true, 3),
+                v -> Composite.attention(v[0], v[1], v[2], scale, true, 3)));
+        pairs.add(new Pair("attention sliding window 4, T<S (1,2,3,6) vs S=10", List.of(Fixtures.f64(121, 1, 2, 3, 6),
+                Fixtures.f64(122, 1, 1, 10, 6), Fixtures.f64(123, 1, 1, 10, 6)),
+                v -> Attention.attention(v[0], v[1], v[2], scale, true, 4),
+                v -> Composite.attention(v[0], v[1], v[2], scale, true, 4)));
         pairs.add(new Pair("attention non-causal MHA (1,3,5,6)", List.of(Fixtures.f64(10, 1, 3, 5, 6),
                 Fixtures.f64(11, 1, 3, 5, 6), Fixtures.f64(12, 1, 3, 5, 6)),
                 v -> Attention.attention(v[0], v[1], v[2], scale, false),

@@ -117,6 +117,15 @@ final class OpCases {
         cases.add(c("attention non-causal, transposed q", () -> new Tensor[]{f64(59, 2, 3, 2, 4).transpose(1, 2),
                 f64(60, 2, 1, 3, 4), f64Strided(61, 2, 1, 3, 4)},
                 v -> Attention.attention(v[0], v[1], v[2], scale, false)));
+        cases.add(c("attention sliding window 2, GQA 4/2",
+                () -> new Tensor[]{f64(165, 1, 4, 6, 4), f64(166, 1, 2, 6, 4), f64(167, 1, 2, 6, 4)},
+                v -> Attention.attention(v[0], v[1], v[2], scale, true, 2)));
+        cases.add(c("attention sliding window 3, T<S (decode past the window)",
+                () -> new Tensor[]{f64(168, 1, 2, 2, 4), f64(169, 1, 1, 7, 4), f64(170, 1, 1, 7, 4)},
+                v -> Attention.attention(v[0], v[1], v[2], scale, true, 3)));
+        cases.add(c("attention composed, sliding window 2",
+                () -> new Tensor[]{f64(165, 1, 4, 6, 4), f64(166, 1, 2, 6, 4), f64(167, 1, 2, 6, 4)},
+                v -> Composite.attention(v[0], v[1], v[2], scale, true, 2)));
         cases.add(c("attention composed",
                 () -> new Tensor[]{f64(53, 1, 4, 5, 4), f64(54, 1, 2, 5, 4), f64(55, 1, 2, 5, 4)},
                 v -> Composite.attention(v[0], v[1], v[2], scale, true)));

@@ -162,6 +162,46 @@ public class KernelBenchmark {
         return s.ops.attention(s.q, s.k, s.v, 1 / Math.sqrt(128), true);
     }
 
+    /**
+     * Sliding-window attention (Mistral's sliding_window) on a long sequence: q (1, 8, 2048, 128), k and v
+     * (1, 2, 2048, 128), window 0 (full causal) against 256 (the kernels skip the keys outside the window, so the
+     * windowed call should cost about 2048 * 256 / (2048 * 2049 / 2) = 1/4 of the full one).
+     */
+    @State(Scope.Benchmark)
+    public static class Window {
+        @Param({"vector"})
+        public String backend;
+
+        @Param({"0", "256"})
+        public int window;
+
+        Ops ops;
+        Tensor q, k, v, dout;
+        Ops.AttentionResult saved;
+        double scale = 1 / Math.sqrt(128);
+
+        @Setup(Level.Trial)
+        public void setup() {
+            ops = Ops.of(backend(backend));
+            int t = 2048, h = 8, g = 2, d = 128;
+            q = uniform(17, 1, DType.F32, 1, t, h, d).transpose(1, 2);
+            k = uniform(18, 1, DType.F32, 1, t, g, d).transpose(1, 2);
+            v = uniform(19, 1, DType.F32, 1, t, g, d).transpose(1, 2);
+            dout = uniform(20, 1, DType.F32, 1, h, t, d);
+            saved = ops.attention(q, k, v, scale, true, window);
+        }
+    }
+
+    @Benchmark
+    public Ops.AttentionResult attentionWindow(Window s) {
+        return s.ops.attention(s.q, s.k, s.v, s.scale, true, s.window);
+    }
+
+    @Benchmark
+    public Ops.AttentionGrads attentionWindowBackward(Window s) {
+        return s.ops.attentionBackward(s.q, s.k, s.v, s.saved, s.dout, s.scale, true, s.window);
+    }
+
     /** Logits (512, 32000) against random targets. */
     @State(Scope.Benchmark)
     public static class Logits {

@@ -34,7 +34,10 @@ public final class LlamaCausalLm implements CausalLm {
     private final int maxContext;
     private final long maxLogits;        // MAX_BATCH_ELEMENTS, smaller in tests to exercise the chunking
 
-    /** maxContext: at most max_position_embeddings (and the sliding window for Mistral). */
+    /**
+     * maxContext: at most max_position_embeddings (as lm-eval's HFLM max_length; a Mistral sliding window does not
+     * limit it, the model attends over the window at any length).
+     */
     public LlamaCausalLm(LlamaModel model, int maxContext) {
         this(model, maxContext, MAX_BATCH_ELEMENTS);
     }
@@ -44,7 +47,6 @@ public final class LlamaCausalLm implements CausalLm {
         this.maxLogits = maxLogits;
         this.config = model.config;
         int limit = config.maxPositionEmbeddings();
-        if (config.slidingWindow() != null) limit = Math.min(limit, config.slidingWindow());
         if (maxContext < 2 || maxContext > limit) {
             throw new EvalException("LlamaCausalLm: expected a max context in [2, " + limit + "] (the model's "
                     + "positions), found " + maxContext);
@@ -53,8 +55,7 @@ public final class LlamaCausalLm implements CausalLm {
     }
 
     public LlamaCausalLm(LlamaModel model) {
-        this(model, Math.min(model.config.maxPositionEmbeddings(),
-                model.config.slidingWindow() != null ? model.config.slidingWindow() : Integer.MAX_VALUE));
+        this(model, model.config.maxPositionEmbeddings());
     }
 
     @Override

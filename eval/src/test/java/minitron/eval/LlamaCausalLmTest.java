@@ -34,10 +34,15 @@ class LlamaCausalLmTest {
     static final int BOS = 1;
 
     static LlamaModel tinyModel() {
+        return tinyModel(LlamaConfig.LLAMA, null);
+    }
+
+    /** The tiny random model as {@code modelType} with the given sliding window (null for none). */
+    static LlamaModel tinyModel(String modelType, Integer slidingWindow) {
         // model_type, hidden, intermediate, layers, heads, kv heads, head_dim, rms eps, rope_theta, rope_scaling,
         // max_position_embeddings, vocab, tied, bos, eos, sliding_window, torch_dtype
-        LlamaConfig config = new LlamaConfig(LlamaConfig.LLAMA, 16, 24, 2, 4, 2, 4, 1e-5, 10000.0, null,
-                64, VOCAB, false, BOS, List.of(2), null, "float32");
+        LlamaConfig config = new LlamaConfig(modelType, 16, 24, 2, 4, 2, 4, 1e-5, 10000.0, null,
+                64, VOCAB, false, BOS, List.of(2), slidingWindow, "float32");
         Random random = new Random(7);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Map.Entry<String, Shape> e : config.expectedTensors().entrySet()) {
@@ -92,6 +97,27 @@ class LlamaCausalLmTest {
                     assertEquals(a.length, b.length);
                     for (int j = 0; j < a.length; j++) assertClose(a[j], b[j], "request " + r + " continuation " + c + " token " + j);
                 }
+            }
+        }
+    }
+
+    /**
+     * Mistral with sliding_window 3: the window does not cap the context (max_position_embeddings does, as in
+     * lm-eval), and continuations scored through the KV cache past the window equal full forwards.
+     */
+    @Test
+    void aSlidingWindowDoesNotCapTheContextAndCachedScoringMatches() {
+        try (LlamaModel model = tinyModel(LlamaConfig.MISTRAL, 3)) {
+            LlamaCausalLm lm = new LlamaCausalLm(model);
+            assertEquals(64, lm.maxContext(), "max_position_embeddings, not the sliding window");
+            List<CausalLm.ContextRequest> requests = List.of(new CausalLm.ContextRequest(
+                    new int[] {1, 5, 9, 3, 30, 12, 7}, List.of(new int[] {4, 6, 17}, new int[] {8, 8, 36, 2, 19})));
+            List<List<double[]>> cached = lm.continuationLogprobs(requests);
+            List<List<double[]>> full = fullForwardsOnly(lm).continuationLogprobs(requests);
+            for (int c = 0; c < 2; c++) {
+                double[] a = full.getFirst().get(c), b = cached.getFirst().get(c);
+                assertEquals(a.length, b.length);
+                for (int j = 0; j < a.length; j++) assertClose(a[j], b[j], "continuation " + c + " token " + j);
             }
         }
     }

@@ -85,20 +85,32 @@ public interface Backend {
 
     /**
      * Scaled dot-product attention with grouped KV heads. q (B, H, T, D), k and v (B, G, S, D); query head h uses
-     * KV head h / (H / G). Causal: the T queries are the last T of the S positions, so query t sees keys
-     * s <= t + S - T (this covers both a full forward, T == S, and KV-cache decoding, T < S).
+     * KV head h / (H / G). Causal: the T queries are the last T of the S positions, so query t (position
+     * p = t + S - T) sees keys j <= p (this covers both a full forward, T == S, and KV-cache decoding, T < S).
+     * Sliding window (Mistral's {@code sliding_window}, causal only; 0 = none): query p sees only the last
+     * {@code window} positions up to and including itself, p - window < j <= p (HF's sliding-window causal mask);
+     * keys outside the window are skipped, not computed and masked, so the cost is O(T * window).
      * out (B, H, T, D) = softmax(q k^T * scale + mask) v; lse (B, H, T), when not null, receives the log-sum-exp
      * of each score row (what the backward needs to recompute the probabilities).
      */
-    void attention(Tensor q, Tensor k, Tensor v, double scale, boolean causal, Tensor out, Tensor lse);
+    void attention(Tensor q, Tensor k, Tensor v, double scale, boolean causal, int window, Tensor out, Tensor lse);
 
     /**
-     * Backward of {@link #attention} from its saved out and lse: dq (B, H, T, D), dk and dv (B, G, S, D),
-     * all overwritten. With P = exp(scores - lse): dV = P^T dO, dP = dO V^T, dS = P * (dP - rowsum(dO * O)),
-     * dQ = dS K * scale, dK = dS^T Q * scale (summed over the query heads of a group).
+     * Backward of {@link #attention} from its saved out and lse, with the same mask (causal, window):
+     * dq (B, H, T, D), dk and dv (B, G, S, D), all overwritten. With P = exp(scores - lse) (0 for masked keys):
+     * dV = P^T dO, dP = dO V^T, dS = P * (dP - rowsum(dO * O)), dQ = dS K * scale, dK = dS^T Q * scale (summed
+     * over the query heads of a group).
      */
     void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dout,
-                           double scale, boolean causal, Tensor dq, Tensor dk, Tensor dv);
+                           double scale, boolean causal, int window, Tensor dq, Tensor dk, Tensor dv);
+
+    /**
+     * The first key that query position {@code position} sees: 0 without a window, else
+     * max(0, position - window + 1) (the window covers the last {@code window} positions, the query's own included).
+     */
+    static int windowStart(int position, int window) {
+        return window > 0 ? Math.max(0, position - window + 1) : 0;
+    }
 
     /**
      * Cross-entropy of logits (R, V) against targets (R, I32): loss (R) = logsumexp(row) - row[target];

@@ -455,31 +455,59 @@ public final class Ops {
         }
     }
 
+    /** A sliding window is a positive number of positions (0 for none) and needs the causal mask. */
+    private static void checkWindow(String op, boolean causal, int window) {
+        if (window < 0) {
+            throw TensorException.of(op, "a sliding window >= 0 (0 for none)", "window = " + window);
+        }
+        if (window > 0 && !causal) {
+            throw TensorException.of(op, "a sliding window only with causal attention", "window = " + window
+                    + " without the causal mask");
+        }
+    }
+
     /**
      * softmax(q k^T * scale [+ causal mask]) v with q (B, H, T, D), k and v (B, G, S, D), H a multiple of G.
      * Causal: query t is position t + S - T and sees keys up to it.
      */
     public AttentionResult attention(Tensor q, Tensor k, Tensor v, double scale, boolean causal) {
+        return attention(q, k, v, scale, causal, 0);
+    }
+
+    /**
+     * As {@link #attention(Tensor, Tensor, Tensor, double, boolean)} with a sliding window (0 for none, else causal
+     * only): query position p sees keys j with p - window < j <= p, the last {@code window} positions (HF's
+     * sliding-window causal mask, as Mistral's {@code sliding_window}).
+     */
+    public AttentionResult attention(Tensor q, Tensor k, Tensor v, double scale, boolean causal, int window) {
         checkAttention("attention", q, k, v);
+        checkWindow("attention", causal, window);
         if (causal && q.dim(2) > k.dim(2)) {
             throw TensorException.of("attention", "T <= S for causal attention", "T = " + q.dim(2) + ", S = " + k.dim(2));
         }
         DType dtype = computeType("attention", q, k, v);
         Tensor out = Tensor.zeros(dtype, q.shape());
         Tensor lse = Tensor.zeros(dtype, q.dim(0), q.dim(1), q.dim(2));
-        backend.attention(q, k, v, scale, causal, out, lse);
+        backend.attention(q, k, v, scale, causal, window, out, lse);
         return new AttentionResult(out, lse);
     }
 
     public AttentionGrads attentionBackward(Tensor q, Tensor k, Tensor v, AttentionResult saved, Tensor dout,
                                             double scale, boolean causal) {
+        return attentionBackward(q, k, v, saved, dout, scale, causal, 0);
+    }
+
+    /** Backward of {@link #attention(Tensor, Tensor, Tensor, double, boolean, int)}, the same mask and window. */
+    public AttentionGrads attentionBackward(Tensor q, Tensor k, Tensor v, AttentionResult saved, Tensor dout,
+                                            double scale, boolean causal, int window) {
         checkAttention("attentionBackward", q, k, v);
+        checkWindow("attentionBackward", causal, window);
         requireShape("attentionBackward", "dout", dout, q.shape());
         DType dtype = computeType("attentionBackward", q, k, v, dout);
         Tensor dq = Tensor.zeros(dtype, q.shape());
         Tensor dk = Tensor.zeros(dtype, k.shape());
         Tensor dv = Tensor.zeros(dtype, v.shape());
-        backend.attentionBackward(q, k, v, saved.out(), saved.lse(), dout, scale, causal, dq, dk, dv);
+        backend.attentionBackward(q, k, v, saved.out(), saved.lse(), dout, scale, causal, window, dq, dk, dv);
         return new AttentionGrads(dq, dk, dv);
     }
 

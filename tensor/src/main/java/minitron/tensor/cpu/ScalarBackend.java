@@ -346,7 +346,8 @@ public class ScalarBackend implements Backend {
     // ------------------------------------------------------------------ attention
 
     @Override
-    public void attention(Tensor q, Tensor k, Tensor v, double scale, boolean causal, Tensor out, Tensor lse) {
+    public void attention(Tensor q, Tensor k, Tensor v, double scale, boolean causal, int window, Tensor out,
+                          Tensor lse) {
         int batch = q.dim(0), heads = q.dim(1), t = q.dim(2), d = q.dim(3);
         int groups = k.dim(1), s = k.dim(2), perGroup = heads / groups;
         double[] scores = new double[s];
@@ -354,9 +355,11 @@ public class ScalarBackend implements Backend {
             for (int h = 0; h < heads; h++) {
                 int g = h / perGroup;
                 for (int i = 0; i < t; i++) {
-                    int visible = causal ? i + s - t + 1 : s; // keys [0, visible) are seen by query i
+                    // keys [first, visible) are seen by query i, at position i + S - T when causal
+                    int visible = causal ? i + s - t + 1 : s;
+                    int first = Backend.windowStart(i + s - t, window);
                     double max = Double.NEGATIVE_INFINITY;
-                    for (int j = 0; j < visible; j++) {
+                    for (int j = first; j < visible; j++) {
                         double dot = 0;
                         for (int c = 0; c < d; c++) {
                             dot += q.readDouble(at4(q, b, h, i, c)) * k.readDouble(at4(k, b, g, j, c));
@@ -365,11 +368,11 @@ public class ScalarBackend implements Backend {
                         max = Math.max(max, scores[j]);
                     }
                     double sum = 0;
-                    for (int j = 0; j < visible; j++) sum += Math.exp(scores[j] - max);
+                    for (int j = first; j < visible; j++) sum += Math.exp(scores[j] - max);
                     double rowLse = max + Math.log(sum);
                     for (int c = 0; c < d; c++) {
                         double acc = 0;
-                        for (int j = 0; j < visible; j++) {
+                        for (int j = first; j < visible; j++) {
                             acc += Math.exp(scores[j] - rowLse) * v.readDouble(at4(v, b, g, j, c));
                         }
                         out.writeDouble(at4(out, b, h, i, c), acc);
@@ -382,7 +385,7 @@ public class ScalarBackend implements Backend {
 
     @Override
     public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dout,
-                                  double scale, boolean causal, Tensor dq, Tensor dk, Tensor dv) {
+                                  double scale, boolean causal, int window, Tensor dq, Tensor dk, Tensor dv) {
         int batch = q.dim(0), heads = q.dim(1), t = q.dim(2), d = q.dim(3);
         int groups = k.dim(1), s = k.dim(2), perGroup = heads / groups;
         fill(dq, 0);
@@ -395,12 +398,13 @@ public class ScalarBackend implements Backend {
                 int g = h / perGroup;
                 for (int i = 0; i < t; i++) {
                     int visible = causal ? i + s - t + 1 : s;
+                    int first = Backend.windowStart(i + s - t, window); // keys [first, visible): P = 0 elsewhere
                     double rowLse = lse.readDouble(lse.offsetOf(b, h, i));
                     double rowDot = 0; // sum_c dO[i, c] * O[i, c]
                     for (int c = 0; c < d; c++) {
                         rowDot += dout.readDouble(at4(dout, b, h, i, c)) * out.readDouble(at4(out, b, h, i, c));
                     }
-                    for (int j = 0; j < visible; j++) {
+                    for (int j = first; j < visible; j++) {
                         double dot = 0, dpj = 0;
                         for (int c = 0; c < d; c++) {
                             dot += q.readDouble(at4(q, b, h, i, c)) * k.readDouble(at4(k, b, g, j, c));
@@ -409,7 +413,7 @@ public class ScalarBackend implements Backend {
                         p[j] = Math.exp(dot * scale - rowLse);
                         dp[j] = dpj;
                     }
-                    for (int j = 0; j < visible; j++) {
+                    for (int j = first; j < visible; j++) {
                         double ds = p[j] * (dp[j] - rowDot);
                         for (int c = 0; c < d; c++) {
                             addTo(dv, at4(dv, b, g, j, c), p[j] * dout.readDouble(at4(dout, b, h, i, c)));

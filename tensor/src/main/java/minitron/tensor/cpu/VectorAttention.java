@@ -5,6 +5,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import minitron.tensor.Backend;
 import minitron.tensor.Parallel;
 import minitron.tensor.Tensor;
 
@@ -13,7 +14,10 @@ import minitron.tensor.Tensor;
  *
  * <p>Shape legend: B batch, H query heads, G key/value heads (query head h reads KV head h / (H / G)), T query
  * positions, S key positions, D head dim. q (B, H, T, D); k, v (B, G, S, D). Causal: query i is position
- * i + S - T and sees keys j <= i + S - T.
+ * p = i + S - T and sees keys j <= p; with a sliding window W > 0 only p - W < j <= p (HF's sliding-window causal
+ * mask). Keys outside a block's window are never read: the score, softmax and value loops of a block run over
+ * [from, keys), from = the first key its first row sees rounded down to the vector length, so a long sequence
+ * costs O(T * W), not O(T * S).
  *
  * <p>The forward works on blocks of 4 query rows of one head (parallel over all blocks): scores against K
  * transposed, so each loaded vector of keys serves the 4 rows without horizontal sums; per row the max, the
@@ -50,18 +54,21 @@ final class VectorAttention {
     }
 
     /**
-     * out (B, H, T, D) = softmax(q k^T * scale + causal mask) v; lse (B, H, T) = log-sum-exp of each score row.
+     * out (B, H, T, D) = softmax(q k^T * scale + causal / window mask) v; lse (B, H, T) = log-sum-exp of each
+     * score row.
      *
      * <p>Work is split into blocks of {@link #BLOCK} consecutive query rows of one head (parallel over the
      * B*H*ceil(T/BLOCK) blocks). K is first transposed per KV head to kt (B*G, D, Sp), Sp = S rounded up to the
      * vector length, so that the scores of a block are a small matrix product with no horizontal sums:
      * scores[r, j..j+L) = sum_d q[r, d] * kt[d, j..j+L), the L keys of one vector at a time. Then per row: scale,
      * mask the keys the row cannot see, max, exponentials and their sum; and out[r, c..c+L) = sum_j p[r, j] *
-     * v[j, c..c+L) / sum_r, again one vector of V feeding all rows of the block.
+     * v[j, c..c+L) / sum_r, again one vector of V feeding all rows of the block. All of this only over the keys
+     * [from, keys) that some row of the block sees (the whole prefix [0, keys) without a window).
      */
-    static boolean attention(Tensor q, Tensor k, Tensor v, double scale, boolean causal, Tensor out, Tensor lse) {
+    static boolean attention(Tensor q, Tensor k, Tensor v, double scale, boolean causal, int window, Tensor out,
+                             Tensor lse) {
         if (!Dense.outputs(out, lse) || !Dense.readable(q, k, v)) return false;
-        if (q.dim(2) < BLOCK) return attentionRows(q, k, v, scale, causal, out, lse);
+        if (q.dim(2) < BLOCK) return attentionRows(q, k, v, scale, causal, window, out, lse);
         Dense.Rows4 qs = Dense.Rows4.of(q), ks = Dense.Rows4.of(k), vs = Dense.Rows4.of(v);
         Dense.Floats o = Dense.out(out);
         Dense.Floats l = lse == null ? null : Dense.out(lse);
@@ -80,23 +87,29 @@ final class VectorAttention {
                 int bh = unit / blocksPerHead, b = bh / heads, h = bh % heads, g = h / perGroup;
                 int i0 = (unit % blocksPerHead) * BLOCK, rows = Math.min(BLOCK, t - i0);
                 for (int r = 0; r < BLOCK; r++) qRow[r] = qs.row(b, h, i0 + Math.min(r, rows - 1));
-                // keys [0, keys) are seen by at least one row of the block (the last one sees the most)
+                // keys [from, keys) are seen by at least one row of the block (the last one sees up to the last
+                // key, the first one from the earliest); from is aligned down to a vector so that the score loop
+                // stays inside the rows of kt and p
                 int keys = causal ? i0 + rows - 1 + s - t + 1 : s;
-                scoresBlock(qa, qRow, kt, (b * groups + g) * d * sp, sp, d, keys, p);
+                int from = Backend.windowStart(i0 + s - t, window) / F.length() * F.length();
+                scoresBlock(qa, qRow, kt, (b * groups + g) * d * sp, sp, d, from, keys, p);
                 for (int r = 0; r < rows; r++) {
-                    int visible = causal ? i0 + r + s - t + 1 : s; // keys [0, visible) are seen by query i0 + r
+                    // keys [first, visible) are seen by query i0 + r
+                    int visible = causal ? i0 + r + s - t + 1 : s;
+                    int first = Backend.windowStart(i0 + r + s - t, window);
                     int pr = r * sp;
-                    for (int j = 0; j < visible; j += F.length()) {
+                    for (int j = first; j < visible; j += F.length()) {
                         VectorMask<Float> m = F.indexInRange(j, visible);
                         FloatVector.fromArray(F, p, pr + j, m).mul(fscale).intoArray(p, pr + j, m);
                     }
-                    float max = VectorReduce.max(p, pr, visible);
-                    float sum = expInPlace(p, pr, visible, max);
-                    Arrays.fill(p, pr + visible, pr + keys, 0f); // masked keys get probability 0
+                    float max = VectorReduce.max(p, pr + first, visible - first);
+                    float sum = expInPlace(p, pr + first, visible - first, max);
+                    Arrays.fill(p, pr + from, pr + first, 0f);   // keys before the window: probability 0
+                    Arrays.fill(p, pr + visible, pr + keys, 0f); // keys after the query (causal): probability 0
                     inv[r] = 1f / sum;
                     if (l != null) l.array()[l.offset() + bh * t + i0 + r] = (float) (max + Math.log(sum));
                 }
-                weightedValues(p, sp, rows, keys, va, vs, b, g, d, inv, oa, o.offset() + (bh * t + i0) * d);
+                weightedValues(p, sp, rows, from, keys, va, vs, b, g, d, inv, oa, o.offset() + (bh * t + i0) * d);
             }
         });
         return true;
@@ -107,8 +120,8 @@ final class VectorAttention {
      * products with the visible keys read in place, no transposed copy of K (which would triple the memory
      * traffic of a pass that is bound by reading the KV cache).
      */
-    private static boolean attentionRows(Tensor q, Tensor k, Tensor v, double scale, boolean causal, Tensor out,
-                                         Tensor lse) {
+    private static boolean attentionRows(Tensor q, Tensor k, Tensor v, double scale, boolean causal, int window,
+                                         Tensor out, Tensor lse) {
         Dense.Rows4 qs = Dense.Rows4.of(q), ks = Dense.Rows4.of(k), vs = Dense.Rows4.of(v);
         Dense.Floats o = Dense.out(out);
         Dense.Floats l = lse == null ? null : Dense.out(lse);
@@ -122,17 +135,19 @@ final class VectorAttention {
             float[] acc = new float[d];
             for (int row = start; row < end; row++) {
                 int i = row % t, h = (row / t) % heads, b = row / (t * heads), g = h / perGroup;
-                int visible = causal ? i + s - t + 1 : s; // keys [0, visible) are seen by query i
+                // keys [first, visible) are seen by query i, at position i + S - T when causal
+                int visible = causal ? i + s - t + 1 : s;
+                int first = Backend.windowStart(i + s - t, window);
                 int qr = qs.row(b, h, i);
                 // scores[j] = q_i . k_j * scale
-                for (int j = 0; j < visible; j++) {
+                for (int j = first; j < visible; j++) {
                     p[j] = VectorSoftmax.dot(qa, qr, ka, ks.row(b, g, j), d) * fscale;
                 }
-                float max = VectorReduce.max(p, 0, visible);
-                float sum = expInPlace(p, 0, visible, max);
+                float max = VectorReduce.max(p, first, visible - first);
+                float sum = expInPlace(p, first, visible - first, max);
                 // out_i = sum_j p_j v_j / sum
                 Arrays.fill(acc, 0f);
-                for (int j = 0; j < visible; j++) axpy(p[j], va, vs.row(b, g, j), acc, 0, d);
+                for (int j = first; j < visible; j++) axpy(p[j], va, vs.row(b, g, j), acc, 0, d);
                 int or = o.offset() + row * d;
                 float inv = 1f / sum;
                 for (int c = 0; c < d; c++) oa[or + c] = acc[c] * inv;
@@ -159,12 +174,14 @@ final class VectorAttention {
     }
 
     /**
-     * p[r*Sp + j] = q_r . k_j for the BLOCK rows whose q offsets are qRow and keys j in [0, keys), a vector of
+     * p[r*Sp + j] = q_r . k_j for the BLOCK rows whose q offsets are qRow and keys j in [from, keys), a vector of
      * keys at a time (the rows past the end of a short block repeat the last row; their results are ignored).
+     * from is a multiple of the vector length, so the last vector ends within Sp.
      */
-    private static void scoresBlock(float[] qa, int[] qRow, float[] kt, int ktBase, int sp, int d, int keys, float[] p) {
+    private static void scoresBlock(float[] qa, int[] qRow, float[] kt, int ktBase, int sp, int d, int from, int keys,
+                                    float[] p) {
         int q0 = qRow[0], q1 = qRow[1], q2 = qRow[2], q3 = qRow[3];
-        for (int j = 0; j < keys; j += F.length()) {
+        for (int j = from; j < keys; j += F.length()) {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             for (int c = 0; c < d; c++) {
                 FloatVector kv = FloatVector.fromArray(F, kt, ktBase + c * sp + j); // keys j..j+L, channel c
@@ -181,17 +198,17 @@ final class VectorAttention {
     }
 
     /**
-     * out[r, c] = inv[r] * sum_{j < keys} p[r*Sp + j] * v[b, g, j, c] for the first {@code rows} rows of a block,
-     * written to consecutive rows of out from {@code outBase}; a vector of channels at a time.
+     * out[r, c] = inv[r] * sum_{from <= j < keys} p[r*Sp + j] * v[b, g, j, c] for the first {@code rows} rows of a
+     * block, written to consecutive rows of out from {@code outBase}; a vector of channels at a time.
      */
-    private static void weightedValues(float[] p, int sp, int rows, int keys, float[] va, Dense.Rows4 vs, int b, int g,
-                                       int d, float[] inv, float[] oa, int outBase) {
+    private static void weightedValues(float[] p, int sp, int rows, int from, int keys, float[] va, Dense.Rows4 vs,
+                                       int b, int g, int d, float[] inv, float[] oa, int outBase) {
         int vBase = vs.row(b, g, 0);
         int vStride = (int) vs.s2();
         for (int c = 0; c < d; c += F.length()) {
             VectorMask<Float> m = F.indexInRange(c, d);
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int j = 0; j < keys; j++) {
+            for (int j = from; j < keys; j++) {
                 FloatVector vv = FloatVector.fromArray(F, va, vBase + j * vStride + c, m);
                 a0 = vv.fma(FloatVector.broadcast(F, p[j]), a0);
                 a1 = vv.fma(FloatVector.broadcast(F, p[sp + j]), a1);
@@ -227,7 +244,7 @@ final class VectorAttention {
      * used for all rows of the block.
      */
     static boolean attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dout,
-                                     double scale, boolean causal, Tensor dq, Tensor dk, Tensor dv) {
+                                     double scale, boolean causal, int window, Tensor dq, Tensor dk, Tensor dv) {
         if (!Dense.outputs(dq, dk, dv) || !Dense.readable(q, k, v, out, lse, dout)) return false;
         Dense.Rows4 qs = Dense.Rows4.of(q), ks = Dense.Rows4.of(k), vs = Dense.Rows4.of(v);
         Dense.Rows4 os = Dense.Rows4.of(out), gs = Dense.Rows4.of(dout);
@@ -259,20 +276,24 @@ final class VectorAttention {
                             qRow[r] = qs.row(b, h, i0 + Math.min(r, rows - 1));
                             gRow[r] = gs.row(b, h, i0 + Math.min(r, rows - 1));
                         }
+                        // keys [from, keys) seen by some row of the block, from aligned down as in the forward
                         int keys = causal ? i0 + rows - 1 + s - t + 1 : s;
-                        scoresBlock(qa, qRow, kt, bg * d * sp, sp, d, keys, p);  // q_r . k_j
-                        scoresBlock(ga, gRow, vt, bg * d * sp, sp, d, keys, ds); // dP = dO_r . v_j
+                        int from = Backend.windowStart(i0 + s - t, window) / F.length() * F.length();
+                        scoresBlock(qa, qRow, kt, bg * d * sp, sp, d, from, keys, p);  // q_r . k_j
+                        scoresBlock(ga, gRow, vt, bg * d * sp, sp, d, from, keys, ds); // dP = dO_r . v_j
                         for (int r = 0; r < BLOCK; r++) {
                             int pr = r * sp;
                             if (r >= rows) { // a repeated row past the end of the block contributes nothing
-                                Arrays.fill(p, pr, pr + keys, 0f);
-                                Arrays.fill(ds, pr, pr + keys, 0f);
+                                Arrays.fill(p, pr + from, pr + keys, 0f);
+                                Arrays.fill(ds, pr + from, pr + keys, 0f);
                                 continue;
                             }
+                            // keys [first, visible) are seen by query i0 + r
                             int visible = causal ? i0 + r + s - t + 1 : s;
+                            int first = Backend.windowStart(i0 + r + s - t, window);
                             float rowLse = lseRows[bh * t + i0 + r];
                             float rowDot = VectorSoftmax.dot(ga, gRow[r], oa, os.row(b, h, i0 + r), d); // sum_c dO O
-                            for (int j = 0; j < visible; j += F.length()) {
+                            for (int j = first; j < visible; j += F.length()) {
                                 VectorMask<Float> m = F.indexInRange(j, visible);
                                 FloatVector pv = DeterministicLanes.exp(
                                         FloatVector.fromArray(F, p, pr + j, m).mul(fscale).sub(rowLse));
@@ -280,13 +301,15 @@ final class VectorAttention {
                                 FloatVector dp = FloatVector.fromArray(F, ds, pr + j, m);
                                 pv.mul(dp.sub(rowDot)).mul(fscale).intoArray(ds, pr + j, m); // dS_ij * scale
                             }
-                            Arrays.fill(p, pr + visible, pr + keys, 0f); // masked keys: P = 0, dS = 0
+                            Arrays.fill(p, pr + from, pr + first, 0f); // masked keys: P = 0, dS = 0
+                            Arrays.fill(ds, pr + from, pr + first, 0f);
+                            Arrays.fill(p, pr + visible, pr + keys, 0f);
                             Arrays.fill(ds, pr + visible, pr + keys, 0f);
                         }
-                        accumulateRows(p, sp, keys, ga, gRow, dva, dvs.offset() + kvBase, d);  // dV_j += P_rj dO_r
-                        accumulateRows(ds, sp, keys, qa, qRow, dka, dks.offset() + kvBase, d); // dK_j += dS_rj q_r
-                        weightedValues(ds, sp, rows, keys, ks.array(), ks, b, g, d, ones, dqa,
-                                dqs.offset() + (bh * t + i0) * d);                               // dQ_r = dS_r K
+                        accumulateRows(p, sp, from, keys, ga, gRow, dva, dvs.offset() + kvBase, d);  // dV_j += P_rj dO_r
+                        accumulateRows(ds, sp, from, keys, qa, qRow, dka, dks.offset() + kvBase, d); // dK_j += dS_rj q_r
+                        weightedValues(ds, sp, rows, from, keys, ks.array(), ks, b, g, d, ones, dqa,
+                                dqs.offset() + (bh * t + i0) * d);                                     // dQ_r = dS_r K
                     }
                 }
             }
@@ -295,17 +318,17 @@ final class VectorAttention {
     }
 
     /**
-     * dst[base + j*D + c] += sum_r coef[r*Sp + j] * src[srcRow[r] + c] for keys j in [0, keys): the rank-BLOCK
+     * dst[base + j*D + c] += sum_r coef[r*Sp + j] * src[srcRow[r] + c] for keys j in [from, keys): the rank-BLOCK
      * update of dK or dV, with the BLOCK source vectors of a channel chunk held in registers across all keys.
      */
-    private static void accumulateRows(float[] coef, int sp, int keys, float[] src, int[] srcRow, float[] dst,
-                                       int base, int d) {
+    private static void accumulateRows(float[] coef, int sp, int from, int keys, float[] src, int[] srcRow,
+                                       float[] dst, int base, int d) {
         int s0 = srcRow[0], s1 = srcRow[1], s2 = srcRow[2], s3 = srcRow[3];
         for (int c = 0; c < d; c += F.length()) {
             VectorMask<Float> m = F.indexInRange(c, d);
             FloatVector x0 = FloatVector.fromArray(F, src, s0 + c, m), x1 = FloatVector.fromArray(F, src, s1 + c, m);
             FloatVector x2 = FloatVector.fromArray(F, src, s2 + c, m), x3 = FloatVector.fromArray(F, src, s3 + c, m);
-            for (int j = 0; j < keys; j++) {
+            for (int j = from; j < keys; j++) {
                 int at = base + j * d + c;
                 FloatVector acc = FloatVector.fromArray(F, dst, at, m);
                 acc = x0.fma(FloatVector.broadcast(F, coef[j]), acc);

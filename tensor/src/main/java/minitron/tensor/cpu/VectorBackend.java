@@ -165,17 +165,18 @@ public class VectorBackend extends ScalarBackend {
     // ------------------------------------------------------------------ attention
 
     @Override
-    public void attention(Tensor q, Tensor k, Tensor v, double scale, boolean causal, Tensor out, Tensor lse) {
-        if (!VectorAttention.attention(q, k, v, scale, causal, out, lse)) {
-            super.attention(q, k, v, scale, causal, out, lse);
+    public void attention(Tensor q, Tensor k, Tensor v, double scale, boolean causal, int window, Tensor out,
+                          Tensor lse) {
+        if (!VectorAttention.attention(q, k, v, scale, causal, window, out, lse)) {
+            super.attention(q, k, v, scale, causal, window, out, lse);
         }
     }
 
     @Override
     public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dout,
-                                  double scale, boolean causal, Tensor dq, Tensor dk, Tensor dv) {
-        if (!VectorAttention.attentionBackward(q, k, v, out, lse, dout, scale, causal, dq, dk, dv)) {
-            super.attentionBackward(q, k, v, out, lse, dout, scale, causal, dq, dk, dv);
+                                  double scale, boolean causal, int window, Tensor dq, Tensor dk, Tensor dv) {
+        if (!VectorAttention.attentionBackward(q, k, v, out, lse, dout, scale, causal, window, dq, dk, dv)) {
+            super.attentionBackward(q, k, v, out, lse, dout, scale, causal, window, dq, dk, dv);
         }
     }
 }

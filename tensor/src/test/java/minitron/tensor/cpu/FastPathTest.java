@@ -71,9 +71,12 @@ class FastPathTest {
         Tensor out = Tensor.zeros(DType.F32, 1, 4, 3, 8);
         assertTrue(VectorNorms.rope(q, table, table, out));
         Tensor lse = Tensor.zeros(DType.F32, 1, 4, 3);
-        assertTrue(VectorAttention.attention(q, kv, kv, 0.3, true, out, lse));
-        assertTrue(VectorAttention.attentionBackward(q, kv, kv, out, lse, out, 0.3, true,
-                Tensor.zeros(DType.F32, 1, 4, 3, 8), Tensor.zeros(DType.F32, 1, 1, 5, 8), Tensor.zeros(DType.F32, 1, 1, 5, 8)));
+        for (int window : new int[]{0, 2}) {   // full causal and a sliding window
+            assertTrue(VectorAttention.attention(q, kv, kv, 0.3, true, window, out, lse));
+            assertTrue(VectorAttention.attentionBackward(q, kv, kv, out, lse, out, 0.3, true, window,
+                    Tensor.zeros(DType.F32, 1, 4, 3, 8), Tensor.zeros(DType.F32, 1, 1, 5, 8),
+                    Tensor.zeros(DType.F32, 1, 1, 5, 8)));
+        }
     }
 
     @Test

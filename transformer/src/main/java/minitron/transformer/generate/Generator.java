@@ -16,7 +16,9 @@ import minitron.transformer.tokenizer.Tokenizer;
  * Autoregressive generation with a KV cache: one forward over the whole prompt (prefill), then one forward per
  * new token (decode), each token chosen by a {@link Sampler} from the logits of the last position. Stops at an
  * end-of-sequence id or after {@code maxNewTokens}. Text is streamed through the tokenizer's
- * {@link StreamingDecoder}, so a character split over several tokens is printed once it is complete.
+ * {@link StreamingDecoder}, so a character split over several tokens is printed once it is complete. A Mistral
+ * sliding window needs nothing here: the model's forward applies it (by absolute position) in prefill and decode
+ * alike, and generation may run past it.
  */
 public final class Generator {
 

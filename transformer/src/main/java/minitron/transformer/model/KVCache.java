@@ -13,6 +13,10 @@ import minitron.transformer.config.LlamaConfig;
  * <p>keys[l], values[l]: (B, G, S_max, D) F32, of which positions [0, length) are filled. A forward over T new
  * tokens writes positions [length, length + T) of every layer ({@link #write}) and then {@link #advance}s.
  * Keys are stored after RoPE (their position is fixed once written), as HF's DynamicCache does.
+ *
+ * <p>With a sliding window (Mistral's sliding_window W) every position is still kept, not a rolling buffer of W:
+ * the attention kernel masks by absolute position and skips the cached keys older than the window, so a decoded
+ * token reads O(W) of the cache while the memory grows with the sequence as without a window.
  */
 public final class KVCache {
     private final Tensor[] keys;    // per layer (B, G, S_max, D)

@@ -29,8 +29,9 @@ import minitron.transformer.io.SafetensorsWriter;
 
 /**
  * Llama 3.x and Mistral / Mistral NeMo (the same network; the differences are {@link LlamaConfig} values):
- * token embedding, L decoder layers of pre-norm causal grouped-query self-attention with rotary positions and a
- * SwiGLU MLP, a final RMSNorm and the LM head, with Hugging Face's semantics exactly.
+ * token embedding, L decoder layers of pre-norm causal grouped-query self-attention (over a sliding window of
+ * positions when the config has one, as Mistral's sliding_window) with rotary positions and a SwiGLU MLP, a final
+ * RMSNorm and the LM head, with Hugging Face's semantics exactly.
  *
  * <p>Shape legend: B batch, T new positions, S positions attended (cached + new), C hidden_size, H
  * num_attention_heads, G num_key_value_heads, D head_dim (may differ from C / H), F intermediate_size, V vocab_size.
@@ -239,12 +240,6 @@ public final class LlamaModel implements AutoCloseable {
             }
             cache.reserve(t);
         }
-        Integer window = config.slidingWindow();
-        if (window != null && start + t > window) {
-            throw TensorException.of("LlamaModel.forward", "at most sliding_window = " + window
-                    + " positions (sliding-window attention is not implemented; within the window it is full attention)",
-                    (start + t) + " positions");
-        }
         try (NoGrad scope = cache != null ? NoGrad.enter() : null) {
             Ops.RopeTables rope = RotaryEmbedding.tables(invFreq, start, t);             // cos, sin (T, D)
             Var h = Indexing.embedding(embedTokens, ids);                                 // (B, T, C)
@@ -270,6 +265,9 @@ public final class LlamaModel implements AutoCloseable {
      * Causal grouped-query self-attention with rotary positions: x (B, T, C) -> (B, T, C).
      * q = x Wq^T split into H heads, k and v into G heads; q and k rotated by their positions; query head h
      * attends to KV head h / (H / G) over the positions up to its own: softmax(q k^T / sqrt(D) + mask) v.
+     * With Mistral's sliding_window W the mask keeps only the last W positions (the query's own included), by
+     * absolute position: the same with or without the cache, which keeps every position and lets the kernel
+     * skip the ones outside the window.
      */
     private Var selfAttention(DecoderLayer layer, int index, Var x, Ops.RopeTables rope, KVCache cache, int start) {
         int b = x.dim(0), t = x.dim(1);
@@ -284,10 +282,16 @@ public final class LlamaModel implements AutoCloseable {
             k = Var.constant(cache.keys(index, start + t));                                     // (B, G, S, D)
             v = Var.constant(cache.values(index, start + t));                                   // (B, G, S, D)
         }
-        Var att = Attention.attention(q, k, v, 1.0 / Math.sqrt(d), true);                       // (B, H, T, D)
+        Var att = Attention.attention(q, k, v, 1.0 / Math.sqrt(d), true, slidingWindow());      // (B, H, T, D)
         Var merged = att.transpose(1, 2).reshape(b, t, heads * d);                               // (B, T, H*D)
         if (observer != null) observer.attentionOutput(index, merged.value());
         return LinearAlgebra.linear(merged, layer.oProj);                                        // (B, T, C)
+    }
+
+    /** The attention window in positions: config.sliding_window, or 0 (full causal attention) when null. */
+    private int slidingWindow() {
+        Integer window = config.slidingWindow();
+        return window == null ? 0 : window;
     }
 
     /** The SwiGLU MLP: down_proj(silu(gate_proj(x)) * up_proj(x)), (B, T, C) -> (B, T, F) -> (B, T, C). */

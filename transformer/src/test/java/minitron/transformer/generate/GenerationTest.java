@@ -157,6 +157,29 @@ class GenerationTest {
         assertArrayEquals(Arrays.copyOfRange(seq, PROMPT.length, seq.length), r.ids());
     }
 
+    /**
+     * On mistral_swa (sliding_window 5): 12 new tokens after a 4-token prompt take the cache to 16 positions, far
+     * past the window; greedy decoding with the cache picks what the full forward (no cache) picks at each step.
+     */
+    @Test
+    void greedyGenerationPastTheSlidingWindowEqualsRepeatedFullForwardArgmax() throws URISyntaxException {
+        int steps = 12;
+        try (LlamaModel mistral = LlamaModel.load(resource("llama/mistral_swa"), LlamaModel.Mode.INFERENCE)) {
+            assertEquals(5, mistral.config.slidingWindow());
+            Generator.Result r = new Generator(mistral).generate(PROMPT, steps, new Sampler(Sampler.Settings.GREEDY),
+                    Set.of(), null);
+            int[] seq = Arrays.copyOf(PROMPT, PROMPT.length + steps);
+            try (NoGrad scope = NoGrad.enter()) {
+                for (int i = 0; i < steps; i++) {
+                    int len = PROMPT.length + i;
+                    Tensor logits = mistral.forward(Tensor.of(Arrays.copyOf(seq, len), 1, len)).value(); // no cache
+                    seq[len] = Sampler.argmax(Generator.lastLogits(logits));
+                }
+            }
+            assertArrayEquals(Arrays.copyOfRange(seq, PROMPT.length, seq.length), r.ids());
+        }
+    }
+
     @Test
     void theSameSeedGivesTheSameTokensAndAnotherSeedOthers() {
         Generator g = new Generator(model);

@@ -14,6 +14,7 @@ import minitron.autograd.NoGrad;
 import minitron.autograd.Var;
 import minitron.tensor.DType;
 import minitron.tensor.Tensor;
+import minitron.tensor.TensorAssert;
 import minitron.tensor.TensorException;
 import minitron.transformer.config.LlamaConfig;
 import minitron.transformer.io.Checkpoint;
@@ -23,7 +24,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** KV-cache decoding, batches, saving and the refusals of {@link LlamaModel}, on the golden tiny checkpoints. */
+/**
+ * KV-cache decoding (past a sliding window too), batches, saving and the refusals of {@link LlamaModel}, on the
+ * golden tiny checkpoints.
+ */
 class LlamaInferenceTest {
 
     /**
@@ -113,15 +117,58 @@ class LlamaInferenceTest {
         }
     }
 
+    /**
+     * Sliding-window attention (mistral_swa: sliding_window 5, 2 layers): the logits at position p depend only on
+     * the tokens at positions p - L * (W - 1) .. p (each layer reaches W - 1 positions further back), so position
+     * 11 ignores tokens 0..2 exactly and depends on token 3; the same with the KV cache, decoding one token at a
+     * time past the window. Positions stay absolute (RoPE), which is why the earlier tokens are changed in place
+     * rather than dropped.
+     */
     @Test
-    void mistralRefusesSequencesLongerThanItsSlidingWindow() throws IOException {
-        LlamaGolden.Case c = LlamaGolden.get("mistral");
-        try (LlamaModel model = LlamaModel.load(c.modelDir(), LlamaModel.Mode.TRAINING)) {
-            assertEquals(64, model.config.slidingWindow());
-            Tensor ids = Tensor.zeros(DType.I32, 1, 65);
-            TensorException e = assertThrows(TensorException.class, () -> model.forward(ids));
-            assertTrue(e.getMessage().contains("sliding_window = 64") && e.getMessage().contains("65 positions"),
-                    e.getMessage());
+    void mistralAttendsOnlyWithinItsSlidingWindow() {
+        LlamaGolden.Case c = LlamaGolden.get("mistral_swa");
+        Tensor ids = row(c.inputs().get("ids").tensor(), 0);             // (1, 12)
+        int t = ids.dim(1), last = t - 1;
+        try (LlamaModel model = LlamaModel.load(c.modelDir(), LlamaModel.Mode.INFERENCE);
+             NoGrad scope = NoGrad.enter()) {
+            int window = model.config.slidingWindow();
+            int reach = model.config.numHiddenLayers() * (window - 1);   // 8: position 11 sees tokens 3..11
+            assertEquals(3, last - reach, "the test's arithmetic: tokens before position 3 are out of reach");
+            Tensor reference = model.forward(ids).value().slice(1, last, t).contiguous();      // (1, 1, V)
+            Tensor outside = ids.contiguous();
+            for (int j = 0; j < last - reach; j++) outside.set((ids.get(0, j) + 7) % 40, 0, j);
+            assertClose(reference, model.forward(outside).value().slice(1, last, t).contiguous(), 0, 0,
+                    "tokens outside the reach of the window change nothing");
+            KVCache cache = model.newCache(1, t);
+            Tensor decoded = null;
+            for (int pos = 0; pos < t; pos++) decoded = model.forward(outside.slice(1, pos, pos + 1).contiguous(), cache).value();
+            assertClose(reference, decoded, CACHE_ATOL, CACHE_RTOL, "cached decoding past the window");
+            Tensor inside = ids.contiguous();
+            inside.set((ids.get(0, last - reach) + 7) % 40, 0, last - reach);
+            double moved = TensorAssert.maxAbsDiff(reference, model.forward(inside).value().slice(1, last, t).contiguous());
+            assertTrue(moved > 1e-3, "the token at position " + (last - reach) + " is in reach: logits moved by " + moved);
+        }
+    }
+
+    /**
+     * A prefill longer than the window (8 > 5 positions, the blocked kernel path with its window) and then
+     * chunks of 2 and 1 new tokens against the cache: every logit equals the full forward's.
+     */
+    @Test
+    void mistralPrefillLongerThanTheWindowThenChunksEqualTheFullForward() {
+        LlamaGolden.Case c = LlamaGolden.get("mistral_swa");
+        Tensor ids = c.inputs().get("ids").tensor();                      // (2, 12)
+        try (LlamaModel model = LlamaModel.load(c.modelDir(), LlamaModel.Mode.INFERENCE);
+             NoGrad scope = NoGrad.enter()) {
+            Tensor full = model.forward(ids).value();                     // (2, 12, V)
+            KVCache cache = model.newCache(2, ids.dim(1));
+            int[] bounds = {0, 8, 10, 11, 12};
+            for (int i = 0; i + 1 < bounds.length; i++) {
+                int from = bounds[i], to = bounds[i + 1];
+                Tensor step = model.forward(ids.slice(1, from, to).contiguous(), cache).value();
+                assertClose(full.slice(1, from, to).contiguous(), step, CACHE_ATOL, CACHE_RTOL,
+                        "mistral_swa positions [" + from + ", " + to + ")");
+            }
         }
     }
 
