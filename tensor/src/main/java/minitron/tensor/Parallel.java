@@ -1,15 +1,22 @@
 package minitron.tensor;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The one thread pool every kernel shares. Its size defaults to {@code availableProcessors()} and can be set with
  * the system property {@code minitron.threads}, the environment variable {@code MINITRON_THREADS}, or
- * {@link #setThreads}. Threads are created once; a kernel call only submits tasks. A range split from inside a
- * pool thread runs inline (no nested parallelism, no deadlock).
+ * {@link #setThreads}. A pool of T threads is the calling thread plus T - 1 workers created once; a kernel call
+ * hands the workers their chunks and runs the first chunk itself. A range split from inside a chunk runs inline
+ * (no nested parallelism, no deadlock).
+ *
+ * <p>Why not a {@code ForkJoinPool}: a decode step is a few hundred short parallel calls (a GEMV of a 2048 x 2048
+ * BF16 matrix takes ~250 us on two cores), and waking a parked pool thread cost 40-70 us per call on this VM (an
+ * idle virtual CPU has to be woken by the hypervisor). Here a worker that has finished its chunk spins, yielding
+ * its core to any other runnable thread, for {@link #SPIN_NANOS} before it parks, and so does a caller waiting for
+ * the workers; back-to-back calls never park. Chunk boundaries are the same function of (n, chunks) as before, so
+ * results do not depend on which thread ran which chunk.
  */
 public final class Parallel {
     /** The body of a parallel loop over [start, end). */
@@ -18,7 +25,16 @@ public final class Parallel {
         void run(int start, int end);
     }
 
-    private static volatile ForkJoinPool pool;
+    /**
+     * How long an idle worker, or a caller waiting for its workers, spins before parking: 1 ms (system property
+     * {@code minitron.spinMicros}). Long enough to cover the serial work between the kernels of a decode step or
+     * a training step; short enough that an idle pool costs nothing measurable.
+     */
+    static final long SPIN_NANOS = 1000L * Long.getLong("minitron.spinMicros", 1000L);
+    /** Pure spinning (no yield) for the first part of a wait: the common case, a chunk ending within microseconds. */
+    private static final long HOT_SPIN_NANOS = 20_000L;
+
+    private static volatile Pool pool;
     private static volatile int threads = defaultThreads();
 
     private Parallel() {
@@ -42,23 +58,23 @@ public final class Parallel {
         return threads;
     }
 
-    /** Sets the pool size (>= 1); the old pool, if any, finishes its work and is shut down. */
+    /** Sets the pool size (>= 1); the old pool's workers finish their chunk, if any, and stop. */
     public static synchronized void setThreads(int n) {
         if (n < 1) throw TensorException.of("Parallel.setThreads", "a thread count >= 1", String.valueOf(n));
         if (n == threads && pool != null) return;
         threads = n;
-        ForkJoinPool old = pool;
+        Pool old = pool;
         pool = null;
         if (old != null) old.shutdown();
     }
 
-    private static ForkJoinPool pool() {
-        ForkJoinPool p = pool;
+    private static Pool pool() {
+        Pool p = pool;
         if (p == null) {
             synchronized (Parallel.class) {
                 p = pool;
                 if (p == null) {
-                    p = new ForkJoinPool(threads, ForkJoinPool.defaultForkJoinWorkerThreadFactory, null, false);
+                    p = new Pool(threads);
                     pool = p;
                 }
             }
@@ -68,23 +84,162 @@ public final class Parallel {
 
     /**
      * Runs body over [0, n) split into at most {@link #threads()} contiguous chunks of at least {@code grain}
-     * items each. Returns when every chunk is done; an exception in any chunk is rethrown.
+     * items each: chunk c is [n c / chunks, n (c + 1) / chunks). Returns when every chunk is done; an exception in
+     * any chunk is rethrown (after all chunks have ended).
      */
     public static void forRange(int n, int grain, RangeBody body) {
         int chunks = Math.min(threads, Math.max(1, n / Math.max(1, grain)));
-        if (chunks <= 1 || n <= 1 || ForkJoinTask.inForkJoinPool()) {
+        if (chunks <= 1 || n <= 1 || Pool.isInsideChunk()) {
             if (n > 0) body.run(0, n);
             return;
         }
-        chunks = Math.min(chunks, n);
-        List<ForkJoinTask<?>> tasks = new ArrayList<>(chunks - 1);
-        ForkJoinPool p = pool();
-        for (int c = 1; c < chunks; c++) {
-            int start = (int) ((long) n * c / chunks);
-            int end = (int) ((long) n * (c + 1) / chunks);
-            tasks.add(p.submit(() -> body.run(start, end)));
+        pool().run(n, Math.min(chunks, n), body);
+    }
+
+    /** One parallel loop, published to the workers as a whole (its fields never change once published). */
+    private static final class Job {
+        final RangeBody body;
+        final int n;
+        final int chunks;
+        final Thread caller;
+        /** Worker chunks not yet finished. */
+        final AtomicInteger pending;
+        volatile Throwable failure;
+        volatile boolean callerParked;
+
+        Job(RangeBody body, int n, int chunks, Thread caller) {
+            this.body = body;
+            this.n = n;
+            this.chunks = chunks;
+            this.caller = caller;
+            this.pending = new AtomicInteger(chunks - 1);
         }
-        body.run(0, (int) ((long) n / chunks));
-        for (ForkJoinTask<?> t : tasks) t.join();
+
+        void runChunk(int c) {
+            body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
+        }
+    }
+
+    private static final class Pool {
+        private final Worker[] workers;
+        /** One job at a time; a nested call from the caller's own chunk sees the lock held and runs inline. */
+        private final ReentrantLock lock = new ReentrantLock();
+        private volatile Job current;
+        private volatile boolean stopped;
+
+        Pool(int threads) {
+            workers = new Worker[threads - 1];
+            for (int w = 0; w < workers.length; w++) {
+                workers[w] = new Worker(this, w + 1);
+                workers[w].start();
+            }
+        }
+
+        /** True on a worker thread, and on a caller while it runs its chunk. */
+        static boolean isInsideChunk() {
+            Thread t = Thread.currentThread();
+            if (t instanceof Worker) return true;
+            Pool p = pool;
+            return p != null && p.lock.isHeldByCurrentThread();
+        }
+
+        void run(int n, int chunks, RangeBody body) {
+            lock.lock();
+            try {
+                Job job = new Job(body, n, chunks, Thread.currentThread());
+                current = job;
+                for (int c = 1; c < chunks; c++) workers[c - 1].wake();
+                Throwable own = null;
+                try {
+                    job.runChunk(0);
+                } catch (Throwable t) {
+                    own = t;
+                }
+                awaitWorkers(job);
+                Throwable failure = own != null ? own : job.failure;
+                if (failure instanceof RuntimeException e) throw e;
+                if (failure instanceof Error e) throw e;
+                if (failure != null) throw new IllegalStateException(failure);
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        private static void awaitWorkers(Job job) {
+            long start = System.nanoTime();
+            while (job.pending.get() > 0) {
+                long waited = System.nanoTime() - start;
+                if (waited < HOT_SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else if (waited < SPIN_NANOS) {
+                    Thread.yield();
+                } else {
+                    job.callerParked = true;                 // then re-check: the last worker reads this flag
+                    if (job.pending.get() > 0) LockSupport.park(job);
+                    job.callerParked = false;
+                }
+            }
+        }
+
+        void shutdown() {
+            stopped = true;
+            for (Worker w : workers) w.wake();
+        }
+    }
+
+    /** Worker c runs chunk c of each job that has more than c chunks. */
+    private static final class Worker extends Thread {
+        private final Pool pool;
+        private final int chunk;
+        private volatile boolean parked;
+
+        Worker(Pool pool, int chunk) {
+            super("minitron-parallel-" + chunk);
+            this.pool = pool;
+            this.chunk = chunk;
+            setDaemon(true);
+        }
+
+        void wake() {
+            if (parked) LockSupport.unpark(this);
+        }
+
+        @Override
+        public void run() {
+            Job done = null;
+            while (!pool.stopped) {
+                Job job = awaitJob(done);
+                if (job == null) continue;                  // stopped, or woken without a new job
+                done = job;
+                if (chunk >= job.chunks) continue;
+                try {
+                    job.runChunk(chunk);
+                } catch (Throwable t) {
+                    if (job.failure == null) job.failure = t;
+                }
+                if (job.pending.decrementAndGet() == 0 && job.callerParked) LockSupport.unpark(job.caller);
+            }
+        }
+
+        /** The pool's current job once it differs from {@code done}; null when stopped or woken from a park. */
+        private Job awaitJob(Job done) {
+            long start = System.nanoTime();
+            while (!pool.stopped) {
+                Job job = pool.current;
+                if (job != done) return job;
+                long waited = System.nanoTime() - start;
+                if (waited < HOT_SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else if (waited < SPIN_NANOS) {
+                    Thread.yield();
+                } else {
+                    parked = true;                           // then re-check: a publisher reads this flag
+                    if (pool.current == done && !pool.stopped) LockSupport.park(this);
+                    parked = false;
+                    return null;
+                }
+            }
+            return null;
+        }
     }
 }
