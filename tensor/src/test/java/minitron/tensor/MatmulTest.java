@@ -127,6 +127,20 @@ class MatmulTest {
         assertMatmulMatchesReference(x, wide.slice(1, 1, k + 1).transpose(0, 1), "x @ W[:, 1:k+1]^T");
     }
 
+    /**
+     * The GEMV keeps per-thread buffers for x between calls: a call with fewer columns but more rows of x than the
+     * previous one must grow them (here the even/odd halves of x: 1 x 4096, then 2 x 2048, then 4 x 1030).
+     */
+    @Test
+    void gemvBuffersGrowWhenRowsOfXGrowAndColumnsShrink() {
+        for (int[] mk : new int[][]{{1, 4096}, {2, 2048}, {4, 1030}, {1, 4096}}) {
+            int m = mk[0], k = mk[1];
+            Tensor x = TestTensors.uniform(m * 7L + k, m, k);
+            Tensor weight = TestTensors.uniform(k + 11L, DType.BF16, 9, k); // (out, in)
+            assertMatmulMatchesReference(x, weight.transpose(0, 1), "M=" + m + " K=" + k + " after other shapes");
+        }
+    }
+
     static Stream<Arguments> gemvShapes() {
         List<Arguments> cases = new ArrayList<>();
         for (DType t : new DType[]{DType.F32, DType.BF16, DType.F16}) {
@@ -138,6 +152,7 @@ class MatmulTest {
             cases.add(Arguments.of(3, 1061, 7, t));
             cases.add(Arguments.of(1, 2051, 9, t)); // BF16 K above the four-row limit: one row at a time
             cases.add(Arguments.of(2, 2048, 10, t)); // BF16 at the four-row limit, two rows of a, a tail of rows
+            cases.add(Arguments.of(2, 6151, 5, t));  // BF16 above the aligned-x limit: x halves from heap arrays
             cases.add(Arguments.of(2, 130, 17, t));
             cases.add(Arguments.of(4, 99, 21, t));
             cases.add(Arguments.of(5, 64, 70, t));

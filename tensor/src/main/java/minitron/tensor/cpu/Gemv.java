@@ -1,5 +1,6 @@
 package minitron.tensor.cpu;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -58,6 +59,8 @@ public final class Gemv {
      * rows (without touch) ran at 33 vs 40-41 GB/s for one row on two threads (docs/perf-gemm.md, branch gemv3).
      */
     private static final int FOUR_ROW_BF16_MAX_K = 2048;
+    /** Longest BF16 row whose one-row products read x from aligned off-heap memory ({@link #dotBf16AlignedX}). */
+    private static final int ALIGNED_X_MAX_K = 6144;
     /** Items (blocks of W_ROWS rows) a thread claims at a time: 64 rows, 512 KB of a 4096-column BF16 W. */
     private static final int CLAIM = 16;
     /** Output columns per task of the row-major path. */
@@ -69,24 +72,45 @@ public final class Gemv {
     /** Per-thread copies of the rows of a: x (M, K) and, for BF16 b, its even and odd elements. */
     private static final class Scratch {
         float[] x = new float[0];
-        float[] xLow = new float[0];
-        float[] xHigh = new float[0];
+        /**
+         * x's even and odd elements, row i at float index i * half(k): off-heap and 64-byte aligned, so that each
+         * vector load of them reads one cache line (a float[]'s elements are only 8-byte aligned, and most 64-byte
+         * loads from it touch two: one Zen 5 core, W in the cache, BF16 row loop 91 -> 116 GB/s aligned).
+         */
+        MemorySegment xLow = MemorySegment.NULL;
+        MemorySegment xHigh = MemorySegment.NULL;
+        /**
+         * The same values in heap arrays, for {@link #dotFourBf16} (each x load feeds four rows; the aligned
+         * segments measured slower there: decode-order GEMVs of a 1B model 66-68 vs 60-62 ms per step), for rows
+         * longer than ALIGNED_X_MAX_K, and for F16.
+         */
+        float[] xLowArray = new float[0];
+        float[] xHighArray = new float[0];
         float[] row = new float[0];
         short[] shorts = new short[0];
         /** Accumulates {@link #touch}'s results, so that its loads stay. */
         int touchSink;
 
         void ensure(int m, int k) {
-            if (x.length < m * k) {
-                x = new float[m * k];
-                xLow = new float[m * (k / 2 + 1)];
-                xHigh = new float[m * (k / 2 + 1)];
+            if (x.length < m * k) x = new float[m * k];
+            long halfBytes = 4L * m * half(k);
+            if (xLow.byteSize() < halfBytes) {
+                Arena arena = Arena.ofAuto(); // freed with this Scratch
+                xLow = arena.allocate(halfBytes, 64);
+                xHigh = arena.allocate(halfBytes, 64);
+                xLowArray = new float[(int) (halfBytes / 4)];
+                xHighArray = new float[(int) (halfBytes / 4)];
             }
             if (row.length < k) {
                 row = new float[k];
                 shorts = new short[k];
             }
         }
+    }
+
+    /** Floats per row of Scratch.xLow / xHigh: k / 2 pairs, a spare, rounded up to whole vectors (64 bytes). */
+    private static int half(int k) {
+        return Gemm.ceilDiv(k / 2 + 1, L) * L;
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -163,15 +187,21 @@ public final class Gemv {
     /** Copies the m rows of a[batch] into s.x (m, K) and, when split, their even/odd elements into xLow/xHigh. */
     private static void loadRows(Tensor a, int batch, int m, int k, boolean split, Scratch s) {
         long base = Gemm.batchBase(a, batch);
-        int half = k / 2 + 1;
+        int half = half(k);
         for (int i = 0; i < m; i++) {
             Gemm.readRun(a, base + i * a.stride(-2), a.stride(-1), k, s.row, s.shorts);
             System.arraycopy(s.row, 0, s.x, i * k, k);
             if (split) {
                 for (int q = 0; q < k / 2; q++) {
                     float first = s.row[2 * q], second = s.row[2 * q + 1];
-                    s.xLow[i * half + q] = FIRST_IN_LOW_HALF ? first : second;
-                    s.xHigh[i * half + q] = FIRST_IN_LOW_HALF ? second : first;
+                    float low = FIRST_IN_LOW_HALF ? first : second, high = FIRST_IN_LOW_HALF ? second : first;
+                    s.xLowArray[i * half + q] = low;
+                    s.xHighArray[i * half + q] = high;
+                }
+                if (k <= ALIGNED_X_MAX_K) { // the aligned copies that dotBf16AlignedX reads
+                    long at = 4L * i * half;
+                    MemorySegment.copy(s.xLowArray, i * half, s.xLow, ValueLayout.JAVA_FLOAT, at, k / 2);
+                    MemorySegment.copy(s.xHighArray, i * half, s.xHigh, ValueLayout.JAVA_FLOAT, at, k / 2);
                 }
             }
         }
@@ -186,7 +216,7 @@ public final class Gemv {
                 if (k <= FOUR_ROW_BF16_MAX_K) {
                     // Contiguous rows: the first row of a reads the block into the cache before any product.
                     if (i == 0 && ldw == k) s.touchSink += touch(seg, w * 2, W_ROWS * 2L * k);
-                    dotFourBf16(seg, w, ldw, s.x, i * k, s.xLow, s.xHigh, i * (k / 2 + 1), k, c, cAt);
+                    dotFourBf16(seg, w, ldw, s.x, i * k, s.xLowArray, s.xHighArray, i * half(k), k, c, cAt);
                 } else {
                     for (int r = 0; r < W_ROWS; r++) c[cAt + r] = dotRow(b, w + r * ldw, k, i, s);
                 }
@@ -301,8 +331,10 @@ public final class Gemv {
         MemorySegment seg = b.data();
         return switch (b.dtype()) {
             case F32 -> dotF32(seg, w, s.x, i * k, k);
-            case BF16 -> dotBf16(seg, w, s.x, i * k, s.xLow, s.xHigh, i * (k / 2 + 1), k);
-            case F16 -> dotF16(seg, w, s.x, i * k, s.xLow, s.xHigh, i * (k / 2 + 1), k);
+            case BF16 -> k <= ALIGNED_X_MAX_K
+                    ? dotBf16AlignedX(seg, w, s.x, i * k, s.xLow, s.xHigh, i * half(k), k)
+                    : dotBf16(seg, w, s.x, i * k, s.xLowArray, s.xHighArray, i * half(k), k);
+            case F16 -> dotF16(seg, w, s.x, i * k, s.xLowArray, s.xHighArray, i * half(k), k);
             default -> throw new IllegalArgumentException("Gemv: unsupported weight dtype " + b.dtype());
         };
     }
@@ -365,6 +397,43 @@ public final class Gemv {
             FloatVector second0 = v0.and(0xFFFF0000).reinterpretAsFloats();
             lo0 = first0.fma(FloatVector.fromArray(F, xLow, hOff + q), lo0);
             hi0 = second0.fma(FloatVector.fromArray(F, xHigh, hOff + q), hi0);
+        }
+        float sum = lo0.add(hi0).add(lo1.add(hi1)).reduceLanes(VectorOperators.ADD);
+        for (int p = 2 * q; p < k; p++) sum += bf16(seg, w + p) * x[xOff + p];
+        return sum;
+    }
+
+    /**
+     * {@link #dotBf16} with x's halves read from the 64-byte-aligned segments of {@link Scratch}: one cache line per
+     * x load instead of two. Used up to {@link #ALIGNED_X_MAX_K} columns, where it was measured faster (one core,
+     * W from DRAM, GB/s: K = 4096 26-28 vs 21-22, 6144 21 vs 20); at K = 8000-14336 the same loop ran at 12-15
+     * against 20-24 for the heap arrays, which we have not explained (a stand-alone copy of the loop was faster
+     * with aligned x at K = 8192 too: 25 vs 22).
+     */
+    private static float dotBf16AlignedX(MemorySegment seg, long w, float[] x, int xOff, MemorySegment xLow,
+                                         MemorySegment xHigh, int hOff, int k) {
+        long byteOff = w * 2;
+        int pairs = k / 2;
+        FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0;
+        int q = 0;
+        for (; q <= pairs - 2 * L; q += 2 * L) {
+            IntVector v0 = ShortVector.fromMemorySegment(S2, seg, byteOff + q * 4L, ORDER).reinterpretAsInts();
+            IntVector v1 = ShortVector.fromMemorySegment(S2, seg, byteOff + (q + L) * 4L, ORDER).reinterpretAsInts();
+            FloatVector first0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector second0 = v0.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector first1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector second1 = v1.and(0xFFFF0000).reinterpretAsFloats();
+            lo0 = first0.fma(FloatVector.fromMemorySegment(F, xLow, 4L * (hOff + q), ORDER), lo0);
+            hi0 = second0.fma(FloatVector.fromMemorySegment(F, xHigh, 4L * (hOff + q), ORDER), hi0);
+            lo1 = first1.fma(FloatVector.fromMemorySegment(F, xLow, 4L * (hOff + q + L), ORDER), lo1);
+            hi1 = second1.fma(FloatVector.fromMemorySegment(F, xHigh, 4L * (hOff + q + L), ORDER), hi1);
+        }
+        for (; q <= pairs - L; q += L) {
+            IntVector v0 = ShortVector.fromMemorySegment(S2, seg, byteOff + q * 4L, ORDER).reinterpretAsInts();
+            FloatVector first0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector second0 = v0.and(0xFFFF0000).reinterpretAsFloats();
+            lo0 = first0.fma(FloatVector.fromMemorySegment(F, xLow, 4L * (hOff + q), ORDER), lo0);
+            hi0 = second0.fma(FloatVector.fromMemorySegment(F, xHigh, 4L * (hOff + q), ORDER), hi0);
         }
         float sum = lo0.add(hi0).add(lo1.add(hi1)).reduceLanes(VectorOperators.ADD);
         for (int p = 2 * q; p < k; p++) sum += bf16(seg, w + p) * x[xOff + p];
