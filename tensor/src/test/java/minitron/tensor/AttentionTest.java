@@ -54,6 +54,11 @@ class AttentionTest {
             new Case(1, 4, 1, 1, 9, 33, true),     // one decoded token, multi-query (G = 1)
             new Case(2, 2, 2, 4, 6, 31, false),    // no mask, T != S
             new Case(1, 3, 3, 17, 17, 16, true),   // plain multi-head
+            // longer rows and wider heads: the two-vectors-at-a-time loops of the vector kernels over keys and
+            // channels, then their one-vector and masked tails (D = 32 and 48 at 16 lanes, 35 keys)
+            new Case(1, 4, 2, 35, 35, 32, true),
+            new Case(2, 2, 1, 21, 35, 48, false),
+            new Case(1, 2, 1, 33, 37, 40, true),
     };
 
     @Test

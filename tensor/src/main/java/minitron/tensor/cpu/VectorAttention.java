@@ -16,8 +16,9 @@ import minitron.tensor.Tensor;
  * i + S - T and sees keys j <= i + S - T.
  *
  * <p>The forward works on blocks of 4 query rows of one head (parallel over all blocks): scores against K
- * transposed, so each loaded vector of keys serves the 4 rows without horizontal sums; per row the max, the
- * exponentials and their sum; then the weighted sum of V rows, each V vector again serving the 4 rows. Decoding
+ * transposed, so each loaded vector of keys serves the 4 rows without horizontal sums (two vectors of keys at a
+ * time: 8 independent FMA chains); per row the max, the exponentials and their sum; then the weighted sum of V
+ * rows, each V vector again serving the 4 rows (two vectors of channels at a time where the head dim allows). Decoding
  * (T < 4) takes a row-at-a-time path that reads K in place. The backward recomputes the probabilities from the
  * saved log-sum-exp with the same blocking; it runs in parallel over the B*G KV groups, because dK and dV sum
  * over all query heads of a group and one thread per group keeps those sums race-free and deterministic. When
@@ -82,14 +83,10 @@ final class VectorAttention {
                 for (int r = 0; r < BLOCK; r++) qRow[r] = qs.row(b, h, i0 + Math.min(r, rows - 1));
                 // keys [0, keys) are seen by at least one row of the block (the last one sees the most)
                 int keys = causal ? i0 + rows - 1 + s - t + 1 : s;
-                scoresBlock(qa, qRow, kt, (b * groups + g) * d * sp, sp, d, keys, p);
+                scoresBlock(qa, qRow, kt, (b * groups + g) * d * sp, sp, d, keys, fscale, p); // q_r . k_j * scale
                 for (int r = 0; r < rows; r++) {
                     int visible = causal ? i0 + r + s - t + 1 : s; // keys [0, visible) are seen by query i0 + r
                     int pr = r * sp;
-                    for (int j = 0; j < visible; j += F.length()) {
-                        VectorMask<Float> m = F.indexInRange(j, visible);
-                        FloatVector.fromArray(F, p, pr + j, m).mul(fscale).intoArray(p, pr + j, m);
-                    }
                     float max = VectorReduce.max(p, pr, visible);
                     float sum = expInPlace(p, pr, visible, max);
                     Arrays.fill(p, pr + visible, pr + keys, 0f); // masked keys get probability 0
@@ -159,37 +156,107 @@ final class VectorAttention {
     }
 
     /**
-     * p[r*Sp + j] = q_r . k_j for the BLOCK rows whose q offsets are qRow and keys j in [0, keys), a vector of
-     * keys at a time (the rows past the end of a short block repeat the last row; their results are ignored).
+     * p[r*Sp + j] = (q_r . k_j) * scale for the BLOCK rows whose q offsets are qRow and keys j in [0, keys) (rounded
+     * up to whole vectors; the rows past the end of a short block repeat the last row; their results are ignored).
+     * Two vectors of keys at a time: 8 independent accumulators, enough to keep both FMA pipes busy through the
+     * FMA latency, and each broadcast q value serves 2 vectors. Each score is the same chain of FMAs over c in
+     * either loop, so the result does not depend on which loop computed it.
      */
-    private static void scoresBlock(float[] qa, int[] qRow, float[] kt, int ktBase, int sp, int d, int keys, float[] p) {
+    private static void scoresBlock(float[] qa, int[] qRow, float[] kt, int ktBase, int sp, int d, int keys,
+                                    float scale, float[] p) {
         int q0 = qRow[0], q1 = qRow[1], q2 = qRow[2], q3 = qRow[3];
-        for (int j = 0; j < keys; j += F.length()) {
+        int lanes = F.length();
+        int j = 0;
+        for (; j + lanes < keys; j += 2 * lanes) { // both vectors hold keys < `keys`; j + 2L <= Sp
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (int c = 0; c < d; c++) {
+                int at = ktBase + c * sp + j;
+                FloatVector kv = FloatVector.fromArray(F, kt, at);         // keys j..j+L, channel c
+                FloatVector kw = FloatVector.fromArray(F, kt, at + lanes); // keys j+L..j+2L, channel c
+                FloatVector x0 = FloatVector.broadcast(F, qa[q0 + c]), x1 = FloatVector.broadcast(F, qa[q1 + c]);
+                FloatVector x2 = FloatVector.broadcast(F, qa[q2 + c]), x3 = FloatVector.broadcast(F, qa[q3 + c]);
+                a0 = kv.fma(x0, a0);
+                b0 = kw.fma(x0, b0);
+                a1 = kv.fma(x1, a1);
+                b1 = kw.fma(x1, b1);
+                a2 = kv.fma(x2, a2);
+                b2 = kw.fma(x2, b2);
+                a3 = kv.fma(x3, a3);
+                b3 = kw.fma(x3, b3);
+            }
+            a0.mul(scale).intoArray(p, j);
+            b0.mul(scale).intoArray(p, j + lanes);
+            a1.mul(scale).intoArray(p, sp + j);
+            b1.mul(scale).intoArray(p, sp + j + lanes);
+            a2.mul(scale).intoArray(p, 2 * sp + j);
+            b2.mul(scale).intoArray(p, 2 * sp + j + lanes);
+            a3.mul(scale).intoArray(p, 3 * sp + j);
+            b3.mul(scale).intoArray(p, 3 * sp + j + lanes);
+        }
+        if (j < keys) { // one last vector of keys
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             for (int c = 0; c < d; c++) {
-                FloatVector kv = FloatVector.fromArray(F, kt, ktBase + c * sp + j); // keys j..j+L, channel c
+                FloatVector kv = FloatVector.fromArray(F, kt, ktBase + c * sp + j);
                 a0 = kv.fma(FloatVector.broadcast(F, qa[q0 + c]), a0);
                 a1 = kv.fma(FloatVector.broadcast(F, qa[q1 + c]), a1);
                 a2 = kv.fma(FloatVector.broadcast(F, qa[q2 + c]), a2);
                 a3 = kv.fma(FloatVector.broadcast(F, qa[q3 + c]), a3);
             }
-            a0.intoArray(p, j);
-            a1.intoArray(p, sp + j);
-            a2.intoArray(p, 2 * sp + j);
-            a3.intoArray(p, 3 * sp + j);
+            a0.mul(scale).intoArray(p, j);
+            a1.mul(scale).intoArray(p, sp + j);
+            a2.mul(scale).intoArray(p, 2 * sp + j);
+            a3.mul(scale).intoArray(p, 3 * sp + j);
         }
     }
 
     /**
      * out[r, c] = inv[r] * sum_{j < keys} p[r*Sp + j] * v[b, g, j, c] for the first {@code rows} rows of a block,
-     * written to consecutive rows of out from {@code outBase}; a vector of channels at a time.
+     * written to consecutive rows of out from {@code outBase}. Two full vectors of channels at a time where they
+     * fit (8 independent accumulators, each broadcast p value serving 2 vectors), then one full vector, then a
+     * masked one; every element is the same chain of FMAs over j in ascending order whichever loop computes it.
      */
     private static void weightedValues(float[] p, int sp, int rows, int keys, float[] va, Dense.Rows4 vs, int b, int g,
                                        int d, float[] inv, float[] oa, int outBase) {
         int vBase = vs.row(b, g, 0);
         int vStride = (int) vs.s2();
-        for (int c = 0; c < d; c += F.length()) {
-            VectorMask<Float> m = F.indexInRange(c, d);
+        int lanes = F.length();
+        int c = 0;
+        for (; c + 2 * lanes <= d; c += 2 * lanes) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (int j = 0; j < keys; j++) {
+                int at = vBase + j * vStride + c;
+                FloatVector vv = FloatVector.fromArray(F, va, at);
+                FloatVector vw = FloatVector.fromArray(F, va, at + lanes);
+                FloatVector p0 = FloatVector.broadcast(F, p[j]), p1 = FloatVector.broadcast(F, p[sp + j]);
+                FloatVector p2 = FloatVector.broadcast(F, p[2 * sp + j]), p3 = FloatVector.broadcast(F, p[3 * sp + j]);
+                a0 = vv.fma(p0, a0);
+                b0 = vw.fma(p0, b0);
+                a1 = vv.fma(p1, a1);
+                b1 = vw.fma(p1, b1);
+                a2 = vv.fma(p2, a2);
+                b2 = vw.fma(p2, b2);
+                a3 = vv.fma(p3, a3);
+                b3 = vw.fma(p3, b3);
+            }
+            a0.mul(inv[0]).intoArray(oa, outBase + c);
+            b0.mul(inv[0]).intoArray(oa, outBase + c + lanes);
+            if (rows > 1) {
+                a1.mul(inv[1]).intoArray(oa, outBase + d + c);
+                b1.mul(inv[1]).intoArray(oa, outBase + d + c + lanes);
+            }
+            if (rows > 2) {
+                a2.mul(inv[2]).intoArray(oa, outBase + 2 * d + c);
+                b2.mul(inv[2]).intoArray(oa, outBase + 2 * d + c + lanes);
+            }
+            if (rows > 3) {
+                a3.mul(inv[3]).intoArray(oa, outBase + 3 * d + c);
+                b3.mul(inv[3]).intoArray(oa, outBase + 3 * d + c + lanes);
+            }
+        }
+        for (; c < d; c += lanes) {
+            VectorMask<Float> m = F.indexInRange(c, d); // all true except for a last partial vector
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             for (int j = 0; j < keys; j++) {
                 FloatVector vv = FloatVector.fromArray(F, va, vBase + j * vStride + c, m);
@@ -208,7 +275,13 @@ final class VectorAttention {
     /** p[off + j] = exp(p[off + j] - max) for j in [0, n); returns their sum. */
     private static float expInPlace(float[] p, int off, int n, float max) {
         FloatVector sum = FloatVector.zero(F);
-        for (int j = 0; j < n; j += F.length()) {
+        int j = 0;
+        for (; j + F.length() <= n; j += F.length()) {
+            FloatVector e = DeterministicLanes.exp(FloatVector.fromArray(F, p, off + j).sub(max));
+            e.intoArray(p, off + j);
+            sum = sum.add(e);
+        }
+        if (j < n) {
             VectorMask<Float> m = F.indexInRange(j, n);
             FloatVector e = DeterministicLanes.exp(FloatVector.fromArray(F, p, off + j, m).sub(max));
             e.intoArray(p, off + j, m);
@@ -260,8 +333,8 @@ final class VectorAttention {
                             gRow[r] = gs.row(b, h, i0 + Math.min(r, rows - 1));
                         }
                         int keys = causal ? i0 + rows - 1 + s - t + 1 : s;
-                        scoresBlock(qa, qRow, kt, bg * d * sp, sp, d, keys, p);  // q_r . k_j
-                        scoresBlock(ga, gRow, vt, bg * d * sp, sp, d, keys, ds); // dP = dO_r . v_j
+                        scoresBlock(qa, qRow, kt, bg * d * sp, sp, d, keys, fscale, p); // q_r . k_j * scale
+                        scoresBlock(ga, gRow, vt, bg * d * sp, sp, d, keys, 1f, ds);    // dP = dO_r . v_j
                         for (int r = 0; r < BLOCK; r++) {
                             int pr = r * sp;
                             if (r >= rows) { // a repeated row past the end of the block contributes nothing
@@ -272,13 +345,14 @@ final class VectorAttention {
                             int visible = causal ? i0 + r + s - t + 1 : s;
                             float rowLse = lseRows[bh * t + i0 + r];
                             float rowDot = VectorSoftmax.dot(ga, gRow[r], oa, os.row(b, h, i0 + r), d); // sum_c dO O
+                            // P = exp(scores - lse), dS * scale = P (dP - rowDot) * scale, over the visible keys; the
+                            // vectors past `visible` (up to the next multiple of the vector length) are computed
+                            // too and then overwritten with 0 below
                             for (int j = 0; j < visible; j += F.length()) {
-                                VectorMask<Float> m = F.indexInRange(j, visible);
-                                FloatVector pv = DeterministicLanes.exp(
-                                        FloatVector.fromArray(F, p, pr + j, m).mul(fscale).sub(rowLse));
-                                pv.intoArray(p, pr + j, m);
-                                FloatVector dp = FloatVector.fromArray(F, ds, pr + j, m);
-                                pv.mul(dp.sub(rowDot)).mul(fscale).intoArray(ds, pr + j, m); // dS_ij * scale
+                                FloatVector pv = DeterministicLanes.exp(FloatVector.fromArray(F, p, pr + j).sub(rowLse));
+                                pv.intoArray(p, pr + j);
+                                FloatVector dp = FloatVector.fromArray(F, ds, pr + j);
+                                pv.mul(dp.sub(rowDot)).mul(fscale).intoArray(ds, pr + j); // dS_ij * scale
                             }
                             Arrays.fill(p, pr + visible, pr + keys, 0f); // masked keys: P = 0, dS = 0
                             Arrays.fill(ds, pr + visible, pr + keys, 0f);
@@ -297,12 +371,40 @@ final class VectorAttention {
     /**
      * dst[base + j*D + c] += sum_r coef[r*Sp + j] * src[srcRow[r] + c] for keys j in [0, keys): the rank-BLOCK
      * update of dK or dV, with the BLOCK source vectors of a channel chunk held in registers across all keys.
+     * Two full vectors of channels at a time where they fit (two independent FMA chains per key, each broadcast
+     * coefficient serving both), then one full vector, then a masked one; each element gets the same 4 FMAs in
+     * the same order whichever loop handles it.
      */
     private static void accumulateRows(float[] coef, int sp, int keys, float[] src, int[] srcRow, float[] dst,
                                        int base, int d) {
         int s0 = srcRow[0], s1 = srcRow[1], s2 = srcRow[2], s3 = srcRow[3];
-        for (int c = 0; c < d; c += F.length()) {
-            VectorMask<Float> m = F.indexInRange(c, d);
+        int lanes = F.length();
+        int c = 0;
+        for (; c + 2 * lanes <= d; c += 2 * lanes) {
+            FloatVector x0 = FloatVector.fromArray(F, src, s0 + c), y0 = FloatVector.fromArray(F, src, s0 + c + lanes);
+            FloatVector x1 = FloatVector.fromArray(F, src, s1 + c), y1 = FloatVector.fromArray(F, src, s1 + c + lanes);
+            FloatVector x2 = FloatVector.fromArray(F, src, s2 + c), y2 = FloatVector.fromArray(F, src, s2 + c + lanes);
+            FloatVector x3 = FloatVector.fromArray(F, src, s3 + c), y3 = FloatVector.fromArray(F, src, s3 + c + lanes);
+            for (int j = 0; j < keys; j++) {
+                int at = base + j * d + c;
+                FloatVector c0 = FloatVector.broadcast(F, coef[j]), c1 = FloatVector.broadcast(F, coef[sp + j]);
+                FloatVector c2 = FloatVector.broadcast(F, coef[2 * sp + j]), c3 = FloatVector.broadcast(F, coef[3 * sp + j]);
+                FloatVector acc = FloatVector.fromArray(F, dst, at);
+                FloatVector acw = FloatVector.fromArray(F, dst, at + lanes);
+                acc = x0.fma(c0, acc);
+                acw = y0.fma(c0, acw);
+                acc = x1.fma(c1, acc);
+                acw = y1.fma(c1, acw);
+                acc = x2.fma(c2, acc);
+                acw = y2.fma(c2, acw);
+                acc = x3.fma(c3, acc);
+                acw = y3.fma(c3, acw);
+                acc.intoArray(dst, at);
+                acw.intoArray(dst, at + lanes);
+            }
+        }
+        for (; c < d; c += lanes) {
+            VectorMask<Float> m = F.indexInRange(c, d); // all true except for a last partial vector
             FloatVector x0 = FloatVector.fromArray(F, src, s0 + c, m), x1 = FloatVector.fromArray(F, src, s1 + c, m);
             FloatVector x2 = FloatVector.fromArray(F, src, s2 + c, m), x3 = FloatVector.fromArray(F, src, s3 + c, m);
             for (int j = 0; j < keys; j++) {
