@@ -259,7 +259,13 @@ final class VectorElementwise {
         int go = g.offset(), uo = u.offset(), oo = o.offset();
         int n = (int) out.numel();
         Parallel.forRange(n, Dense.grain(16), (start, end) -> {
-            for (int i = start; i < end; i += F.length()) {
+            int i = start;
+            for (; i + F.length() <= end; i += F.length()) {
+                FloatVector x = FloatVector.fromArray(F, ga, go + i);
+                FloatVector y = FloatVector.fromArray(F, ua, uo + i);
+                x.mul(sigmoid(x)).mul(y).intoArray(oa, oo + i);
+            }
+            if (i < end) {
                 VectorMask<Float> m = F.indexInRange(i, end);
                 FloatVector x = FloatVector.fromArray(F, ga, go + i, m);
                 FloatVector y = FloatVector.fromArray(F, ua, uo + i, m);
@@ -280,13 +286,23 @@ final class VectorElementwise {
         int go = g.offset(), uo = u.offset(), dOff = d.offset(), dgo = dg.offset(), duo = du.offset();
         int n = (int) dy.numel();
         Parallel.forRange(n, Dense.grain(24), (start, end) -> {
-            for (int i = start; i < end; i += F.length()) {
+            int i = start;
+            for (; i + F.length() <= end; i += F.length()) {
+                FloatVector x = FloatVector.fromArray(F, ga, go + i);
+                FloatVector y = FloatVector.fromArray(F, ua, uo + i);
+                FloatVector grad = FloatVector.fromArray(F, da, dOff + i);
+                FloatVector s = sigmoid(x);
+                FloatVector dsilu = s.mul(x.mul(s.neg().add(1f)).add(1f)); // s (1 + g (1 - s))
+                grad.mul(y).mul(dsilu).intoArray(dga, dgo + i);
+                grad.mul(x.mul(s)).intoArray(dua, duo + i);
+            }
+            if (i < end) { // the same on a last partial vector
                 VectorMask<Float> m = F.indexInRange(i, end);
                 FloatVector x = FloatVector.fromArray(F, ga, go + i, m);
                 FloatVector y = FloatVector.fromArray(F, ua, uo + i, m);
                 FloatVector grad = FloatVector.fromArray(F, da, dOff + i, m);
                 FloatVector s = sigmoid(x);
-                FloatVector dsilu = s.mul(x.mul(s.neg().add(1f)).add(1f)); // s (1 + g (1 - s))
+                FloatVector dsilu = s.mul(x.mul(s.neg().add(1f)).add(1f));
                 grad.mul(y).mul(dsilu).intoArray(dga, dgo + i, m);
                 grad.mul(x.mul(s)).intoArray(dua, duo + i, m);
             }
