@@ -77,6 +77,7 @@ final class VectorAttention {
             float[] p = new float[BLOCK * sp];
             int[] qRow = new int[BLOCK];
             float[] inv = new float[BLOCK];
+            float[] lanes = new float[F.length()];
             for (int unit = start; unit < end; unit++) {
                 int bh = unit / blocksPerHead, b = bh / heads, h = bh % heads, g = h / perGroup;
                 int i0 = (unit % blocksPerHead) * BLOCK, rows = Math.min(BLOCK, t - i0);
@@ -88,7 +89,7 @@ final class VectorAttention {
                     int visible = causal ? i0 + r + s - t + 1 : s; // keys [0, visible) are seen by query i0 + r
                     int pr = r * sp;
                     float max = VectorReduce.max(p, pr, visible);
-                    float sum = expInPlace(p, pr, visible, max);
+                    float sum = expInPlace(p, pr, visible, max, lanes);
                     Arrays.fill(p, pr + visible, pr + keys, 0f); // masked keys get probability 0
                     inv[r] = 1f / sum;
                     if (l != null) l.array()[l.offset() + bh * t + i0 + r] = (float) (max + Math.log(sum));
@@ -115,8 +116,9 @@ final class VectorAttention {
         int rows = q.dim(0) * heads * t;
         float fscale = (float) scale;
         Parallel.forRange(rows, Dense.grain(2L * s * d), (start, end) -> {
-            float[] p = new float[s];
+            float[] p = new float[(s + F.length() - 1) / F.length() * F.length()]; // whole vectors for expInPlace
             float[] acc = new float[d];
+            float[] lanes = new float[F.length()];
             for (int row = start; row < end; row++) {
                 int i = row % t, h = (row / t) % heads, b = row / (t * heads), g = h / perGroup;
                 int visible = causal ? i + s - t + 1 : s; // keys [0, visible) are seen by query i
@@ -126,7 +128,7 @@ final class VectorAttention {
                     p[j] = VectorSoftmax.dot(qa, qr, ka, ks.row(b, g, j), d) * fscale;
                 }
                 float max = VectorReduce.max(p, 0, visible);
-                float sum = expInPlace(p, 0, visible, max);
+                float sum = expInPlace(p, 0, visible, max, lanes);
                 // out_i = sum_j p_j v_j / sum
                 Arrays.fill(acc, 0f);
                 for (int j = 0; j < visible; j++) axpy(p[j], va, vs.row(b, g, j), acc, 0, d);
@@ -272,22 +274,24 @@ final class VectorAttention {
         }
     }
 
-    /** p[off + j] = exp(p[off + j] - max) for j in [0, n); returns their sum. */
-    private static float expInPlace(float[] p, int off, int n, float max) {
+    /**
+     * p[off + j] = exp(p[off + j] - max) for j in [0, n); returns their sum, added lane-wise and then across the
+     * lanes left to right ({@code lanes}: a scratch array of one vector). Whole vectors only: p must have room up
+     * to n rounded up to the vector length, and the elements in [n, that bound) are overwritten with values that
+     * do not count (the callers zero them or never read them). One call site of the exponential and no vector
+     * passed to a method: a call that C2 does not inline would box its vector arguments, a heap allocation per
+     * call (it did not inline the masked tail's second exp or the lane sum here, which cost ~15% of the forward).
+     */
+    private static float expInPlace(float[] p, int off, int n, float max, float[] lanes) {
         FloatVector sum = FloatVector.zero(F);
-        int j = 0;
-        for (; j + F.length() <= n; j += F.length()) {
+        for (int j = 0; j < n; j += F.length()) {
             FloatVector e = DeterministicLanes.exp(FloatVector.fromArray(F, p, off + j).sub(max));
             e.intoArray(p, off + j);
+            if (j + F.length() > n) e = e.blend(0f, F.indexInRange(j, n).not()); // lanes past n add nothing
             sum = sum.add(e);
         }
-        if (j < n) {
-            VectorMask<Float> m = F.indexInRange(j, n);
-            FloatVector e = DeterministicLanes.exp(FloatVector.fromArray(F, p, off + j, m).sub(max));
-            e.intoArray(p, off + j, m);
-            sum = sum.add(e, m);
-        }
-        return DeterministicLanes.sum(sum);
+        sum.intoArray(lanes, 0);
+        return DeterministicLanes.sum(lanes);
     }
 
     /**

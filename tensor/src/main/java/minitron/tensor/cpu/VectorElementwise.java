@@ -218,9 +218,61 @@ final class VectorElementwise {
         return true;
     }
 
-    /** out[oo + i] = op(a[ao + i or ao], b[bo + i or bo]) for i in [0, n). */
+    /**
+     * out[oo + i] = op(a[ao + i or ao], b[bo + i or bo]) for i in [0, n). ADD and MUL (residual adds, gradient
+     * accumulation, scaling: the ones a training step runs on large tensors) have loops of their own: in the
+     * generic loop C2 often does not inline {@link #apply(BinaryOp, FloatVector, FloatVector)} (the switch makes
+     * it too big once the call site has seen several ops), and then boxes two vectors and the result per call,
+     * measured 4-5x slower than the add itself.
+     */
     private static void row(BinaryOp op, float[] a, int ao, boolean aRow, float[] b, int bo, boolean bRow,
                             float[] out, int oo, int n) {
+        switch (op) {
+            case ADD -> addRow(a, ao, aRow, b, bo, bRow, out, oo, n);
+            case MUL -> mulRow(a, ao, aRow, b, bo, bRow, out, oo, n);
+            default -> anyRow(op, a, ao, aRow, b, bo, bRow, out, oo, n);
+        }
+    }
+
+    /** {@link #row} for ADD: out = a + b. */
+    private static void addRow(float[] a, int ao, boolean aRow, float[] b, int bo, boolean bRow,
+                               float[] out, int oo, int n) {
+        FloatVector aConst = FloatVector.broadcast(F, a[ao]), bConst = FloatVector.broadcast(F, b[bo]);
+        int i = 0;
+        for (; i + F.length() <= n; i += F.length()) {
+            FloatVector x = aRow ? FloatVector.fromArray(F, a, ao + i) : aConst;
+            FloatVector y = bRow ? FloatVector.fromArray(F, b, bo + i) : bConst;
+            x.add(y).intoArray(out, oo + i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = F.indexInRange(i, n);
+            FloatVector x = aRow ? FloatVector.fromArray(F, a, ao + i, m) : aConst;
+            FloatVector y = bRow ? FloatVector.fromArray(F, b, bo + i, m) : bConst;
+            x.add(y).intoArray(out, oo + i, m);
+        }
+    }
+
+    /** {@link #row} for MUL: out = a * b. */
+    private static void mulRow(float[] a, int ao, boolean aRow, float[] b, int bo, boolean bRow,
+                               float[] out, int oo, int n) {
+        FloatVector aConst = FloatVector.broadcast(F, a[ao]), bConst = FloatVector.broadcast(F, b[bo]);
+        int i = 0;
+        for (; i + F.length() <= n; i += F.length()) {
+            FloatVector x = aRow ? FloatVector.fromArray(F, a, ao + i) : aConst;
+            FloatVector y = bRow ? FloatVector.fromArray(F, b, bo + i) : bConst;
+            x.mul(y).intoArray(out, oo + i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = F.indexInRange(i, n);
+            FloatVector x = aRow ? FloatVector.fromArray(F, a, ao + i, m) : aConst;
+            FloatVector y = bRow ? FloatVector.fromArray(F, b, bo + i, m) : bConst;
+            x.mul(y).intoArray(out, oo + i, m);
+        }
+    }
+
+    /** {@link #row} for any op. */
+    private static void anyRow(BinaryOp op, float[] a, int ao, boolean aRow, float[] b, int bo, boolean bRow,
+                               float[] out, int oo, int n) {
         FloatVector aConst = FloatVector.broadcast(F, a[ao]), bConst = FloatVector.broadcast(F, b[bo]);
         int i = 0;
         for (; i + F.length() <= n; i += F.length()) {
