@@ -142,8 +142,16 @@ final class VectorNorms {
         int rows = (int) (x.numel() / d);
         long xOffset = x.offset(), stride0 = x.stride(0), stride1 = x.stride(1), stride2 = x.stride(2);
         Parallel.forRange(rows, Dense.grain(3L * d), (start, end) -> {
-            for (int row = start; row < end; row++) {
-                int i2 = row % t, i1 = (row / t) % heads, i0 = row / (t * heads);
+            // row = (i0 * H + i1) * T + i2; the indices are stepped along with row (no divisions per row)
+            int i2 = start % t, i1 = (start / t) % heads, i0 = start / (t * heads);
+            for (int row = start; row < end; row++, i2++) {
+                if (i2 == t) {
+                    i2 = 0;
+                    if (++i1 == heads) {
+                        i1 = 0;
+                        i0++;
+                    }
+                }
                 int xr = (int) (xOffset + i0 * stride0 + i1 * stride1 + i2 * stride2);
                 int or = o.offset() + row * d, tr = i2 * d;
                 int c = 0;
