@@ -33,6 +33,9 @@ final class VectorAttention {
     /** Query rows handled together: each K^T and V vector loaded is used for this many rows (register blocking). */
     private static final int BLOCK = 4;
 
+    /** Keys per panel of the transposed K (and V): two vectors, what one step of {@link #scoresBlock} reads. */
+    private static final int PANEL = 2 * F.length();
+
     private VectorAttention() {
     }
 
@@ -54,10 +57,11 @@ final class VectorAttention {
      * out (B, H, T, D) = softmax(q k^T * scale + causal mask) v; lse (B, H, T) = log-sum-exp of each score row.
      *
      * <p>Work is split into blocks of {@link #BLOCK} consecutive query rows of one head (parallel over the
-     * B*H*ceil(T/BLOCK) blocks). K is first transposed per KV head to kt (B*G, D, Sp), Sp = S rounded up to the
-     * vector length, so that the scores of a block are a small matrix product with no horizontal sums:
-     * scores[r, j..j+L) = sum_d q[r, d] * kt[d, j..j+L), the L keys of one vector at a time. Then per row: scale,
-     * mask the keys the row cannot see, max, exponentials and their sum; and out[r, c..c+L) = sum_j p[r, j] *
+     * B*H*ceil(T/BLOCK) blocks). K is first transposed per KV head to kt (B*G, D, Sp) in panels of 2L keys
+     * (see {@link #transposeKeys}), Sp = S rounded up to whole panels, so that the scores of a block are a small
+     * matrix product with no horizontal sums: scores[r, j..j+L) = sum_d q[r, d] * kt[d, j..j+L), L keys per
+     * vector, two vectors at a time. Then per row: mask the keys the row cannot see, max, exponentials and their
+     * sum; and out[r, c..c+L) = sum_j p[r, j] *
      * v[j, c..c+L) / sum_r, again one vector of V feeding all rows of the block.
      */
     static boolean attention(Tensor q, Tensor k, Tensor v, double scale, boolean causal, Tensor out, Tensor lse) {
@@ -69,7 +73,7 @@ final class VectorAttention {
         float[] qa = qs.array(), va = vs.array(), oa = o.array();
         int batch = q.dim(0), heads = q.dim(1), t = q.dim(2), d = q.dim(3);
         int groups = k.dim(1), s = k.dim(2), perGroup = heads / groups;
-        int sp = (s + F.length() - 1) / F.length() * F.length();
+        int sp = (s + PANEL - 1) / PANEL * PANEL;
         float[] kt = transposeKeys(ks, batch, groups, s, d, sp);
         int blocksPerHead = (t + BLOCK - 1) / BLOCK;
         float fscale = (float) scale;
@@ -141,7 +145,12 @@ final class VectorAttention {
         return true;
     }
 
-    /** kt[(b*G + g)*D*Sp + c*Sp + j] = k[b, g, j, c]; the padding columns [S, Sp) stay 0. */
+    /**
+     * K (B, G, S, D) transposed per KV head into panels of {@link #PANEL} keys: for key j = jp * PANEL + jj,
+     * kt[(b*G + g)*D*Sp + jp*D*PANEL + c*PANEL + jj] = k[b, g, j, c]; Sp = S rounded up to whole panels, the
+     * padding keys [S, Sp) stay 0. A panel (D, PANEL) is contiguous, so {@link #scoresBlock} reads one stream
+     * of memory rather than D rows Sp apart.
+     */
     private static float[] transposeKeys(Dense.Rows4 ks, int batch, int groups, int s, int d, int sp) {
         float[] kt = new float[batch * groups * d * sp];
         float[] ka = ks.array();
@@ -150,7 +159,8 @@ final class VectorAttention {
                 int b = bg / groups, g = bg % groups, base = bg * d * sp;
                 for (int j = 0; j < s; j++) {
                     int kr = ks.row(b, g, j);
-                    for (int c = 0; c < d; c++) kt[base + c * sp + j] = ka[kr + c];
+                    int at = base + (j / PANEL) * d * PANEL + j % PANEL;
+                    for (int c = 0; c < d; c++) kt[at + c * PANEL] = ka[kr + c];
                 }
             }
         });
@@ -161,7 +171,8 @@ final class VectorAttention {
      * p[r*Sp + j] = (q_r . k_j) * scale for the BLOCK rows whose q offsets are qRow and keys j in [0, keys) (rounded
      * up to whole vectors; the rows past the end of a short block repeat the last row; their results are ignored).
      * Two vectors of keys at a time: 8 independent accumulators, enough to keep both FMA pipes busy through the
-     * FMA latency, and each broadcast q value serves 2 vectors. Each score is the same chain of FMAs over c in
+     * FMA latency, and each broadcast q value serves 2 vectors; kt holds panels of {@link #PANEL} keys (see
+     * {@link #transposeKeys}), so a step reads the panel's row c. Each score is the same chain of FMAs over c in
      * either loop, so the result does not depend on which loop computed it.
      */
     private static void scoresBlock(float[] qa, int[] qRow, float[] kt, int ktBase, int sp, int d, int keys,
@@ -172,8 +183,9 @@ final class VectorAttention {
         for (; j + lanes < keys; j += 2 * lanes) { // both vectors hold keys < `keys`; j + 2L <= Sp
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            int panel = ktBase + j * d; // j is a multiple of PANEL: panel j / PANEL starts at j * D
             for (int c = 0; c < d; c++) {
-                int at = ktBase + c * sp + j;
+                int at = panel + c * PANEL;
                 FloatVector kv = FloatVector.fromArray(F, kt, at);         // keys j..j+L, channel c
                 FloatVector kw = FloatVector.fromArray(F, kt, at + lanes); // keys j+L..j+2L, channel c
                 FloatVector x0 = FloatVector.broadcast(F, qa[q0 + c]), x1 = FloatVector.broadcast(F, qa[q1 + c]);
@@ -196,10 +208,11 @@ final class VectorAttention {
             a3.mul(scale).intoArray(p, 3 * sp + j);
             b3.mul(scale).intoArray(p, 3 * sp + j + lanes);
         }
-        if (j < keys) { // one last vector of keys
+        if (j < keys) { // one last vector of keys, the first half of a panel
+            int panel = ktBase + j * d;
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             for (int c = 0; c < d; c++) {
-                FloatVector kv = FloatVector.fromArray(F, kt, ktBase + c * sp + j);
+                FloatVector kv = FloatVector.fromArray(F, kt, panel + c * PANEL);
                 a0 = kv.fma(FloatVector.broadcast(F, qa[q0 + c]), a0);
                 a1 = kv.fma(FloatVector.broadcast(F, qa[q1 + c]), a1);
                 a2 = kv.fma(FloatVector.broadcast(F, qa[q2 + c]), a2);
@@ -314,7 +327,7 @@ final class VectorAttention {
         float[] dqa = dqs.array(), dka = dks.array(), dva = dvs.array();
         int batch = q.dim(0), heads = q.dim(1), t = q.dim(2), d = q.dim(3);
         int groups = k.dim(1), s = k.dim(2), perGroup = heads / groups;
-        int sp = (s + F.length() - 1) / F.length() * F.length();
+        int sp = (s + PANEL - 1) / PANEL * PANEL;
         float[] kt = transposeKeys(ks, batch, groups, s, d, sp);
         float[] vt = transposeKeys(vs, batch, groups, s, d, sp);
         float fscale = (float) scale;
