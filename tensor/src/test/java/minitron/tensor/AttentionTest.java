@@ -91,6 +91,18 @@ class AttentionTest {
             new Case(1, 4, 2, 6, 23, 8, true, 9),    // 6 queries (blocked path) over 23 positions
             new Case(2, 2, 1, 37, 37, 16, true, 13), // many blocks, windows starting at every offset in a vector
             new Case(1, 1, 1, 70, 70, 3, true, 17),  // window start crosses several 16-lane vectors
+            // longer rows and wider heads: the two-vectors-at-a-time loops of the vector kernels over keys and
+            // channels, then their one-vector and masked tails (D = 32 and 48 at 16 lanes, 35 keys)
+            new Case(1, 4, 2, 35, 35, 32, true),
+            new Case(2, 2, 1, 21, 35, 48, false),
+            new Case(1, 2, 1, 33, 37, 40, true),
+            // windows over panels of two key vectors: S a multiple of the panel, so the last row sees the whole
+            // padded row and its window starts mid-vector (the exponentials must stay inside the row); a window
+            // that starts in the second half of a panel; a decoded token whose window starts past the last
+            // whole vector of its scores
+            new Case(1, 2, 1, 64, 64, 32, true, 5),
+            new Case(1, 2, 2, 40, 40, 48, true, 21),
+            new Case(1, 2, 1, 1, 20, 16, true, 3),
     };
 
     @Test

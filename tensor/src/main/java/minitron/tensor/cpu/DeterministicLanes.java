@@ -61,10 +61,18 @@ final class DeterministicLanes {
         return out.blend(Float.POSITIVE_INFINITY, over);
     }
 
+    /**
+     * The sum of lanes[0, n) added left to right: {@link #sum(FloatVector)} of a vector stored with intoArray, for
+     * hot loops that must not pass a vector to a method C2 may not inline (the vector would be boxed).
+     */
+    static float sum(float[] lanes) {
+        float s = 0f;
+        for (float lane : lanes) s += lane;
+        return s;
+    }
+
     /** The sum of the lanes, added left to right (lane 0 first): the same order on every execution path. */
     static float sum(FloatVector v) {
-        float s = 0f;
-        for (int i = 0; i < v.length(); i++) s += v.lane(i);
-        return s;
+        return sum(v.toArray()); // one vector store; lane(i) with a variable i takes the Vector API's slow path
     }
 }

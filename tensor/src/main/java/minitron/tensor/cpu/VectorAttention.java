@@ -15,13 +15,16 @@ import minitron.tensor.Tensor;
  * <p>Shape legend: B batch, H query heads, G key/value heads (query head h reads KV head h / (H / G)), T query
  * positions, S key positions, D head dim. q (B, H, T, D); k, v (B, G, S, D). Causal: query i is position
  * p = i + S - T and sees keys j <= p; with a sliding window W > 0 only p - W < j <= p (HF's sliding-window causal
- * mask). Keys outside a block's window are never read: the score, softmax and value loops of a block run over
- * [from, keys), from = the first key its first row sees rounded down to the vector length, so a long sequence
- * costs O(T * W), not O(T * S).
+ * mask). A block's loops skip the keys before every window of its rows: the scores start at the panel of keys
+ * holding the first key any row sees, the value sums (and in the backward dK, dV, dQ) at that key itself, so V
+ * (and K, but for its transposed copy) outside the windows is never read and a long sequence costs O(T * W),
+ * not O(T * S). Within a row's vectors, the keys before its window get the score -infinity, hence probability
+ * exp(-infinity) = 0 exactly.
  *
  * <p>The forward works on blocks of 4 query rows of one head (parallel over all blocks): scores against K
- * transposed, so each loaded vector of keys serves the 4 rows without horizontal sums; per row the max, the
- * exponentials and their sum; then the weighted sum of V rows, each V vector again serving the 4 rows. Decoding
+ * transposed, so each loaded vector of keys serves the 4 rows without horizontal sums (two vectors of keys at a
+ * time: 8 independent FMA chains); per row the max, the exponentials and their sum; then the weighted sum of V
+ * rows, each V vector again serving the 4 rows (two vectors of channels at a time where the head dim allows). Decoding
  * (T < 4) takes a row-at-a-time path that reads K in place. The backward recomputes the probabilities from the
  * saved log-sum-exp with the same blocking; it runs in parallel over the B*G KV groups, because dK and dV sum
  * over all query heads of a group and one thread per group keeps those sums race-free and deterministic. When
@@ -35,6 +38,9 @@ final class VectorAttention {
 
     /** Query rows handled together: each K^T and V vector loaded is used for this many rows (register blocking). */
     private static final int BLOCK = 4;
+
+    /** Keys per panel of the transposed K (and V): two vectors, what one step of {@link #scoresBlock} reads. */
+    private static final int PANEL = 2 * F.length();
 
     private VectorAttention() {
     }
@@ -58,12 +64,13 @@ final class VectorAttention {
      * score row.
      *
      * <p>Work is split into blocks of {@link #BLOCK} consecutive query rows of one head (parallel over the
-     * B*H*ceil(T/BLOCK) blocks). K is first transposed per KV head to kt (B*G, D, Sp), Sp = S rounded up to the
-     * vector length, so that the scores of a block are a small matrix product with no horizontal sums:
-     * scores[r, j..j+L) = sum_d q[r, d] * kt[d, j..j+L), the L keys of one vector at a time. Then per row: scale,
-     * mask the keys the row cannot see, max, exponentials and their sum; and out[r, c..c+L) = sum_j p[r, j] *
-     * v[j, c..c+L) / sum_r, again one vector of V feeding all rows of the block. All of this only over the keys
-     * [from, keys) that some row of the block sees (the whole prefix [0, keys) without a window).
+     * B*H*ceil(T/BLOCK) blocks). K is first transposed per KV head to kt (B*G, D, Sp) in panels of 2L keys
+     * (see {@link #transposeKeys}), Sp = S rounded up to whole panels, so that the scores of a block are a small
+     * matrix product with no horizontal sums: scores[r, j..j+L) = sum_d q[r, d] * kt[d, j..j+L), L keys per
+     * vector, two vectors at a time. Then per row: mask the keys the row cannot see, max, exponentials and their
+     * sum; and out[r, c..c+L) = sum_j p[r, j] * v[j, c..c+L) / sum_r, again one vector of V feeding all rows
+     * of the block. All of this only over the keys [from, keys) that some row of the block sees (the whole
+     * prefix [0, keys) without a window).
      */
     static boolean attention(Tensor q, Tensor k, Tensor v, double scale, boolean causal, int window, Tensor out,
                              Tensor lse) {
@@ -75,7 +82,7 @@ final class VectorAttention {
         float[] qa = qs.array(), va = vs.array(), oa = o.array();
         int batch = q.dim(0), heads = q.dim(1), t = q.dim(2), d = q.dim(3);
         int groups = k.dim(1), s = k.dim(2), perGroup = heads / groups;
-        int sp = (s + F.length() - 1) / F.length() * F.length();
+        int sp = (s + PANEL - 1) / PANEL * PANEL;
         float[] kt = transposeKeys(ks, batch, groups, s, d, sp);
         int blocksPerHead = (t + BLOCK - 1) / BLOCK;
         float fscale = (float) scale;
@@ -83,33 +90,32 @@ final class VectorAttention {
             float[] p = new float[BLOCK * sp];
             int[] qRow = new int[BLOCK];
             float[] inv = new float[BLOCK];
+            float[] lanes = new float[F.length()];
             for (int unit = start; unit < end; unit++) {
                 int bh = unit / blocksPerHead, b = bh / heads, h = bh % heads, g = h / perGroup;
                 int i0 = (unit % blocksPerHead) * BLOCK, rows = Math.min(BLOCK, t - i0);
                 for (int r = 0; r < BLOCK; r++) qRow[r] = qs.row(b, h, i0 + Math.min(r, rows - 1));
                 // keys [from, keys) are seen by at least one row of the block (the last one sees up to the last
-                // key, the first one from the earliest); from is aligned down to a vector so that the score loop
-                // stays inside the rows of kt and p
+                // key, the first one from the earliest); from is aligned down to a panel, where scoresBlock steps
                 int keys = causal ? i0 + rows - 1 + s - t + 1 : s;
-                int from = Backend.windowStart(i0 + s - t, window) / F.length() * F.length();
-                scoresBlock(qa, qRow, kt, (b * groups + g) * d * sp, sp, d, from, keys, p);
+                int firstKey = Backend.windowStart(i0 + s - t, window), from = firstKey / PANEL * PANEL;
+                scoresBlock(qa, qRow, kt, (b * groups + g) * d * sp, sp, d, from, keys, fscale, p); // q_r . k_j * scale
                 for (int r = 0; r < rows; r++) {
-                    // keys [first, visible) are seen by query i0 + r
+                    // keys [first, visible) are seen by query i0 + r; the vectors from firstVector on are exponentiated
                     int visible = causal ? i0 + r + s - t + 1 : s;
                     int first = Backend.windowStart(i0 + r + s - t, window);
+                    int firstVector = first / F.length() * F.length();
                     int pr = r * sp;
-                    for (int j = first; j < visible; j += F.length()) {
-                        VectorMask<Float> m = F.indexInRange(j, visible);
-                        FloatVector.fromArray(F, p, pr + j, m).mul(fscale).intoArray(p, pr + j, m);
-                    }
+                    Arrays.fill(p, pr + firstVector, pr + first, Float.NEGATIVE_INFINITY); // before the window
                     float max = VectorReduce.max(p, pr + first, visible - first);
-                    float sum = expInPlace(p, pr + first, visible - first, max);
-                    Arrays.fill(p, pr + from, pr + first, 0f);   // keys before the window: probability 0
-                    Arrays.fill(p, pr + visible, pr + keys, 0f); // keys after the query (causal): probability 0
+                    float sum = expInPlace(p, pr + firstVector, visible - firstVector, max, lanes);
+                    Arrays.fill(p, pr + from, pr + firstVector, 0f); // keys before the window: probability 0
+                    Arrays.fill(p, pr + visible, pr + keys, 0f);     // keys after the query (causal): probability 0
                     inv[r] = 1f / sum;
                     if (l != null) l.array()[l.offset() + bh * t + i0 + r] = (float) (max + Math.log(sum));
                 }
-                weightedValues(p, sp, rows, from, keys, va, vs, b, g, d, inv, oa, o.offset() + (bh * t + i0) * d);
+                // V rows from the first key of any window on (P is 0 before it; V there is never read)
+                weightedValues(p, sp, rows, firstKey, keys, va, vs, b, g, d, inv, oa, o.offset() + (bh * t + i0) * d);
             }
         });
         return true;
@@ -131,20 +137,24 @@ final class VectorAttention {
         int rows = q.dim(0) * heads * t;
         float fscale = (float) scale;
         Parallel.forRange(rows, Dense.grain(2L * s * d), (start, end) -> {
-            float[] p = new float[s];
+            float[] p = new float[(s + F.length() - 1) / F.length() * F.length()]; // whole vectors for expInPlace
             float[] acc = new float[d];
+            float[] lanes = new float[F.length()];
             for (int row = start; row < end; row++) {
                 int i = row % t, h = (row / t) % heads, b = row / (t * heads), g = h / perGroup;
-                // keys [first, visible) are seen by query i, at position i + S - T when causal
+                // keys [first, visible) are seen by query i, at position i + S - T when causal; the vectors from
+                // firstVector on are exponentiated, the keys before the window with the score -infinity
                 int visible = causal ? i + s - t + 1 : s;
                 int first = Backend.windowStart(i + s - t, window);
+                int firstVector = first / F.length() * F.length();
                 int qr = qs.row(b, h, i);
                 // scores[j] = q_i . k_j * scale
+                Arrays.fill(p, firstVector, first, Float.NEGATIVE_INFINITY);
                 for (int j = first; j < visible; j++) {
                     p[j] = VectorSoftmax.dot(qa, qr, ka, ks.row(b, g, j), d) * fscale;
                 }
                 float max = VectorReduce.max(p, first, visible - first);
-                float sum = expInPlace(p, first, visible - first, max);
+                float sum = expInPlace(p, firstVector, visible - firstVector, max, lanes);
                 // out_i = sum_j p_j v_j / sum
                 Arrays.fill(acc, 0f);
                 for (int j = first; j < visible; j++) axpy(p[j], va, vs.row(b, g, j), acc, 0, d);
@@ -157,7 +167,12 @@ final class VectorAttention {
         return true;
     }
 
-    /** kt[(b*G + g)*D*Sp + c*Sp + j] = k[b, g, j, c]; the padding columns [S, Sp) stay 0. */
+    /**
+     * K (B, G, S, D) transposed per KV head into panels of {@link #PANEL} keys: for key j = jp * PANEL + jj,
+     * kt[(b*G + g)*D*Sp + jp*D*PANEL + c*PANEL + jj] = k[b, g, j, c]; Sp = S rounded up to whole panels, the
+     * padding keys [S, Sp) stay 0. A panel (D, PANEL) is contiguous, so {@link #scoresBlock} reads one stream
+     * of memory rather than D rows Sp apart.
+     */
     private static float[] transposeKeys(Dense.Rows4 ks, int batch, int groups, int s, int d, int sp) {
         float[] kt = new float[batch * groups * d * sp];
         float[] ka = ks.array();
@@ -166,7 +181,8 @@ final class VectorAttention {
                 int b = bg / groups, g = bg % groups, base = bg * d * sp;
                 for (int j = 0; j < s; j++) {
                     int kr = ks.row(b, g, j);
-                    for (int c = 0; c < d; c++) kt[base + c * sp + j] = ka[kr + c];
+                    int at = base + (j / PANEL) * d * PANEL + j % PANEL;
+                    for (int c = 0; c < d; c++) kt[at + c * PANEL] = ka[kr + c];
                 }
             }
         });
@@ -174,39 +190,111 @@ final class VectorAttention {
     }
 
     /**
-     * p[r*Sp + j] = q_r . k_j for the BLOCK rows whose q offsets are qRow and keys j in [from, keys), a vector of
-     * keys at a time (the rows past the end of a short block repeat the last row; their results are ignored).
-     * from is a multiple of the vector length, so the last vector ends within Sp.
+     * p[r*Sp + j] = (q_r . k_j) * scale for the BLOCK rows whose q offsets are qRow and keys j in [from, keys)
+     * (from a multiple of {@link #PANEL}; rounded up to whole vectors; the rows past the end of a short block repeat
+     * the last row; their results are ignored).
+     * Two vectors of keys at a time: 8 independent accumulators, enough to keep both FMA pipes busy through the
+     * FMA latency, and each broadcast q value serves 2 vectors; kt holds panels of {@link #PANEL} keys (see
+     * {@link #transposeKeys}), so a step reads the panel's row c. Each score is the same chain of FMAs over c in
+     * either loop, so the result does not depend on which loop computed it.
      */
-    private static void scoresBlock(float[] qa, int[] qRow, float[] kt, int ktBase, int sp, int d, int from, int keys,
-                                    float[] p) {
+    private static void scoresBlock(float[] qa, int[] qRow, float[] kt, int ktBase, int sp, int d, int from,
+                                    int keys, float scale, float[] p) {
         int q0 = qRow[0], q1 = qRow[1], q2 = qRow[2], q3 = qRow[3];
-        for (int j = from; j < keys; j += F.length()) {
+        int lanes = F.length();
+        int j = from;
+        for (; j + lanes < keys; j += 2 * lanes) { // both vectors hold keys < `keys`; j + 2L <= Sp
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            int panel = ktBase + j * d; // j is a multiple of PANEL: panel j / PANEL starts at j * D
+            for (int c = 0; c < d; c++) {
+                int at = panel + c * PANEL;
+                FloatVector kv = FloatVector.fromArray(F, kt, at);         // keys j..j+L, channel c
+                FloatVector kw = FloatVector.fromArray(F, kt, at + lanes); // keys j+L..j+2L, channel c
+                FloatVector x0 = FloatVector.broadcast(F, qa[q0 + c]), x1 = FloatVector.broadcast(F, qa[q1 + c]);
+                FloatVector x2 = FloatVector.broadcast(F, qa[q2 + c]), x3 = FloatVector.broadcast(F, qa[q3 + c]);
+                a0 = kv.fma(x0, a0);
+                b0 = kw.fma(x0, b0);
+                a1 = kv.fma(x1, a1);
+                b1 = kw.fma(x1, b1);
+                a2 = kv.fma(x2, a2);
+                b2 = kw.fma(x2, b2);
+                a3 = kv.fma(x3, a3);
+                b3 = kw.fma(x3, b3);
+            }
+            a0.mul(scale).intoArray(p, j);
+            b0.mul(scale).intoArray(p, j + lanes);
+            a1.mul(scale).intoArray(p, sp + j);
+            b1.mul(scale).intoArray(p, sp + j + lanes);
+            a2.mul(scale).intoArray(p, 2 * sp + j);
+            b2.mul(scale).intoArray(p, 2 * sp + j + lanes);
+            a3.mul(scale).intoArray(p, 3 * sp + j);
+            b3.mul(scale).intoArray(p, 3 * sp + j + lanes);
+        }
+        if (j < keys) { // one last vector of keys, the first half of a panel
+            int panel = ktBase + j * d;
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             for (int c = 0; c < d; c++) {
-                FloatVector kv = FloatVector.fromArray(F, kt, ktBase + c * sp + j); // keys j..j+L, channel c
+                FloatVector kv = FloatVector.fromArray(F, kt, panel + c * PANEL);
                 a0 = kv.fma(FloatVector.broadcast(F, qa[q0 + c]), a0);
                 a1 = kv.fma(FloatVector.broadcast(F, qa[q1 + c]), a1);
                 a2 = kv.fma(FloatVector.broadcast(F, qa[q2 + c]), a2);
                 a3 = kv.fma(FloatVector.broadcast(F, qa[q3 + c]), a3);
             }
-            a0.intoArray(p, j);
-            a1.intoArray(p, sp + j);
-            a2.intoArray(p, 2 * sp + j);
-            a3.intoArray(p, 3 * sp + j);
+            a0.mul(scale).intoArray(p, j);
+            a1.mul(scale).intoArray(p, sp + j);
+            a2.mul(scale).intoArray(p, 2 * sp + j);
+            a3.mul(scale).intoArray(p, 3 * sp + j);
         }
     }
 
     /**
      * out[r, c] = inv[r] * sum_{from <= j < keys} p[r*Sp + j] * v[b, g, j, c] for the first {@code rows} rows of a
-     * block, written to consecutive rows of out from {@code outBase}; a vector of channels at a time.
+     * block, written to consecutive rows of out from {@code outBase}. Two full vectors of channels at a time where they
+     * fit (8 independent accumulators, each broadcast p value serving 2 vectors), then one full vector, then a
+     * masked one; every element is the same chain of FMAs over j in ascending order whichever loop computes it.
      */
     private static void weightedValues(float[] p, int sp, int rows, int from, int keys, float[] va, Dense.Rows4 vs,
                                        int b, int g, int d, float[] inv, float[] oa, int outBase) {
         int vBase = vs.row(b, g, 0);
         int vStride = (int) vs.s2();
-        for (int c = 0; c < d; c += F.length()) {
-            VectorMask<Float> m = F.indexInRange(c, d);
+        int lanes = F.length();
+        int c = 0;
+        for (; c + 2 * lanes <= d; c += 2 * lanes) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (int j = from; j < keys; j++) {
+                int at = vBase + j * vStride + c;
+                FloatVector vv = FloatVector.fromArray(F, va, at);
+                FloatVector vw = FloatVector.fromArray(F, va, at + lanes);
+                FloatVector p0 = FloatVector.broadcast(F, p[j]), p1 = FloatVector.broadcast(F, p[sp + j]);
+                FloatVector p2 = FloatVector.broadcast(F, p[2 * sp + j]), p3 = FloatVector.broadcast(F, p[3 * sp + j]);
+                a0 = vv.fma(p0, a0);
+                b0 = vw.fma(p0, b0);
+                a1 = vv.fma(p1, a1);
+                b1 = vw.fma(p1, b1);
+                a2 = vv.fma(p2, a2);
+                b2 = vw.fma(p2, b2);
+                a3 = vv.fma(p3, a3);
+                b3 = vw.fma(p3, b3);
+            }
+            a0.mul(inv[0]).intoArray(oa, outBase + c);
+            b0.mul(inv[0]).intoArray(oa, outBase + c + lanes);
+            if (rows > 1) {
+                a1.mul(inv[1]).intoArray(oa, outBase + d + c);
+                b1.mul(inv[1]).intoArray(oa, outBase + d + c + lanes);
+            }
+            if (rows > 2) {
+                a2.mul(inv[2]).intoArray(oa, outBase + 2 * d + c);
+                b2.mul(inv[2]).intoArray(oa, outBase + 2 * d + c + lanes);
+            }
+            if (rows > 3) {
+                a3.mul(inv[3]).intoArray(oa, outBase + 3 * d + c);
+                b3.mul(inv[3]).intoArray(oa, outBase + 3 * d + c + lanes);
+            }
+        }
+        for (; c < d; c += lanes) {
+            VectorMask<Float> m = F.indexInRange(c, d); // all true except for a last partial vector
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             for (int j = from; j < keys; j++) {
                 FloatVector vv = FloatVector.fromArray(F, va, vBase + j * vStride + c, m);
@@ -222,16 +310,24 @@ final class VectorAttention {
         }
     }
 
-    /** p[off + j] = exp(p[off + j] - max) for j in [0, n); returns their sum. */
-    private static float expInPlace(float[] p, int off, int n, float max) {
+    /**
+     * p[off + j] = exp(p[off + j] - max) for j in [0, n); returns their sum, added lane-wise and then across the
+     * lanes left to right ({@code lanes}: a scratch array of one vector). Whole vectors only: p must have room up
+     * to n rounded up to the vector length, and the elements in [n, that bound) are overwritten with values that
+     * do not count (the callers zero them or never read them). One call site of the exponential and no vector
+     * passed to a method: a call that C2 does not inline would box its vector arguments, a heap allocation per
+     * call (it did not inline the masked tail's second exp or the lane sum here, which cost ~15% of the forward).
+     */
+    private static float expInPlace(float[] p, int off, int n, float max, float[] lanes) {
         FloatVector sum = FloatVector.zero(F);
         for (int j = 0; j < n; j += F.length()) {
-            VectorMask<Float> m = F.indexInRange(j, n);
-            FloatVector e = DeterministicLanes.exp(FloatVector.fromArray(F, p, off + j, m).sub(max));
-            e.intoArray(p, off + j, m);
-            sum = sum.add(e, m);
+            FloatVector e = DeterministicLanes.exp(FloatVector.fromArray(F, p, off + j).sub(max));
+            e.intoArray(p, off + j);
+            if (j + F.length() > n) e = e.blend(0f, F.indexInRange(j, n).not()); // lanes past n add nothing
+            sum = sum.add(e);
         }
-        return DeterministicLanes.sum(sum);
+        sum.intoArray(lanes, 0);
+        return DeterministicLanes.sum(lanes);
     }
 
     /**
@@ -254,7 +350,7 @@ final class VectorAttention {
         float[] dqa = dqs.array(), dka = dks.array(), dva = dvs.array();
         int batch = q.dim(0), heads = q.dim(1), t = q.dim(2), d = q.dim(3);
         int groups = k.dim(1), s = k.dim(2), perGroup = heads / groups;
-        int sp = (s + F.length() - 1) / F.length() * F.length();
+        int sp = (s + PANEL - 1) / PANEL * PANEL;
         float[] kt = transposeKeys(ks, batch, groups, s, d, sp);
         float[] vt = transposeKeys(vs, batch, groups, s, d, sp);
         float fscale = (float) scale;
@@ -278,9 +374,9 @@ final class VectorAttention {
                         }
                         // keys [from, keys) seen by some row of the block, from aligned down as in the forward
                         int keys = causal ? i0 + rows - 1 + s - t + 1 : s;
-                        int from = Backend.windowStart(i0 + s - t, window) / F.length() * F.length();
-                        scoresBlock(qa, qRow, kt, bg * d * sp, sp, d, from, keys, p);  // q_r . k_j
-                        scoresBlock(ga, gRow, vt, bg * d * sp, sp, d, from, keys, ds); // dP = dO_r . v_j
+                        int firstKey = Backend.windowStart(i0 + s - t, window), from = firstKey / PANEL * PANEL;
+                        scoresBlock(qa, qRow, kt, bg * d * sp, sp, d, from, keys, fscale, p); // q_r . k_j * scale
+                        scoresBlock(ga, gRow, vt, bg * d * sp, sp, d, from, keys, 1f, ds);    // dP = dO_r . v_j
                         for (int r = 0; r < BLOCK; r++) {
                             int pr = r * sp;
                             if (r >= rows) { // a repeated row past the end of the block contributes nothing
@@ -288,28 +384,33 @@ final class VectorAttention {
                                 Arrays.fill(ds, pr + from, pr + keys, 0f);
                                 continue;
                             }
-                            // keys [first, visible) are seen by query i0 + r
+                            // keys [first, visible) are seen by query i0 + r; vectors from firstVector on are computed,
+                            // the keys before the window with the score -infinity (P = 0, dS = 0)
                             int visible = causal ? i0 + r + s - t + 1 : s;
                             int first = Backend.windowStart(i0 + r + s - t, window);
+                            int firstVector = first / F.length() * F.length();
+                            Arrays.fill(p, pr + firstVector, pr + first, Float.NEGATIVE_INFINITY);
                             float rowLse = lseRows[bh * t + i0 + r];
                             float rowDot = VectorSoftmax.dot(ga, gRow[r], oa, os.row(b, h, i0 + r), d); // sum_c dO O
-                            for (int j = first; j < visible; j += F.length()) {
-                                VectorMask<Float> m = F.indexInRange(j, visible);
-                                FloatVector pv = DeterministicLanes.exp(
-                                        FloatVector.fromArray(F, p, pr + j, m).mul(fscale).sub(rowLse));
-                                pv.intoArray(p, pr + j, m);
-                                FloatVector dp = FloatVector.fromArray(F, ds, pr + j, m);
-                                pv.mul(dp.sub(rowDot)).mul(fscale).intoArray(ds, pr + j, m); // dS_ij * scale
+                            // P = exp(scores - lse), dS * scale = P (dP - rowDot) * scale, over the visible keys; the
+                            // vectors past `visible` (up to the next multiple of the vector length) are computed
+                            // too and then overwritten with 0 below
+                            for (int j = firstVector; j < visible; j += F.length()) {
+                                FloatVector pv = DeterministicLanes.exp(FloatVector.fromArray(F, p, pr + j).sub(rowLse));
+                                pv.intoArray(p, pr + j);
+                                FloatVector dp = FloatVector.fromArray(F, ds, pr + j);
+                                pv.mul(dp.sub(rowDot)).mul(fscale).intoArray(ds, pr + j); // dS_ij * scale
                             }
-                            Arrays.fill(p, pr + from, pr + first, 0f); // masked keys: P = 0, dS = 0
-                            Arrays.fill(ds, pr + from, pr + first, 0f);
+                            Arrays.fill(p, pr + from, pr + firstVector, 0f); // masked keys: P = 0, dS = 0 (dP there
+                            Arrays.fill(ds, pr + from, pr + first, 0f);      // may be from a NaN V; 0 * NaN is NaN)
                             Arrays.fill(p, pr + visible, pr + keys, 0f);
                             Arrays.fill(ds, pr + visible, pr + keys, 0f);
                         }
-                        accumulateRows(p, sp, from, keys, ga, gRow, dva, dvs.offset() + kvBase, d);  // dV_j += P_rj dO_r
-                        accumulateRows(ds, sp, from, keys, qa, qRow, dka, dks.offset() + kvBase, d); // dK_j += dS_rj q_r
-                        weightedValues(ds, sp, rows, from, keys, ks.array(), ks, b, g, d, ones, dqa,
-                                dqs.offset() + (bh * t + i0) * d);                                     // dQ_r = dS_r K
+                        // from the first key of any window on, as in the forward
+                        accumulateRows(p, sp, firstKey, keys, ga, gRow, dva, dvs.offset() + kvBase, d);  // dV_j += P_rj dO_r
+                        accumulateRows(ds, sp, firstKey, keys, qa, qRow, dka, dks.offset() + kvBase, d); // dK_j += dS_rj q_r
+                        weightedValues(ds, sp, rows, firstKey, keys, ks.array(), ks, b, g, d, ones, dqa,
+                                dqs.offset() + (bh * t + i0) * d);                                         // dQ_r = dS_r K
                     }
                 }
             }
@@ -320,12 +421,40 @@ final class VectorAttention {
     /**
      * dst[base + j*D + c] += sum_r coef[r*Sp + j] * src[srcRow[r] + c] for keys j in [from, keys): the rank-BLOCK
      * update of dK or dV, with the BLOCK source vectors of a channel chunk held in registers across all keys.
+     * Two full vectors of channels at a time where they fit (two independent FMA chains per key, each broadcast
+     * coefficient serving both), then one full vector, then a masked one; each element gets the same 4 FMAs in
+     * the same order whichever loop handles it.
      */
     private static void accumulateRows(float[] coef, int sp, int from, int keys, float[] src, int[] srcRow,
                                        float[] dst, int base, int d) {
         int s0 = srcRow[0], s1 = srcRow[1], s2 = srcRow[2], s3 = srcRow[3];
-        for (int c = 0; c < d; c += F.length()) {
-            VectorMask<Float> m = F.indexInRange(c, d);
+        int lanes = F.length();
+        int c = 0;
+        for (; c + 2 * lanes <= d; c += 2 * lanes) {
+            FloatVector x0 = FloatVector.fromArray(F, src, s0 + c), y0 = FloatVector.fromArray(F, src, s0 + c + lanes);
+            FloatVector x1 = FloatVector.fromArray(F, src, s1 + c), y1 = FloatVector.fromArray(F, src, s1 + c + lanes);
+            FloatVector x2 = FloatVector.fromArray(F, src, s2 + c), y2 = FloatVector.fromArray(F, src, s2 + c + lanes);
+            FloatVector x3 = FloatVector.fromArray(F, src, s3 + c), y3 = FloatVector.fromArray(F, src, s3 + c + lanes);
+            for (int j = from; j < keys; j++) {
+                int at = base + j * d + c;
+                FloatVector c0 = FloatVector.broadcast(F, coef[j]), c1 = FloatVector.broadcast(F, coef[sp + j]);
+                FloatVector c2 = FloatVector.broadcast(F, coef[2 * sp + j]), c3 = FloatVector.broadcast(F, coef[3 * sp + j]);
+                FloatVector acc = FloatVector.fromArray(F, dst, at);
+                FloatVector acw = FloatVector.fromArray(F, dst, at + lanes);
+                acc = x0.fma(c0, acc);
+                acw = y0.fma(c0, acw);
+                acc = x1.fma(c1, acc);
+                acw = y1.fma(c1, acw);
+                acc = x2.fma(c2, acc);
+                acw = y2.fma(c2, acw);
+                acc = x3.fma(c3, acc);
+                acw = y3.fma(c3, acw);
+                acc.intoArray(dst, at);
+                acw.intoArray(dst, at + lanes);
+            }
+        }
+        for (; c < d; c += lanes) {
+            VectorMask<Float> m = F.indexInRange(c, d); // all true except for a last partial vector
             FloatVector x0 = FloatVector.fromArray(F, src, s0 + c, m), x1 = FloatVector.fromArray(F, src, s1 + c, m);
             FloatVector x2 = FloatVector.fromArray(F, src, s2 + c, m), x3 = FloatVector.fromArray(F, src, s3 + c, m);
             for (int j = from; j < keys; j++) {

@@ -218,9 +218,61 @@ final class VectorElementwise {
         return true;
     }
 
-    /** out[oo + i] = op(a[ao + i or ao], b[bo + i or bo]) for i in [0, n). */
+    /**
+     * out[oo + i] = op(a[ao + i or ao], b[bo + i or bo]) for i in [0, n). ADD and MUL (residual adds, gradient
+     * accumulation, scaling: the ones a training step runs on large tensors) have loops of their own: in the
+     * generic loop C2 often does not inline {@link #apply(BinaryOp, FloatVector, FloatVector)} (the switch makes
+     * it too big once the call site has seen several ops), and then boxes two vectors and the result per call,
+     * measured 4-5x slower than the add itself.
+     */
     private static void row(BinaryOp op, float[] a, int ao, boolean aRow, float[] b, int bo, boolean bRow,
                             float[] out, int oo, int n) {
+        switch (op) {
+            case ADD -> addRow(a, ao, aRow, b, bo, bRow, out, oo, n);
+            case MUL -> mulRow(a, ao, aRow, b, bo, bRow, out, oo, n);
+            default -> anyRow(op, a, ao, aRow, b, bo, bRow, out, oo, n);
+        }
+    }
+
+    /** {@link #row} for ADD: out = a + b. */
+    private static void addRow(float[] a, int ao, boolean aRow, float[] b, int bo, boolean bRow,
+                               float[] out, int oo, int n) {
+        FloatVector aConst = FloatVector.broadcast(F, a[ao]), bConst = FloatVector.broadcast(F, b[bo]);
+        int i = 0;
+        for (; i + F.length() <= n; i += F.length()) {
+            FloatVector x = aRow ? FloatVector.fromArray(F, a, ao + i) : aConst;
+            FloatVector y = bRow ? FloatVector.fromArray(F, b, bo + i) : bConst;
+            x.add(y).intoArray(out, oo + i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = F.indexInRange(i, n);
+            FloatVector x = aRow ? FloatVector.fromArray(F, a, ao + i, m) : aConst;
+            FloatVector y = bRow ? FloatVector.fromArray(F, b, bo + i, m) : bConst;
+            x.add(y).intoArray(out, oo + i, m);
+        }
+    }
+
+    /** {@link #row} for MUL: out = a * b. */
+    private static void mulRow(float[] a, int ao, boolean aRow, float[] b, int bo, boolean bRow,
+                               float[] out, int oo, int n) {
+        FloatVector aConst = FloatVector.broadcast(F, a[ao]), bConst = FloatVector.broadcast(F, b[bo]);
+        int i = 0;
+        for (; i + F.length() <= n; i += F.length()) {
+            FloatVector x = aRow ? FloatVector.fromArray(F, a, ao + i) : aConst;
+            FloatVector y = bRow ? FloatVector.fromArray(F, b, bo + i) : bConst;
+            x.mul(y).intoArray(out, oo + i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = F.indexInRange(i, n);
+            FloatVector x = aRow ? FloatVector.fromArray(F, a, ao + i, m) : aConst;
+            FloatVector y = bRow ? FloatVector.fromArray(F, b, bo + i, m) : bConst;
+            x.mul(y).intoArray(out, oo + i, m);
+        }
+    }
+
+    /** {@link #row} for any op. */
+    private static void anyRow(BinaryOp op, float[] a, int ao, boolean aRow, float[] b, int bo, boolean bRow,
+                               float[] out, int oo, int n) {
         FloatVector aConst = FloatVector.broadcast(F, a[ao]), bConst = FloatVector.broadcast(F, b[bo]);
         int i = 0;
         for (; i + F.length() <= n; i += F.length()) {
@@ -259,7 +311,13 @@ final class VectorElementwise {
         int go = g.offset(), uo = u.offset(), oo = o.offset();
         int n = (int) out.numel();
         Parallel.forRange(n, Dense.grain(16), (start, end) -> {
-            for (int i = start; i < end; i += F.length()) {
+            int i = start;
+            for (; i + F.length() <= end; i += F.length()) {
+                FloatVector x = FloatVector.fromArray(F, ga, go + i);
+                FloatVector y = FloatVector.fromArray(F, ua, uo + i);
+                x.mul(sigmoid(x)).mul(y).intoArray(oa, oo + i);
+            }
+            if (i < end) {
                 VectorMask<Float> m = F.indexInRange(i, end);
                 FloatVector x = FloatVector.fromArray(F, ga, go + i, m);
                 FloatVector y = FloatVector.fromArray(F, ua, uo + i, m);
@@ -280,13 +338,23 @@ final class VectorElementwise {
         int go = g.offset(), uo = u.offset(), dOff = d.offset(), dgo = dg.offset(), duo = du.offset();
         int n = (int) dy.numel();
         Parallel.forRange(n, Dense.grain(24), (start, end) -> {
-            for (int i = start; i < end; i += F.length()) {
+            int i = start;
+            for (; i + F.length() <= end; i += F.length()) {
+                FloatVector x = FloatVector.fromArray(F, ga, go + i);
+                FloatVector y = FloatVector.fromArray(F, ua, uo + i);
+                FloatVector grad = FloatVector.fromArray(F, da, dOff + i);
+                FloatVector s = sigmoid(x);
+                FloatVector dsilu = s.mul(x.mul(s.neg().add(1f)).add(1f)); // s (1 + g (1 - s))
+                grad.mul(y).mul(dsilu).intoArray(dga, dgo + i);
+                grad.mul(x.mul(s)).intoArray(dua, duo + i);
+            }
+            if (i < end) { // the same on a last partial vector
                 VectorMask<Float> m = F.indexInRange(i, end);
                 FloatVector x = FloatVector.fromArray(F, ga, go + i, m);
                 FloatVector y = FloatVector.fromArray(F, ua, uo + i, m);
                 FloatVector grad = FloatVector.fromArray(F, da, dOff + i, m);
                 FloatVector s = sigmoid(x);
-                FloatVector dsilu = s.mul(x.mul(s.neg().add(1f)).add(1f)); // s (1 + g (1 - s))
+                FloatVector dsilu = s.mul(x.mul(s.neg().add(1f)).add(1f));
                 grad.mul(y).mul(dsilu).intoArray(dga, dgo + i, m);
                 grad.mul(x.mul(s)).intoArray(dua, duo + i, m);
             }

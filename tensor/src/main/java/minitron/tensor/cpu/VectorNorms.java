@@ -41,7 +41,12 @@ final class VectorNorms {
             for (int r = start; r < end; r++) {
                 int xr = xo + r * cols, or = oo + r * cols;
                 float inv = invRms(xa, xr, cols, eps);
-                for (int c = 0; c < cols; c += F.length()) {
+                int c = 0;
+                for (; c + F.length() <= cols; c += F.length()) {
+                    FloatVector xv = FloatVector.fromArray(F, xa, xr + c);
+                    xv.mul(inv).mul(FloatVector.fromArray(F, w, c)).intoArray(oa, or + c);
+                }
+                if (c < cols) {
                     VectorMask<Float> m = F.indexInRange(c, cols);
                     FloatVector xv = FloatVector.fromArray(F, xa, xr + c, m);
                     xv.mul(inv).mul(FloatVector.fromArray(F, w, c, m)).intoArray(oa, or + c, m);
@@ -70,13 +75,23 @@ final class VectorNorms {
                 inv[r] = rr;
                 // mean over c of dy*w*n = r * mean(dy*w*x)
                 FloatVector acc = FloatVector.zero(F);
-                for (int c = 0; c < cols; c += F.length()) {
+                int c = 0;
+                for (; c + F.length() <= cols; c += F.length()) {
+                    FloatVector gw = FloatVector.fromArray(F, da, dr + c).mul(FloatVector.fromArray(F, w, c));
+                    acc = gw.fma(FloatVector.fromArray(F, xa, xr + c), acc);
+                }
+                if (c < cols) {
                     VectorMask<Float> m = F.indexInRange(c, cols);
                     FloatVector gw = FloatVector.fromArray(F, da, dr + c, m).mul(FloatVector.fromArray(F, w, c, m));
                     acc = gw.fma(FloatVector.fromArray(F, xa, xr + c, m), acc);
                 }
                 float mean = DeterministicLanes.sum(acc) * rr / cols;
-                for (int c = 0; c < cols; c += F.length()) {
+                for (c = 0; c + F.length() <= cols; c += F.length()) {
+                    FloatVector n = FloatVector.fromArray(F, xa, xr + c).mul(rr);
+                    FloatVector gw = FloatVector.fromArray(F, da, dr + c).mul(FloatVector.fromArray(F, w, c));
+                    gw.sub(n.mul(mean)).mul(rr).intoArray(dxa, or + c);
+                }
+                if (c < cols) {
                     VectorMask<Float> m = F.indexInRange(c, cols);
                     FloatVector n = FloatVector.fromArray(F, xa, xr + c, m).mul(rr);
                     FloatVector gw = FloatVector.fromArray(F, da, dr + c, m).mul(FloatVector.fromArray(F, w, c, m));
@@ -89,7 +104,13 @@ final class VectorNorms {
             for (int r = 0; r < rows; r++) {
                 int xr = xo + r * cols, dr = dOff + r * cols;
                 float rr = inv[r];
-                for (int c = start; c < end; c += F.length()) {
+                int c = start;
+                for (; c + F.length() <= end; c += F.length()) {
+                    FloatVector n = FloatVector.fromArray(F, xa, xr + c).mul(rr);
+                    FloatVector acc = FloatVector.fromArray(F, dwa, dwo + c);
+                    FloatVector.fromArray(F, da, dr + c).fma(n, acc).intoArray(dwa, dwo + c);
+                }
+                if (c < end) {
                     VectorMask<Float> m = F.indexInRange(c, end);
                     FloatVector n = FloatVector.fromArray(F, xa, xr + c, m).mul(rr);
                     FloatVector acc = FloatVector.fromArray(F, dwa, dwo + c, m);
@@ -121,11 +142,30 @@ final class VectorNorms {
         int rows = (int) (x.numel() / d);
         long xOffset = x.offset(), stride0 = x.stride(0), stride1 = x.stride(1), stride2 = x.stride(2);
         Parallel.forRange(rows, Dense.grain(3L * d), (start, end) -> {
-            for (int row = start; row < end; row++) {
-                int i2 = row % t, i1 = (row / t) % heads, i0 = row / (t * heads);
+            // row = (i0 * H + i1) * T + i2; the indices are stepped along with row (no divisions per row)
+            int i2 = start % t, i1 = (start / t) % heads, i0 = start / (t * heads);
+            for (int row = start; row < end; row++, i2++) {
+                if (i2 == t) {
+                    i2 = 0;
+                    if (++i1 == heads) {
+                        i1 = 0;
+                        i0++;
+                    }
+                }
                 int xr = (int) (xOffset + i0 * stride0 + i1 * stride1 + i2 * stride2);
                 int or = o.offset() + row * d, tr = i2 * d;
-                for (int c = 0; c < half; c += F.length()) {
+                int c = 0;
+                for (; c + F.length() <= half; c += F.length()) {
+                    FloatVector x1 = FloatVector.fromArray(F, xArray, xr + c);
+                    FloatVector x2 = FloatVector.fromArray(F, xArray, xr + half + c);
+                    FloatVector c1 = FloatVector.fromArray(F, ca, tr + c);
+                    FloatVector s1 = FloatVector.fromArray(F, sa, tr + c);
+                    FloatVector c2 = FloatVector.fromArray(F, ca, tr + half + c);
+                    FloatVector s2 = FloatVector.fromArray(F, sa, tr + half + c);
+                    x1.mul(c1).sub(x2.mul(s1)).intoArray(oa, or + c);
+                    x2.mul(c2).add(x1.mul(s2)).intoArray(oa, or + half + c);
+                }
+                if (c < half) { // the same on a last partial vector
                     VectorMask<Float> m = F.indexInRange(c, half);
                     FloatVector x1 = FloatVector.fromArray(F, xArray, xr + c, m);
                     FloatVector x2 = FloatVector.fromArray(F, xArray, xr + half + c, m);

@@ -61,7 +61,12 @@ final class VectorSoftmax {
 
     /** out[oo + c] = exp(x[xo + c] * scale - shift) * factor. */
     private static void expInto(float[] x, int xo, float scale, float shift, float factor, float[] out, int oo, int n) {
-        for (int i = 0; i < n; i += F.length()) {
+        int i = 0;
+        for (; i + F.length() <= n; i += F.length()) {
+            FloatVector e = DeterministicLanes.exp(FloatVector.fromArray(F, x, xo + i).mul(scale).sub(shift));
+            e.mul(factor).intoArray(out, oo + i);
+        }
+        if (i < n) {
             VectorMask<Float> m = F.indexInRange(i, n);
             FloatVector e = DeterministicLanes.exp(FloatVector.fromArray(F, x, xo + i, m).mul(scale).sub(shift));
             e.mul(factor).intoArray(out, oo + i, m);
