@@ -24,9 +24,9 @@ import minitron.tensor.Tensor;
  *   <li>transposed-contiguous: b (K, N) is the view W^T of an HF weight W (N, K), strides (1, K): each output
  *       out[i, j] = dot(a[i, :], W[j, :]) reads one contiguous row of W. Up to {@link #MAX_ROWS} rows of a
  *       reuse the W row from L1. Contiguous BF16 rows of K <= 2048 are read into the cache block by block before
- *       the products (see {@link #touch}). BF16 rows are widened in registers: 2L shorts reinterpreted as L int lanes hold
- *       pairs (w[2q] in the low half, w[2q+1] in the high half); the float w[2q] is lane << 16 and w[2q+1] is
- *       lane & 0xFFFF0000, which pair with a's even and odd elements (split once per call). No conversion
+ *       the products (see {@link #touch}). BF16 rows are widened in registers: 2L shorts reinterpreted as L int
+ *       lanes hold pairs (w[2q] in the low half, w[2q+1] in the high half); the float w[2q] is lane << 16 and
+ *       w[2q+1] is lane & 0xFFFF0000, which pair with a's even and odd elements (split once per call). No conversion
  *       instructions: two integer ops per 2L weights. F16 pairs are widened in registers too (see
  *       {@link #dotF16}).</li>
  *   <li>row-major, M == 1, F32 or BF16: out[0, j] = sum_p a[0, p] * b[p, j], a broadcast-FMA over rows of b.</li>
@@ -222,7 +222,7 @@ public final class Gemv {
                 }
             }
             default -> {
-                // F16 one row at a time (its widening is 3x the instructions of BF16's; not measured with touch).
+                // F16 one row at a time (the block read of touch was not measured for it).
                 for (int r = 0; r < W_ROWS; r++) c[cAt + r] = dotRow(b, w + r * ldw, k, i, s);
             }
         }

@@ -396,7 +396,8 @@ final class VectorAttention {
                             // vectors past `visible` (up to the next multiple of the vector length) are computed
                             // too and then overwritten with 0 below
                             for (int j = firstVector; j < visible; j += F.length()) {
-                                FloatVector pv = DeterministicLanes.exp(FloatVector.fromArray(F, p, pr + j).sub(rowLse));
+                                FloatVector pv = DeterministicLanes.exp(
+                                        FloatVector.fromArray(F, p, pr + j).sub(rowLse));
                                 pv.intoArray(p, pr + j);
                                 FloatVector dp = FloatVector.fromArray(F, ds, pr + j);
                                 pv.mul(dp.sub(rowDot)).mul(fscale).intoArray(ds, pr + j); // dS_ij * scale
@@ -406,11 +407,12 @@ final class VectorAttention {
                             Arrays.fill(p, pr + visible, pr + keys, 0f);
                             Arrays.fill(ds, pr + visible, pr + keys, 0f);
                         }
-                        // from the first key of any window on, as in the forward
-                        accumulateRows(p, sp, firstKey, keys, ga, gRow, dva, dvs.offset() + kvBase, d);  // dV_j += P_rj dO_r
-                        accumulateRows(ds, sp, firstKey, keys, qa, qRow, dka, dks.offset() + kvBase, d); // dK_j += dS_rj q_r
+                        // from the first key of any window on, as in the forward:
+                        // dV_j += P_rj dO_r, dK_j += dS_rj q_r, dQ_r = dS_r K
+                        accumulateRows(p, sp, firstKey, keys, ga, gRow, dva, dvs.offset() + kvBase, d);
+                        accumulateRows(ds, sp, firstKey, keys, qa, qRow, dka, dks.offset() + kvBase, d);
                         weightedValues(ds, sp, rows, firstKey, keys, ks.array(), ks, b, g, d, ones, dqa,
-                                dqs.offset() + (bh * t + i0) * d);                                         // dQ_r = dS_r K
+                                dqs.offset() + (bh * t + i0) * d);
                     }
                 }
             }
@@ -438,7 +440,8 @@ final class VectorAttention {
             for (int j = from; j < keys; j++) {
                 int at = base + j * d + c;
                 FloatVector c0 = FloatVector.broadcast(F, coef[j]), c1 = FloatVector.broadcast(F, coef[sp + j]);
-                FloatVector c2 = FloatVector.broadcast(F, coef[2 * sp + j]), c3 = FloatVector.broadcast(F, coef[3 * sp + j]);
+                FloatVector c2 = FloatVector.broadcast(F, coef[2 * sp + j]);
+                FloatVector c3 = FloatVector.broadcast(F, coef[3 * sp + j]);
                 FloatVector acc = FloatVector.fromArray(F, dst, at);
                 FloatVector acw = FloatVector.fromArray(F, dst, at + lanes);
                 acc = x0.fma(c0, acc);
