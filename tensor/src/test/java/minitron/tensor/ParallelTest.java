@@ -69,6 +69,23 @@ class ParallelTest {
         assertEquals(3, seen.size(), "the caller and two workers: " + seen);
     }
 
+    /** Idle longer than the spin time, the workers park; the next calls must wake them (and still use them). */
+    @Test
+    void workersParkedAfterIdlingStillRunChunks() throws InterruptedException {
+        long idleMillis = 5 * Parallel.SPIN_NANOS / 1_000_000 + 5;
+        for (int round = 0; round < 3; round++) {
+            Thread.sleep(idleMillis);
+            Set<Thread> seen = ConcurrentHashMap.newKeySet();
+            AtomicIntegerArray visits = new AtomicIntegerArray(30);
+            Parallel.forRange(30, 10, (start, end) -> {
+                seen.add(Thread.currentThread());
+                for (int j = start; j < end; j++) visits.incrementAndGet(j);
+            });
+            for (int j = 0; j < 30; j++) assertEquals(1, visits.get(j), "round " + round + " index " + j);
+            assertEquals(3, seen.size(), "round " + round + ": the caller and both workers ran a chunk");
+        }
+    }
+
     @Test
     void anExceptionInAnyChunkIsRethrownAfterAllChunksEnd() {
         for (int failing = 0; failing < 3; failing++) {
