@@ -103,6 +103,10 @@ class AttentionTest {
             new Case(1, 2, 1, 64, 64, 32, true, 5),
             new Case(1, 2, 2, 40, 40, 48, true, 21),
             new Case(1, 2, 1, 1, 20, 16, true, 3),
+            // decoding, where the heads of a KV group form the blocks: 6 heads per group (a block of 4 and one of
+            // 2) at 2 query positions with B = 2; 8 heads per group with wide heads and a window
+            new Case(2, 12, 2, 2, 19, 64, true),
+            new Case(1, 16, 2, 1, 45, 128, true, 30),
     };
 
     @Test

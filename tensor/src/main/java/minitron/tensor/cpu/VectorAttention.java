@@ -4,6 +4,7 @@ import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import minitron.tensor.Backend;
 import minitron.tensor.Parallel;
@@ -24,12 +25,12 @@ import minitron.tensor.Tensor;
  * <p>The forward works on blocks of 4 query rows of one head (parallel over all blocks): scores against K
  * transposed, so each loaded vector of keys serves the 4 rows without horizontal sums (two vectors of keys at a
  * time: 8 independent FMA chains); per row the max, the exponentials and their sum; then the weighted sum of V
- * rows, each V vector again serving the 4 rows (two vectors of channels at a time where the head dim allows). Decoding
- * (T < 4) takes a row-at-a-time path that reads K in place. The backward recomputes the probabilities from the
- * saved log-sum-exp with the same blocking; it runs in parallel over the B*G KV groups, because dK and dV sum
- * over all query heads of a group and one thread per group keeps those sums race-free and deterministic. When
- * B*G is smaller than the pool some threads idle; per-thread dK/dV copies would use them, at a cost in memory
- * (not done).
+ * rows, each V vector again serving the 4 rows (two vectors of channels at a time where the head dim allows).
+ * Decoding (T < 4) takes a path whose blocks are the query heads of one KV group, which see the same keys, with
+ * K read in place. The backward recomputes the probabilities from the saved log-sum-exp with the same blocking;
+ * it runs in parallel over the B*G KV groups, because dK and dV sum over all query heads of a group and one
+ * thread per group keeps those sums race-free and deterministic. When B*G is smaller than the pool some threads
+ * idle; per-thread dK/dV copies would use them, at a cost in memory (not done).
  *
  * <p>Precision: dot products and the softmax sum accumulate in F32 vector lanes; the reference works in F64.
  */
@@ -115,16 +116,20 @@ final class VectorAttention {
                     if (l != null) l.array()[l.offset() + bh * t + i0 + r] = (float) (max + Math.log(sum));
                 }
                 // V rows from the first key of any window on (P is 0 before it; V there is never read)
-                weightedValues(p, sp, rows, firstKey, keys, va, vs, b, g, d, inv, oa, o.offset() + (bh * t + i0) * d);
+                weightedValues(p, sp, rows, firstKey, keys, va, vs, b, g, d, inv, oa, o.offset() + (bh * t + i0) * d, d);
             }
         });
         return true;
     }
 
     /**
-     * The forward one query row at a time (parallel over the B*H*T rows), for decoding (T < BLOCK): scores by dot
-     * products with the visible keys read in place, no transposed copy of K (which would triple the memory
-     * traffic of a pass that is bound by reading the KV cache).
+     * The forward for decoding (T < BLOCK): the query heads of one KV group at one query position form the rows
+     * of a block, since they see the same keys; units are (b, g, i, block of up to 4 heads), parallel. Scores are
+     * dot products with the keys read in place: a transposed copy of K (what the blocked path makes) would cost
+     * a pass over the whole cache for each token, and each K vector loaded here serves the block's rows anyway.
+     * The sum over a dot product's lanes is a fixed tree ({@link #laneSum}), so the result does not depend on
+     * whether C2 has compiled the loop (the Vector API's reduceLanes sums in a different order compiled and
+     * interpreted). Then the softmax and the weighted sum of V rows as in the blocked path.
      */
     private static boolean attentionRows(Tensor q, Tensor k, Tensor v, double scale, boolean causal, int window,
                                          Tensor out, Tensor lse) {
@@ -132,39 +137,100 @@ final class VectorAttention {
         Dense.Floats o = Dense.out(out);
         Dense.Floats l = lse == null ? null : Dense.out(lse);
         float[] qa = qs.array(), ka = ks.array(), va = vs.array(), oa = o.array();
-        int heads = q.dim(1), t = q.dim(2), d = q.dim(3);
+        int batch = q.dim(0), heads = q.dim(1), t = q.dim(2), d = q.dim(3);
         int groups = k.dim(1), s = k.dim(2), perGroup = heads / groups;
-        int rows = q.dim(0) * heads * t;
+        int headBlocks = (perGroup + BLOCK - 1) / BLOCK;
+        int sp = (s + F.length() - 1) / F.length() * F.length(); // whole vectors for expInPlace
         float fscale = (float) scale;
-        Parallel.forRange(rows, Dense.grain(2L * s * d), (start, end) -> {
-            float[] p = new float[(s + F.length() - 1) / F.length() * F.length()]; // whole vectors for expInPlace
-            float[] acc = new float[d];
+        int units = batch * groups * t * headBlocks;
+        Parallel.forRange(units, Dense.grain(2L * BLOCK * s * d), (start, end) -> {
+            float[] p = new float[BLOCK * sp];
+            int[] qRow = new int[BLOCK];
+            float[] inv = new float[BLOCK];
             float[] lanes = new float[F.length()];
-            for (int row = start; row < end; row++) {
-                int i = row % t, h = (row / t) % heads, b = row / (t * heads), g = h / perGroup;
-                // keys [first, visible) are seen by query i, at position i + S - T when causal; the vectors from
-                // firstVector on are exponentiated, the keys before the window with the score -infinity
+            for (int unit = start; unit < end; unit++) {
+                int hb = unit % headBlocks, i = (unit / headBlocks) % t;
+                int g = (unit / (headBlocks * t)) % groups, b = unit / (headBlocks * t * groups);
+                int h0 = g * perGroup + hb * BLOCK, rows = Math.min(BLOCK, perGroup - hb * BLOCK);
+                for (int r = 0; r < BLOCK; r++) qRow[r] = qs.row(b, h0 + Math.min(r, rows - 1), i);
+                // keys [first, visible) are seen by query i, at position i + S - T when causal, by every head alike
                 int visible = causal ? i + s - t + 1 : s;
                 int first = Backend.windowStart(i + s - t, window);
                 int firstVector = first / F.length() * F.length();
-                int qr = qs.row(b, h, i);
-                // scores[j] = q_i . k_j * scale
-                Arrays.fill(p, firstVector, first, Float.NEGATIVE_INFINITY);
-                for (int j = first; j < visible; j++) {
-                    p[j] = VectorSoftmax.dot(qa, qr, ka, ks.row(b, g, j), d) * fscale;
+                scoresRows(qa, qRow, ka, ks.row(b, g, 0), (int) ks.s2(), d, first, visible, fscale, p, sp);
+                for (int r = 0; r < rows; r++) {
+                    int pr = r * sp;
+                    Arrays.fill(p, pr + firstVector, pr + first, Float.NEGATIVE_INFINITY); // before the window
+                    float max = VectorReduce.max(p, pr + first, visible - first);
+                    float sum = expInPlace(p, pr + firstVector, visible - firstVector, max, lanes);
+                    inv[r] = 1f / sum;
+                    if (l != null) l.array()[l.offset() + (b * heads + h0 + r) * t + i] = (float) (max + Math.log(sum));
                 }
-                float max = VectorReduce.max(p, first, visible - first);
-                float sum = expInPlace(p, firstVector, visible - firstVector, max, lanes);
-                // out_i = sum_j p_j v_j / sum
-                Arrays.fill(acc, 0f);
-                for (int j = first; j < visible; j++) axpy(p[j], va, vs.row(b, g, j), acc, 0, d);
-                int or = o.offset() + row * d;
-                float inv = 1f / sum;
-                for (int c = 0; c < d; c++) oa[or + c] = acc[c] * inv;
-                if (l != null) l.array()[l.offset() + row] = (float) (max + Math.log(sum));
+                weightedValues(p, sp, rows, first, visible, va, vs, b, g, d, inv, oa,
+                        o.offset() + ((b * heads + h0) * t + i) * d, t * d);
             }
         });
         return true;
+    }
+
+    /**
+     * p[r*Sp + j] = (q_r . k_j) * scale for the BLOCK rows whose q offsets are qRow and the keys j in
+     * [from, keys), K rows read in place (row j of the group at kBase + j * kStride). Each loaded vector of a key
+     * serves the four rows; each dot product is the lane-wise FMA chain over the channels, a masked vector last,
+     * then {@link #laneSum}.
+     */
+    private static void scoresRows(float[] qa, int[] qRow, float[] ka, int kBase, int kStride, int d, int from,
+                                   int keys, float scale, float[] p, int sp) {
+        int q0 = qRow[0], q1 = qRow[1], q2 = qRow[2], q3 = qRow[3];
+        int lanes = F.length();
+        for (int j = from; j < keys; j++) {
+            int kr = kBase + j * kStride;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            int c = 0;
+            for (; c + lanes <= d; c += lanes) {
+                FloatVector kv = FloatVector.fromArray(F, ka, kr + c);
+                a0 = FloatVector.fromArray(F, qa, q0 + c).fma(kv, a0);
+                a1 = FloatVector.fromArray(F, qa, q1 + c).fma(kv, a1);
+                a2 = FloatVector.fromArray(F, qa, q2 + c).fma(kv, a2);
+                a3 = FloatVector.fromArray(F, qa, q3 + c).fma(kv, a3);
+            }
+            if (c < d) {
+                VectorMask<Float> m = F.indexInRange(c, d);
+                FloatVector kv = FloatVector.fromArray(F, ka, kr + c, m);
+                a0 = FloatVector.fromArray(F, qa, q0 + c, m).fma(kv, a0);
+                a1 = FloatVector.fromArray(F, qa, q1 + c, m).fma(kv, a1);
+                a2 = FloatVector.fromArray(F, qa, q2 + c, m).fma(kv, a2);
+                a3 = FloatVector.fromArray(F, qa, q3 + c, m).fma(kv, a3);
+            }
+            p[j] = laneSum(a0) * scale;
+            p[sp + j] = laneSum(a1) * scale;
+            p[2 * sp + j] = laneSum(a2) * scale;
+            p[3 * sp + j] = laneSum(a3) * scale;
+        }
+    }
+
+    /**
+     * Rotations that fold the lanes onto themselves: FOLD[f] moves lane (i + L / 2^(f+1)) mod L to lane i, so
+     * that adding it halves the number of distinct partial sums. After all of them lane 0 holds a fixed tree of
+     * exactly rounded additions over the lanes, the same whether C2 has compiled the code or not.
+     */
+    private static final VectorShuffle<Float>[] FOLD = folds();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] folds() {
+        int n = Integer.numberOfTrailingZeros(F.length());
+        VectorShuffle<Float>[] folds = new VectorShuffle[n];
+        for (int f = 0; f < n; f++) {
+            int shift = F.length() >> (f + 1);
+            folds[f] = VectorShuffle.fromOp(F, i -> (i + shift) % F.length());
+        }
+        return folds;
+    }
+
+    /** The sum of v's lanes by the fixed tree of {@link #FOLD}. */
+    private static float laneSum(FloatVector v) {
+        for (VectorShuffle<Float> fold : FOLD) v = v.add(v.rearrange(fold));
+        return v.lane(0);
     }
 
     /**
@@ -250,12 +316,12 @@ final class VectorAttention {
 
     /**
      * out[r, c] = inv[r] * sum_{from <= j < keys} p[r*Sp + j] * v[b, g, j, c] for the first {@code rows} rows of a
-     * block, written to consecutive rows of out from {@code outBase}. Two full vectors of channels at a time where they
+     * block, written to rows of out {@code outStride} apart from {@code outBase}. Two full vectors of channels at a time where they
      * fit (8 independent accumulators, each broadcast p value serving 2 vectors), then one full vector, then a
      * masked one; every element is the same chain of FMAs over j in ascending order whichever loop computes it.
      */
     private static void weightedValues(float[] p, int sp, int rows, int from, int keys, float[] va, Dense.Rows4 vs,
-                                       int b, int g, int d, float[] inv, float[] oa, int outBase) {
+                                       int b, int g, int d, float[] inv, float[] oa, int outBase, int outStride) {
         int vBase = vs.row(b, g, 0);
         int vStride = (int) vs.s2();
         int lanes = F.length();
@@ -281,16 +347,16 @@ final class VectorAttention {
             a0.mul(inv[0]).intoArray(oa, outBase + c);
             b0.mul(inv[0]).intoArray(oa, outBase + c + lanes);
             if (rows > 1) {
-                a1.mul(inv[1]).intoArray(oa, outBase + d + c);
-                b1.mul(inv[1]).intoArray(oa, outBase + d + c + lanes);
+                a1.mul(inv[1]).intoArray(oa, outBase + outStride + c);
+                b1.mul(inv[1]).intoArray(oa, outBase + outStride + c + lanes);
             }
             if (rows > 2) {
-                a2.mul(inv[2]).intoArray(oa, outBase + 2 * d + c);
-                b2.mul(inv[2]).intoArray(oa, outBase + 2 * d + c + lanes);
+                a2.mul(inv[2]).intoArray(oa, outBase + 2 * outStride + c);
+                b2.mul(inv[2]).intoArray(oa, outBase + 2 * outStride + c + lanes);
             }
             if (rows > 3) {
-                a3.mul(inv[3]).intoArray(oa, outBase + 3 * d + c);
-                b3.mul(inv[3]).intoArray(oa, outBase + 3 * d + c + lanes);
+                a3.mul(inv[3]).intoArray(oa, outBase + 3 * outStride + c);
+                b3.mul(inv[3]).intoArray(oa, outBase + 3 * outStride + c + lanes);
             }
         }
         for (; c < d; c += lanes) {
@@ -304,9 +370,9 @@ final class VectorAttention {
                 a3 = vv.fma(FloatVector.broadcast(F, p[3 * sp + j]), a3);
             }
             a0.mul(inv[0]).intoArray(oa, outBase + c, m);
-            if (rows > 1) a1.mul(inv[1]).intoArray(oa, outBase + d + c, m);
-            if (rows > 2) a2.mul(inv[2]).intoArray(oa, outBase + 2 * d + c, m);
-            if (rows > 3) a3.mul(inv[3]).intoArray(oa, outBase + 3 * d + c, m);
+            if (rows > 1) a1.mul(inv[1]).intoArray(oa, outBase + outStride + c, m);
+            if (rows > 2) a2.mul(inv[2]).intoArray(oa, outBase + 2 * outStride + c, m);
+            if (rows > 3) a3.mul(inv[3]).intoArray(oa, outBase + 3 * outStride + c, m);
         }
     }
 
@@ -412,7 +478,7 @@ final class VectorAttention {
                         accumulateRows(p, sp, firstKey, keys, ga, gRow, dva, dvs.offset() + kvBase, d);
                         accumulateRows(ds, sp, firstKey, keys, qa, qRow, dka, dks.offset() + kvBase, d);
                         weightedValues(ds, sp, rows, firstKey, keys, ks.array(), ks, b, g, d, ones, dqa,
-                                dqs.offset() + (bh * t + i0) * d);
+                                dqs.offset() + (bh * t + i0) * d, d);
                     }
                 }
             }
