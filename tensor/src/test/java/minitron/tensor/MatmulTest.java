@@ -152,6 +152,7 @@ class MatmulTest {
             cases.add(Arguments.of(3, 1061, 7, t));
             cases.add(Arguments.of(1, 2051, 9, t)); // BF16 K above the four-row limit: one row at a time
             cases.add(Arguments.of(2, 2048, 10, t)); // BF16 at the four-row limit, two rows of a, a tail of rows
+            cases.add(Arguments.of(1, 1030, 29, t)); // BF16 bursts of 12 rows read ahead, the last one 5 rows
             cases.add(Arguments.of(2, 6151, 5, t));  // BF16 above the aligned-x limit: x halves from heap arrays
             cases.add(Arguments.of(2, 130, 17, t));
             cases.add(Arguments.of(4, 99, 21, t));

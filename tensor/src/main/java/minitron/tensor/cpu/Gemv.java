@@ -61,6 +61,13 @@ public final class Gemv {
     private static final int FOUR_ROW_BF16_MAX_K = 2048;
     /** Longest BF16 row whose one-row products read x from aligned off-heap memory ({@link #dotBf16AlignedX}). */
     private static final int ALIGNED_X_MAX_K = 6144;
+    /**
+     * Bytes of contiguous BF16 rows (K <= FOUR_ROW_BF16_MAX_K) that {@link #touch} reads before their products:
+     * 32 KB, which with x's halves still fits the 48 KB L1d of a Zen 5 core. Against 16 KB (four rows at K = 2048):
+     * decode-order GEMVs of a 1B model 5-11% faster on two threads, 9% on one, and K = 1024 48.7-50.0 vs 36.6-36.7
+     * GB/s; 64 KB was slower than either (docs/perf-gemm.md, "Bursts of 32 KB").
+     */
+    private static final int TOUCH_BYTES = 32 << 10;
     /** Items (blocks of W_ROWS rows) a thread claims at a time: 64 rows, 512 KB of a 4096-column BF16 W. */
     private static final int CLAIM = 16;
     /** Output columns per task of the row-major path. */
@@ -151,6 +158,8 @@ public final class Gemv {
                             wBase = Gemm.batchBase(b, batch);
                         }
                         int rows = Math.min(W_ROWS, n - j0);
+                        long touchBytes = touchBytes(b, k, ldw, j0, n);
+                        if (touchBytes > 0) s.touchSink += touch(b.data(), (wBase + j0 * ldw) * 2, touchBytes);
                         for (int i = 0; i < m; i++) {
                             int cAt = cBase + (batch * m + i) * n + j0;
                             if (rows == W_ROWS) {
@@ -207,6 +216,17 @@ public final class Gemv {
         }
     }
 
+    /**
+     * Bytes that the block of W rows from j0 reads into the cache before its products ({@link #touch}): for
+     * contiguous BF16 rows read four at a time, a burst of TOUCH_BYTES of whole rows starts at every
+     * (TOUCH_BYTES / row bytes)-th row (at most one claim of rows, and no further than row n); 0 elsewhere.
+     */
+    private static long touchBytes(Tensor b, int k, long ldw, int j0, int n) {
+        if (b.dtype() != DType.BF16 || k > FOUR_ROW_BF16_MAX_K || ldw != k || n - j0 < W_ROWS) return 0;
+        int burstRows = Math.clamp(TOUCH_BYTES / (2L * k) / W_ROWS * W_ROWS, W_ROWS, CLAIM * W_ROWS);
+        return j0 % burstRows == 0 ? (long) Math.min(burstRows, n - j0) * 2 * k : 0;
+    }
+
     /** c[cAt + r] = dot(x row i, W row r) for the four W rows starting at element offsets w + r * ldw. */
     private static void dotFourRows(Tensor b, long w, long ldw, int k, int i, Scratch s, float[] c, int cAt) {
         MemorySegment seg = b.data();
@@ -214,8 +234,6 @@ public final class Gemv {
             case F32 -> dotFourF32(seg, w, ldw, s.x, i * k, k, c, cAt);
             case BF16 -> {
                 if (k <= FOUR_ROW_BF16_MAX_K) {
-                    // Contiguous rows: the first row of a reads the block into the cache before any product.
-                    if (i == 0 && ldw == k) s.touchSink += touch(seg, w * 2, W_ROWS * 2L * k);
                     dotFourBf16(seg, w, ldw, s.x, i * k, s.xLowArray, s.xHighArray, i * half(k), k, c, cAt);
                 } else {
                     for (int r = 0; r < W_ROWS; r++) c[cAt + r] = dotRow(b, w + r * ldw, k, i, s);
@@ -305,9 +323,10 @@ public final class Gemv {
      * a block of W into the cache in one plain sequential burst before the products run over it. One core does
      * not overlap DRAM misses with the product loop (from the cache the four-row BF16 loop runs at ~115 GB/s, from
      * DRAM at 19-25 while this loop reads DRAM at 30-40), and four rows streamed side by side are slower than one.
-     * Reading the 16 KB block first, then multiplying from L1: K = 2048, W 134 MB, 28-29 GB/s against 21 on one
-     * Zen 5 core, 41 against 32-35 on two. At K = 4096 the same (with two rows per 16 KB block) gained 5% on one
-     * core and lost 12% on two, so longer rows do without it (docs/perf-gemm.md, "Read the block, then multiply").
+     * Reading 16 KB first, then multiplying from L1: K = 2048, W 134 MB, 28-29 GB/s against 21 on one Zen 5 core,
+     * 41 against 32-35 on two; bursts of 32 KB ({@link #TOUCH_BYTES}) gained 5-11% more. At K = 4096 (one row
+     * streamed at a time) bursts lost: 24-37 against 48-50 GB/s on two cores in the same minutes
+     * (docs/perf-gemm.md, "Read the block, then multiply" and "Bursts of 32 KB").
      */
     private static int touch(MemorySegment seg, long byteOffset, long bytes) {
         ShortVector s0 = ShortVector.zero(S2), s1 = s0, s2 = s0, s3 = s0;
