@@ -39,11 +39,42 @@ public final class DecodeBench {
     /** Prefill is timed this many times (best reported): a single 512-token forward is at the mercy of the load. */
     static final int PREFILL_RUNS = 2;
 
+    /** Warm-up ends after this many consecutive decode steps without JIT compilation... */
+    static final int QUIET_STEPS = 8;
+    /** ...or after this many steps in all (per warm-up phase), or this many seconds, whichever comes first. */
+    static final int MAX_WARM_UP_STEPS = 96;
+    static final double MAX_WARM_UP_SECONDS = 20;
+
+    /**
+     * Decodes tokens (each step's argmax feeds the next) until the JIT compiler has spent no time for
+     * {@link #QUIET_STEPS} consecutive steps, or {@link #MAX_WARM_UP_STEPS} in all, or for
+     * {@link #MAX_WARM_UP_SECONDS} (an 8B model's steps are long); returns the steps taken.
+     * Measured: on two cores the compiler threads share the cores with the kernels, and the first 30-40 decode
+     * steps of a 1B model took 80-160 ms against ~60 once the compilations were done (docs/perf-gemm.md, "Where a
+     * decode step goes"); a benchmark of a few dozen steps after a fixed short warm-up measured the JIT, not the
+     * kernels. Without a compilation-time monitor the warm-up is the maximum.
+     */
+    static int warmUp(LlamaModel model, KVCache cache, int token) {
+        var compiler = java.lang.management.ManagementFactory.getCompilationMXBean();
+        boolean monitored = compiler != null && compiler.isCompilationTimeMonitoringSupported();
+        long lastCompileMillis = monitored ? compiler.getTotalCompilationTime() : -1;
+        int quiet = 0, steps = 0;
+        long start = System.nanoTime();
+        while (steps < MAX_WARM_UP_STEPS && quiet < QUIET_STEPS && System.nanoTime() - start < MAX_WARM_UP_SECONDS * 1e9) {
+            token = argmaxLast(model.forward(Tensor.of(new int[]{token}, 1, 1), cache, true).value());
+            steps++;
+            long compileMillis = monitored ? compiler.getTotalCompilationTime() : -1;
+            quiet = monitored && compileMillis == lastCompileMillis ? quiet + 1 : 0;
+            lastCompileMillis = compileMillis;
+        }
+        return steps;
+    }
+
     public record Result(String preset, int layers, int threads, int promptTokens, double prefillTokensPerSecond,
                          int decodeTokens, double decodeTokensPerSecond, double weightBytesPerToken,
                          double copyGigabytesPerSecond, double readGigabytesPerSecond, long checkpointBytes,
                          long heapUsedBytes, long peakRssBytes, double prefillCpuPerWall, double decodeCpuPerWall,
-                         String backend) {
+                         String backend, int warmUpSteps) {
         /** Weight bytes streamed per second during decode / copy bandwidth. */
         public double copyRatio() {
             return weightBytesPerToken * decodeTokensPerSecond / 1e9 / copyGigabytesPerSecond;
@@ -56,13 +87,13 @@ public final class DecodeBench {
         public String line() {
             return String.format("decode %s (%d layers, %.2f GB BF16 checkpoint), threads=%d backend=%s:%n"
                             + "  prefill %d tokens: %.1f tokens/s (best of " + PREFILL_RUNS + ", cpu/wall %.2f)%n"
-                            + "  decode %d tokens: %.2f tokens/s = %.2f GB/s of weights (%.0f MB/token)%n"
+                            + "  decode %d tokens: %.2f tokens/s = %.2f GB/s of weights (%.0f MB/token; after %d warm-up steps)%n"
                             + "  copy bandwidth %.2f GB/s -> %.0f%% of copy; read bandwidth %.2f GB/s -> %.0f%% of read%n"
                             + "  decode cpu/wall %.2f (below the thread count: other processes took cores)%n"
                             + "  Java heap in use after the run: %.2f GB; peak resident set (heap + mapped weights) %.2f GB",
                     preset, layers, checkpointBytes / 1e9, threads, backend, promptTokens, prefillTokensPerSecond, prefillCpuPerWall,
                     decodeTokens, decodeTokensPerSecond, weightBytesPerToken * decodeTokensPerSecond / 1e9,
-                    weightBytesPerToken / 1e6, copyGigabytesPerSecond, 100 * copyRatio(), readGigabytesPerSecond,
+                    weightBytesPerToken / 1e6, warmUpSteps, copyGigabytesPerSecond, 100 * copyRatio(), readGigabytesPerSecond,
                     100 * readRatio(), decodeCpuPerWall, heapUsedBytes / 1e9, peakRssBytes / 1e9);
         }
     }
@@ -87,11 +118,11 @@ public final class DecodeBench {
                 SplittableRandom random = new SplittableRandom(7);
                 int[] prompt = new int[promptTokens];
                 for (int i = 0; i < promptTokens; i++) prompt[i] = random.nextInt(config.vocabSize());
-                KVCache cache = model.newCache(1, promptTokens + decodeTokens + 8);
+                KVCache cache = model.newCache(1, Math.max(16, promptTokens) + MAX_WARM_UP_STEPS + decodeTokens + 8);
 
-                // warm-up: a short prefill and a few decode steps compile the kernels
+                // warm-up: a short prefill, then decode steps until the JIT has settled (see warmUp)
                 model.forward(Tensor.of(Arrays.copyOf(prompt, 16), 1, 16), cache);
-                for (int i = 0; i < 3; i++) model.forward(Tensor.of(new int[]{prompt[i]}, 1, 1), cache);
+                int warmUpSteps = warmUp(model, cache, prompt[0]);
                 cache.clear();
 
                 // prefill: the best of PREFILL_RUNS (each from an empty cache; on a shared machine the best run
@@ -109,6 +140,7 @@ public final class DecodeBench {
                     }
                 }
                 int next = argmaxLast(logits);
+                warmUpSteps += warmUp(model, cache, next);         // after the prefill's own compilations
 
                 double[] stepSeconds = new double[decodeTokens];
                 double[] copyGbs = new double[decodeTokens];
@@ -130,7 +162,7 @@ public final class DecodeBench {
                 return new Result(preset, config.numHiddenLayers(), threads, promptTokens, promptTokens / prefillSeconds,
                         decodeTokens, decodeTps, weightBytesPerToken(config), Timing.median(copyGbs), Timing.median(readGbs), checkpointBytes,
                         rt.totalMemory() - rt.freeMemory(), peakResidentBytes(), prefillCpuPerWall, (double) decodeCpu / decodeWall,
-                        Backends.cpu().name());
+                        Backends.cpu().name(), warmUpSteps);
             }
         } finally {
             Parallel.setThreads(previousThreads);

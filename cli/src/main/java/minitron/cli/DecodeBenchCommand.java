@@ -14,7 +14,9 @@ import picocli.CommandLine.Option;
         description = {"Writes a checkpoint of the preset's shape with random BF16 weights to a temporary directory, "
                 + "maps it, and measures prefill tokens/s (one forward over the prompt) and decode tokens/s (median "
                 + "of the KV-cache steps), with the weight bytes streamed per second against a copy bandwidth measured "
-                + "between the steps."})
+                + "between the steps. Decode is timed after warm-up steps that last until the JIT has compiled "
+                + "nothing for 8 steps (at most 96 steps or 20 s, before and after the prefill), so it is the "
+                + "steady-state speed; the number of warm-up steps is printed."})
 public final class DecodeBenchCommand implements Callable<Integer> {
     @Option(names = "--preset", description = "model shape: llama-3.2-1b, llama-3.1-8b, mistral-nemo-12b, ...")
     String preset = "llama-3.2-1b";
@@ -51,6 +53,7 @@ public final class DecodeBenchCommand implements Callable<Integer> {
             f.put("prefill_tps", r.prefillTokensPerSecond());
             f.put("decode_tokens", r.decodeTokens());
             f.put("decode_tps", r.decodeTokensPerSecond());
+            f.put("decode_warm_up_steps", r.warmUpSteps());
             f.put("weight_bytes_per_token", r.weightBytesPerToken());
             f.put("copy_gbs", r.copyGigabytesPerSecond());
             f.put("copy_ratio", r.copyRatio());
