@@ -154,6 +154,7 @@ class MatmulTest {
             cases.add(Arguments.of(2, 2048, 10, t)); // BF16 at the four-row limit, two rows of a, a tail of rows
             cases.add(Arguments.of(1, 1030, 29, t)); // BF16 bursts of 12 rows read ahead, the last one 5 rows
             cases.add(Arguments.of(2, 6151, 5, t));  // BF16 above the aligned-x limit: x halves from heap arrays
+            cases.add(Arguments.of(1, 6177, 6, t));  // BF16 rows read in pairs: 96 double steps, a scalar tail of 33
             cases.add(Arguments.of(2, 130, 17, t));
             cases.add(Arguments.of(4, 99, 21, t));
             cases.add(Arguments.of(5, 64, 70, t));

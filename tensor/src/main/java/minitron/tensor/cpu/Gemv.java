@@ -24,7 +24,8 @@ import minitron.tensor.Tensor;
  *   <li>transposed-contiguous: b (K, N) is the view W^T of an HF weight W (N, K), strides (1, K): each output
  *       out[i, j] = dot(a[i, :], W[j, :]) reads one contiguous row of W. Up to {@link #MAX_ROWS} rows of a
  *       reuse the W row from L1. Contiguous BF16 rows of K <= 2048 are read into the cache block by block before
- *       the products (see {@link #touch}). BF16 rows are widened in registers: 2L shorts reinterpreted as L int
+ *       four-row products, and rows longer than {@link #ALIGNED_X_MAX_K} two at a time before two-row products
+ *       (see {@link #touch}). BF16 rows are widened in registers: 2L shorts reinterpreted as L int
  *       lanes hold pairs (w[2q] in the low half, w[2q+1] in the high half); the float w[2q] is lane << 16 and
  *       w[2q+1] is lane & 0xFFFF0000, which pair with a's even and odd elements (split once per call). No conversion
  *       instructions: two integer ops per 2L weights. F16 pairs are widened in registers too (see
@@ -235,6 +236,13 @@ public final class Gemv {
             case BF16 -> {
                 if (k <= FOUR_ROW_BF16_MAX_K) {
                     dotFourBf16(seg, w, ldw, s.x, i * k, s.xLowArray, s.xHighArray, i * half(k), k, c, cAt);
+                } else if (k > ALIGNED_X_MAX_K && ldw == k) {
+                    // Long contiguous rows: two at a time, the pair read into the cache first.
+                    for (int r = 0; r < W_ROWS; r += 2) {
+                        if (i == 0) s.touchSink += touch(seg, (w + r * ldw) * 2, 4L * k);
+                        dotTwoBf16(seg, w + r * ldw, ldw, s.x, i * k, s.xLowArray, s.xHighArray, i * half(k), k,
+                                c, cAt + r);
+                    }
                 } else {
                     for (int r = 0; r < W_ROWS; r++) c[cAt + r] = dotRow(b, w + r * ldw, k, i, s);
                 }
@@ -272,6 +280,52 @@ public final class Gemv {
         c[cAt + 1] = s1;
         c[cAt + 2] = s2;
         c[cAt + 3] = s3;
+    }
+
+    /**
+     * c[cAt + r] = dot(x row, BF16 W row r) for the two W rows at element offsets w and w + ldw, for rows longer
+     * than {@link #ALIGNED_X_MAX_K}, after {@link #touch} has read the pair: each xLow and xHigh load feeds both
+     * rows, two vectors of pairs per step (8 accumulators). With x's halves (32 KB at K = 8192) and a 16 KB row
+     * the one-row loop no longer fits x and W in L1, and it lost to C's equivalent by 13-35%; this loop, against
+     * it, two threads, alternated runs: K = 8192 32.8-41.5 -> 37.0-47.5 GB/s, K = 14336 39.2-40.4 -> 46.9-48.7;
+     * one thread at 8192 19.2-20.8 -> 23.6-26.4. At K = 4096 it was no faster (44.7-46.3 against 47.4-48.1), so
+     * those rows keep the one-row loop with aligned x (docs/perf-gemm.md, "Two long rows at a time").
+     */
+    private static void dotTwoBf16(MemorySegment seg, long w, long ldw, float[] x, int xOff, float[] xLow,
+                                   float[] xHigh, int hOff, int k, float[] c, int cAt) {
+        long b0 = w * 2, b1 = (w + ldw) * 2;
+        int pairs = k / 2;
+        FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0;
+        FloatVector lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
+        int q = 0;
+        for (; q <= pairs - 2 * L; q += 2 * L) {
+            FloatVector xl = FloatVector.fromArray(F, xLow, hOff + q);
+            FloatVector xh = FloatVector.fromArray(F, xHigh, hOff + q);
+            FloatVector yl = FloatVector.fromArray(F, xLow, hOff + q + L);
+            FloatVector yh = FloatVector.fromArray(F, xHigh, hOff + q + L);
+            long at = q * 4L;
+            IntVector v0 = ShortVector.fromMemorySegment(S2, seg, b0 + at, ORDER).reinterpretAsInts();
+            IntVector v1 = ShortVector.fromMemorySegment(S2, seg, b1 + at, ORDER).reinterpretAsInts();
+            IntVector u0 = ShortVector.fromMemorySegment(S2, seg, b0 + at + 4L * L, ORDER).reinterpretAsInts();
+            IntVector u1 = ShortVector.fromMemorySegment(S2, seg, b1 + at + 4L * L, ORDER).reinterpretAsInts();
+            lo0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xl, lo0);
+            hi0 = v0.and(0xFFFF0000).reinterpretAsFloats().fma(xh, hi0);
+            lo1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xl, lo1);
+            hi1 = v1.and(0xFFFF0000).reinterpretAsFloats().fma(xh, hi1);
+            lo2 = u0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(yl, lo2);
+            hi2 = u0.and(0xFFFF0000).reinterpretAsFloats().fma(yh, hi2);
+            lo3 = u1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(yl, lo3);
+            hi3 = u1.and(0xFFFF0000).reinterpretAsFloats().fma(yh, hi3);
+        }
+        float s0 = lo0.add(hi0).add(lo2.add(hi2)).reduceLanes(VectorOperators.ADD);
+        float s1 = lo1.add(hi1).add(lo3.add(hi3)).reduceLanes(VectorOperators.ADD);
+        for (int p = 2 * q; p < k; p++) { // fewer than 2L pairs left, and an odd last element
+            float xv = x[xOff + p];
+            s0 += bf16(seg, w + p) * xv;
+            s1 += bf16(seg, w + ldw + p) * xv;
+        }
+        c[cAt] = s0;
+        c[cAt + 1] = s1;
     }
 
     /**
