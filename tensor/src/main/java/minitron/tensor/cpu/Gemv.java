@@ -379,8 +379,9 @@ public final class Gemv {
      * DRAM at 19-25 while this loop reads DRAM at 30-40), and four rows streamed side by side are slower than one.
      * Reading 16 KB first, then multiplying from L1: K = 2048, W 134 MB, 28-29 GB/s against 21 on one Zen 5 core,
      * 41 against 32-35 on two; bursts of 32 KB ({@link #TOUCH_BYTES}) gained 5-11% more. At K = 4096 (one row
-     * streamed at a time) bursts lost: 24-37 against 48-50 GB/s on two cores in the same minutes
-     * (docs/perf-gemm.md, "Read the block, then multiply" and "Bursts of 32 KB").
+     * streamed at a time) bursts lost: 24-37 against 48-50 GB/s on two cores in the same minutes. Rows longer
+     * than {@link #ALIGNED_X_MAX_K} are read a pair at a time before {@link #dotTwoBf16} (docs/perf-gemm.md,
+     * "Read the block, then multiply", "Bursts of 32 KB" and "Two long rows at a time").
      */
     private static int touch(MemorySegment seg, long byteOffset, long bytes) {
         ShortVector s0 = ShortVector.zero(S2), s1 = s0, s2 = s0, s3 = s0;
