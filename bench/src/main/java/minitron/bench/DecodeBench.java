@@ -59,8 +59,8 @@ public final class DecodeBench {
         boolean monitored = compiler != null && compiler.isCompilationTimeMonitoringSupported();
         long lastCompileMillis = monitored ? compiler.getTotalCompilationTime() : -1;
         int quiet = 0, steps = 0;
-        long start = System.nanoTime();
-        while (steps < MAX_WARM_UP_STEPS && quiet < QUIET_STEPS && System.nanoTime() - start < MAX_WARM_UP_SECONDS * 1e9) {
+        long deadline = System.nanoTime() + (long) (MAX_WARM_UP_SECONDS * 1e9);
+        while (steps < MAX_WARM_UP_STEPS && quiet < QUIET_STEPS && System.nanoTime() < deadline) {
             token = argmaxLast(model.forward(Tensor.of(new int[]{token}, 1, 1), cache, true).value());
             steps++;
             long compileMillis = monitored ? compiler.getTotalCompilationTime() : -1;
@@ -87,7 +87,8 @@ public final class DecodeBench {
         public String line() {
             return String.format("decode %s (%d layers, %.2f GB BF16 checkpoint), threads=%d backend=%s:%n"
                             + "  prefill %d tokens: %.1f tokens/s (best of " + PREFILL_RUNS + ", cpu/wall %.2f)%n"
-                            + "  decode %d tokens: %.2f tokens/s = %.2f GB/s of weights (%.0f MB/token; after %d warm-up steps)%n"
+                            + "  decode %d tokens: %.2f tokens/s = %.2f GB/s of weights"
+                            + " (%.0f MB/token; after %d warm-up steps)%n"
                             + "  copy bandwidth %.2f GB/s -> %.0f%% of copy; read bandwidth %.2f GB/s -> %.0f%% of read%n"
                             + "  decode cpu/wall %.2f (below the thread count: other processes took cores)%n"
                             + "  Java heap in use after the run: %.2f GB; peak resident set (heap + mapped weights) %.2f GB",

@@ -116,7 +116,8 @@ final class VectorAttention {
                     if (l != null) l.array()[l.offset() + bh * t + i0 + r] = (float) (max + Math.log(sum));
                 }
                 // V rows from the first key of any window on (P is 0 before it; V there is never read)
-                weightedValues(p, sp, rows, firstKey, keys, va, vs, b, g, d, inv, oa, o.offset() + (bh * t + i0) * d, d);
+                weightedValues(p, sp, rows, firstKey, keys, va, vs, b, g, d, inv, oa, o.offset() + (bh * t + i0) * d,
+                        d);
             }
         });
         return true;
@@ -316,9 +317,10 @@ final class VectorAttention {
 
     /**
      * out[r, c] = inv[r] * sum_{from <= j < keys} p[r*Sp + j] * v[b, g, j, c] for the first {@code rows} rows of a
-     * block, written to rows of out {@code outStride} apart from {@code outBase}. Two full vectors of channels at a time where they
-     * fit (8 independent accumulators, each broadcast p value serving 2 vectors), then one full vector, then a
-     * masked one; every element is the same chain of FMAs over j in ascending order whichever loop computes it.
+     * block, written to rows of out {@code outStride} apart from {@code outBase}. Two full vectors of channels at a
+     * time where they fit (8 independent accumulators, each broadcast p value serving 2 vectors), then one full
+     * vector, then a masked one; every element is the same chain of FMAs over j in ascending order whichever loop
+     * computes it.
      */
     private static void weightedValues(float[] p, int sp, int rows, int from, int keys, float[] va, Dense.Rows4 vs,
                                        int b, int g, int d, float[] inv, float[] oa, int outBase, int outStride) {
