@@ -46,20 +46,6 @@ final class VectorAttention {
     private VectorAttention() {
     }
 
-    /** acc[ao + c] += alpha * x[xo + c] for c in [0, n). */
-    private static void axpy(float alpha, float[] x, int xo, float[] acc, int ao, int n) {
-        int c = 0;
-        for (; c + F.length() <= n; c += F.length()) {
-            FloatVector a = FloatVector.fromArray(F, acc, ao + c);
-            FloatVector.fromArray(F, x, xo + c).fma(FloatVector.broadcast(F, alpha), a).intoArray(acc, ao + c);
-        }
-        if (c < n) {
-            VectorMask<Float> m = F.indexInRange(c, n);
-            FloatVector a = FloatVector.fromArray(F, acc, ao + c, m);
-            FloatVector.fromArray(F, x, xo + c, m).fma(FloatVector.broadcast(F, alpha), a).intoArray(acc, ao + c, m);
-        }
-    }
-
     /**
      * out (B, H, T, D) = softmax(q k^T * scale + causal / window mask) v; lse (B, H, T) = log-sum-exp of each
      * score row.
