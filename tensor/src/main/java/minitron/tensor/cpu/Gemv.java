@@ -288,8 +288,9 @@ public final class Gemv {
      * rows, two vectors of pairs per step (8 accumulators). With x's halves (32 KB at K = 8192) and a 16 KB row
      * the one-row loop no longer fits x and W in L1, and it lost to C's equivalent by 13-35%; this loop, against
      * it, two threads, alternated runs: K = 8192 32.8-41.5 -> 37.0-47.5 GB/s, K = 14336 39.2-40.4 -> 46.9-48.7;
-     * one thread at 8192 19.2-20.8 -> 23.6-26.4. At K = 4096 it was no faster (44.7-46.3 against 47.4-48.1), so
-     * those rows keep the one-row loop with aligned x (docs/perf-gemm.md, "Two long rows at a time").
+     * one thread at 8192 19.2-20.8 -> 23.6-26.4. At K = 4096 it traded the VM's memory states (7-10% faster
+     * when the copy measures ~53 GB/s, 7% slower when it measures ~85), so those rows keep the one-row loop with
+     * aligned x (docs/perf-gemm.md, "Two long rows at a time").
      */
     private static void dotTwoBf16(MemorySegment seg, long w, long ldw, float[] x, int xOff, float[] xLow,
                                    float[] xHigh, int hOff, int k, float[] c, int cAt) {
