@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>Shape legend: a (B..., M, K) @ b (B..., K, N) = out (B..., M, N). The sizes are chosen to cross the fast
  * kernel's boundaries: the register tile (6 rows x 64 columns with AVX-512), the K block (512), the N block
- * (256), the GEMV path (M <= 4) and the vector width (16 floats; K and N mostly not multiples of it).
+ * (256), the GEMV path (M <= 16) and the vector width (16 floats; K and N mostly not multiples of it).
  * Inputs are uniform in [-1, 1).
  */
 class MatmulTest {
@@ -78,6 +78,7 @@ class MatmulTest {
     private static final int[][] SHAPES = {
             {1, 1, 1}, {1, 3, 17}, {3, 17, 33}, {4, 33, 65}, {5, 16, 64}, {6, 64, 64}, {7, 100, 129},
             {17, 65, 100}, {13, 300, 70}, {33, 129, 3}, {12, 513, 130}, {9, 20, 1100}, {7, 1100, 300},
+            {16, 40, 50}, {20, 1100, 300},
     };
 
     static Stream<Arguments> shapesLayoutsDtypes() {
@@ -128,6 +129,23 @@ class MatmulTest {
     }
 
     /**
+     * The GEMM packs W^T with 16 x 16 transposes (PanelTranspose) where W's rows are contiguous, also when they are
+     * not back to back (a column slice of a wider W): K past the K block with a tail that is not a multiple of 16
+     * or 32 (1100 = 512 + 512 + 76), N past the N block with a partial group of 16 columns (300 = 256 + 32 + 12).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("halfAndSingle")
+    void gemmPacksSlicedWeightRows(DType wType) {
+        Tensor x = TestTensors.uniform(51, 20, 1100);
+        Tensor wide = TestTensors.uniform(52, wType, 300, 1105); // (out, in + 5)
+        assertMatmulMatchesReference(x, wide.slice(1, 2, 1102).transpose(0, 1), "x @ W[:, 2:1102]^T");
+    }
+
+    static Stream<DType> halfAndSingle() {
+        return Stream.of(DType.F32, DType.BF16, DType.F16);
+    }
+
+    /**
      * The GEMV keeps per-thread buffers for x between calls: a call with fewer columns but more rows of x than the
      * previous one must grow them (here the even/odd halves of x: 1 x 4096, then 2 x 2048, then 4 x 1030).
      */
@@ -158,6 +176,7 @@ class MatmulTest {
             cases.add(Arguments.of(2, 130, 17, t));
             cases.add(Arguments.of(4, 99, 21, t));
             cases.add(Arguments.of(5, 64, 70, t));
+            cases.add(Arguments.of(16, 1030, 21, t)); // a short prompt: the most rows of x the GEMV takes
         }
         return cases.stream();
     }

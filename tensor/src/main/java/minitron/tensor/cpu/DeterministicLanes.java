@@ -4,6 +4,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * exp and lane sums built only from exactly rounded lane-wise operations (add, mul, fma, min, max, compare, integer
@@ -17,7 +19,39 @@ import jdk.incubator.vector.VectorOperators;
  * call). Training runs and their resumes need the same bits (docs/train.md).
  */
 final class DeterministicLanes {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    private static final int L = F.length();
+    /**
+     * Rotations that fold the lanes onto themselves: FOLD_n moves lane (i + n) mod L to lane i, so that adding
+     * it halves the number of distinct partial sums (n = L/2, then L/4, ... 1; null where n >= L, unused). After
+     * all of them lane 0 holds a fixed tree of exactly rounded additions over the lanes. Constants in fields of
+     * their own, not an array, so that C2 sees each shuffle as a constant (from an array, decode GEMVs ran
+     * 10-19% slower than with reduceLanes).
+     */
+    private static final VectorShuffle<Float> FOLD_16 = fold(16), FOLD_8 = fold(8), FOLD_4 = fold(4);
+    private static final VectorShuffle<Float> FOLD_2 = fold(2), FOLD_1 = fold(1);
+
     private DeterministicLanes() {
+    }
+
+    private static VectorShuffle<Float> fold(int n) {
+        return n < L ? VectorShuffle.fromOp(F, i -> (i + n) % L) : null;
+    }
+
+    /**
+     * The sum of v's lanes by the fixed tree of the folds: as fast as {@code reduceLanes(ADD)} compiled (the
+     * same shuffle-and-add steps) and the same bits on every execution path. For hot loops (dot products);
+     * {@link #sum(FloatVector)} adds left to right.
+     */
+    static float treeSum(FloatVector v) {
+        if (L > 32) return sum(v); // vectors wider than 1024 bits: left to right
+        if (L > 16) v = v.add(v.rearrange(FOLD_16));
+        if (L > 8) v = v.add(v.rearrange(FOLD_8));
+        if (L > 4) v = v.add(v.rearrange(FOLD_4));
+        if (L > 2) v = v.add(v.rearrange(FOLD_2));
+        if (L > 1) v = v.add(v.rearrange(FOLD_1));
+        return v.lane(0);
     }
 
     private static final float LOG2E = 1.44269504088896341f;

@@ -73,6 +73,9 @@ public final class Gemm {
         /** One run of elements (a row or column piece) read from a or b before it is scattered into a panel. */
         final float[] run = new float[Math.max(KC, NC)];
         final short[] runShorts = new short[Math.max(KC, NC)];
+        /** A 16 x 16 tile of W for {@link PanelTranspose} (the even values of BF16 pairs), and the odd values. */
+        final float[] tileEven = new float[PanelTranspose.BLOCK * PanelTranspose.BLOCK];
+        final float[] tileOdd = new float[PanelTranspose.BLOCK * PanelTranspose.BLOCK];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -323,11 +326,54 @@ public final class Gemm {
                 }
             }
         } else {
-            // Column-major b (an HF (out, in) weight seen as W^T): read kc values down each column, scatter.
-            for (int j = 0; j < nc; j++) {
+            // Column-major b (an HF (out, in) weight seen as W^T): groups of 16 columns (rows of W) are
+            // transposed in registers, block by block of 16 values; the rest read kc values down each column and
+            // scatter them.
+            int transposed = 0;
+            if (sk == 1 && sn > 0 && PanelTranspose.applies(b.dtype())) {
+                transposed = nc / PanelTranspose.BLOCK * PanelTranspose.BLOCK;
+                packTransposed(b, bBase + pc + jc * sn, sn, kc, transposed, s);
+            }
+            for (int j = transposed; j < nc; j++) {
                 readRun(b, bBase + pc * sk + (jc + j) * sn, sk, kc, run, s.runShorts);
                 int dst = (j / NR) * kc * NR + j % NR;
                 for (int p = 0; p < kc; p++) packed[dst + p * NR] = run[p];
+            }
+        }
+    }
+
+    /**
+     * The column-major case of {@link #packB} for the first {@code columns} columns (a multiple of 16) of a b whose
+     * columns are contiguous (W rows): element (p, j) at element offset {@code base + p + j * sn}.
+     */
+    private static void packTransposed(Tensor b, long base, long sn, int kc, int columns, Scratch s) {
+        float[] packed = s.packedB, even = s.tileEven, odd = s.tileOdd;
+        int block = PanelTranspose.BLOCK, bytes = b.dtype().byteSize();
+        boolean bf16 = b.dtype() == DType.BF16;
+        int step = bf16 ? 2 * block : block; // values of a W row per 64 bytes
+        int fullP = kc / step * step;
+        MemorySegment seg = b.data();
+        for (int j0 = 0; j0 < columns; j0 += block) {
+            int dst = (j0 / NR) * kc * NR + j0 % NR;
+            long row = base + j0 * sn;
+            for (int p0 = 0; p0 < fullP; p0 += step) {
+                long at = (row + p0) * bytes;
+                int to = dst + p0 * NR;
+                if (bf16) {
+                    PanelTranspose.readBf16(seg, at, sn * bytes, even, odd);
+                    PanelTranspose.block(even, packed, to, 2 * NR);
+                    PanelTranspose.block(odd, packed, to + NR, 2 * NR);
+                } else {
+                    PanelTranspose.readF32(seg, at, sn * bytes, even);
+                    PanelTranspose.block(even, packed, to, NR);
+                }
+            }
+            if (fullP < kc) { // the last values of each of the 16 columns
+                for (int j = j0; j < j0 + block; j++) {
+                    readRun(b, base + fullP + j * sn, 1, kc - fullP, s.run, s.runShorts);
+                    int at = (j / NR) * kc * NR + j % NR;
+                    for (int p = fullP; p < kc; p++) packed[at + p * NR] = s.run[p - fullP];
+                }
             }
         }
     }

@@ -15,8 +15,8 @@ import minitron.tensor.Parallel;
 import minitron.tensor.Tensor;
 
 /**
- * Matrix products with a few rows of a (decode: one token at a time), where the time is spent streaming b from
- * memory once; packing b as {@link Gemm} does would read it twice. Same contract as {@link Gemm#matmul}.
+ * Matrix products with a few rows of a (decode: one token at a time; a short prompt), where the time is spent
+ * streaming b from memory once; packing b as {@link Gemm} does would read it twice. Same contract as {@link Gemm#matmul}.
  *
  * <p>Shape legend: B batch, M rows (at most {@link #MAX_ROWS}), K contracted axis, N output columns.
  * Two layouts of b are streamed directly, from heap arrays or off-heap (memory-mapped) segments alike:
@@ -32,11 +32,19 @@ import minitron.tensor.Tensor;
  *       {@link #dotF16}).</li>
  *   <li>row-major, M == 1, F32 or BF16: out[0, j] = sum_p a[0, p] * b[p, j], a broadcast-FMA over rows of b.</li>
  * </ul>
- * Work is split over the N outputs on {@link Parallel}'s pool, claimed dynamically in runs of rows.
+ * Work is split over the N outputs on {@link Parallel}'s pool, claimed dynamically in runs of rows. Each output is
+ * one thread's dot product whose lanes are summed by {@link DeterministicLanes#treeSum}, so a call gives the same
+ * bits whether C2 has compiled it or not (the Vector API's reduceLanes does not).
  */
 public final class Gemv {
-    /** The most rows of a handled here; more go to the packed GEMM, whose register tile has 6. */
-    public static final int MAX_ROWS = 4;
+    /**
+     * The most rows of a handled here; more go to the packed GEMM. Each row of a costs one more pass over the W
+     * block in L1 (~8 ms per row for a 1B model's 1.24 G weights on two cores), against the GEMM's packing of all
+     * of W (~230 ms) and its cheaper per-row cost: a short prompt's forward on a 1B model, two threads, M = 5 / 8 /
+     * 12 / 16 / 24 / 32: 123-142 / 156-196 / 192-213 / 213-259 / 316-336 / 363-416 ms here against 228-233 /
+     * 244-253 / 225-248 / 250-258 / 274-281 / 332-344 in the GEMM (docs/perf-gemm.md, "Short prompts").
+     */
+    public static final int MAX_ROWS = 16;
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
@@ -267,8 +275,8 @@ public final class Gemv {
             acc2 = FloatVector.fromMemorySegment(F, seg, b2 + at, ORDER).fma(xp, acc2);
             acc3 = FloatVector.fromMemorySegment(F, seg, b3 + at, ORDER).fma(xp, acc3);
         }
-        float s0 = acc0.reduceLanes(VectorOperators.ADD), s1 = acc1.reduceLanes(VectorOperators.ADD);
-        float s2 = acc2.reduceLanes(VectorOperators.ADD), s3 = acc3.reduceLanes(VectorOperators.ADD);
+        float s0 = DeterministicLanes.treeSum(acc0), s1 = DeterministicLanes.treeSum(acc1);
+        float s2 = DeterministicLanes.treeSum(acc2), s3 = DeterministicLanes.treeSum(acc3);
         for (; p < k; p++) {
             float xv = x[xOff + p];
             s0 += seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, w + p) * xv;
@@ -318,8 +326,8 @@ public final class Gemv {
             lo3 = u1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(yl, lo3);
             hi3 = u1.and(0xFFFF0000).reinterpretAsFloats().fma(yh, hi3);
         }
-        float s0 = lo0.add(hi0).add(lo2.add(hi2)).reduceLanes(VectorOperators.ADD);
-        float s1 = lo1.add(hi1).add(lo3.add(hi3)).reduceLanes(VectorOperators.ADD);
+        float s0 = DeterministicLanes.treeSum(lo0.add(hi0).add(lo2.add(hi2)));
+        float s1 = DeterministicLanes.treeSum(lo1.add(hi1).add(lo3.add(hi3)));
         for (int p = 2 * q; p < k; p++) { // fewer than 2L pairs left, and an odd last element
             float xv = x[xOff + p];
             s0 += bf16(seg, w + p) * xv;
@@ -357,8 +365,8 @@ public final class Gemv {
             lo3 = v3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xl, lo3);
             hi3 = v3.and(0xFFFF0000).reinterpretAsFloats().fma(xh, hi3);
         }
-        float s0 = lo0.add(hi0).reduceLanes(VectorOperators.ADD), s1 = lo1.add(hi1).reduceLanes(VectorOperators.ADD);
-        float s2 = lo2.add(hi2).reduceLanes(VectorOperators.ADD), s3 = lo3.add(hi3).reduceLanes(VectorOperators.ADD);
+        float s0 = DeterministicLanes.treeSum(lo0.add(hi0)), s1 = DeterministicLanes.treeSum(lo1.add(hi1));
+        float s2 = DeterministicLanes.treeSum(lo2.add(hi2)), s3 = DeterministicLanes.treeSum(lo3.add(hi3));
         for (int p = 2 * q; p < k; p++) {
             float xv = x[xOff + p];
             s0 += bf16(seg, w + p) * xv;
@@ -384,7 +392,7 @@ public final class Gemv {
      * than {@link #ALIGNED_X_MAX_K} are read a pair at a time before {@link #dotTwoBf16} (docs/perf-gemm.md,
      * "Read the block, then multiply", "Bursts of 32 KB" and "Two long rows at a time").
      */
-    private static int touch(MemorySegment seg, long byteOffset, long bytes) {
+    static int touch(MemorySegment seg, long byteOffset, long bytes) {
         ShortVector s0 = ShortVector.zero(S2), s1 = s0, s2 = s0, s3 = s0;
         long step = S2.vectorByteSize();
         long at = byteOffset, end = byteOffset + bytes;
@@ -430,7 +438,7 @@ public final class Gemv {
             acc2 = w2.fma(FloatVector.fromArray(F, x, xi + 2 * L), acc2);
             acc3 = w3.fma(FloatVector.fromArray(F, x, xi + 3 * L), acc3);
         }
-        float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        float sum = DeterministicLanes.treeSum(acc0.add(acc1).add(acc2.add(acc3)));
         for (; p < k; p++) sum += seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, w + p) * x[xOff + p];
         return sum;
     }
@@ -473,7 +481,7 @@ public final class Gemv {
             lo0 = first0.fma(FloatVector.fromArray(F, xLow, hOff + q), lo0);
             hi0 = second0.fma(FloatVector.fromArray(F, xHigh, hOff + q), hi0);
         }
-        float sum = lo0.add(hi0).add(lo1.add(hi1)).reduceLanes(VectorOperators.ADD);
+        float sum = DeterministicLanes.treeSum(lo0.add(hi0).add(lo1.add(hi1)));
         for (int p = 2 * q; p < k; p++) sum += bf16(seg, w + p) * x[xOff + p];
         return sum;
     }
@@ -510,7 +518,7 @@ public final class Gemv {
             lo0 = first0.fma(FloatVector.fromMemorySegment(F, xLow, 4L * (hOff + q), ORDER), lo0);
             hi0 = second0.fma(FloatVector.fromMemorySegment(F, xHigh, 4L * (hOff + q), ORDER), hi0);
         }
-        float sum = lo0.add(hi0).add(lo1.add(hi1)).reduceLanes(VectorOperators.ADD);
+        float sum = DeterministicLanes.treeSum(lo0.add(hi0).add(lo1.add(hi1)));
         for (int p = 2 * q; p < k; p++) sum += bf16(seg, w + p) * x[xOff + p];
         return sum;
     }
@@ -550,7 +558,7 @@ public final class Gemv {
             lo = firstBits.reinterpretAsFloats().fma(FloatVector.fromArray(F, xLow, hOff + q), lo);
             hi = secondBits.reinterpretAsFloats().fma(FloatVector.fromArray(F, xHigh, hOff + q), hi);
         }
-        float sum = lo.add(hi).reduceLanes(VectorOperators.ADD);
+        float sum = DeterministicLanes.treeSum(lo.add(hi));
         for (int p = 2 * q; p < k; p++) {
             sum += Float.float16ToFloat(seg.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, w + p)) * x[xOff + p];
         }

@@ -4,7 +4,6 @@ import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import minitron.tensor.Backend;
 import minitron.tensor.Parallel;
@@ -114,7 +113,7 @@ final class VectorAttention {
      * of a block, since they see the same keys; units are (b, g, i, block of up to 4 heads), parallel. Scores are
      * dot products with the keys read in place: a transposed copy of K (what the blocked path makes) would cost
      * a pass over the whole cache for each token, and each K vector loaded here serves the block's rows anyway.
-     * The sum over a dot product's lanes is a fixed tree ({@link #laneSum}), so the result does not depend on
+     * The sum over a dot product's lanes is a fixed tree ({@link DeterministicLanes#treeSum}), so the result does not depend on
      * whether C2 has compiled the loop (the Vector API's reduceLanes sums in a different order compiled and
      * interpreted). Then the softmax and the weighted sum of V rows as in the blocked path.
      */
@@ -164,7 +163,7 @@ final class VectorAttention {
      * p[r*Sp + j] = (q_r . k_j) * scale for the BLOCK rows whose q offsets are qRow and the keys j in
      * [from, keys), K rows read in place (row j of the group at kBase + j * kStride). Each loaded vector of a key
      * serves the four rows; each dot product is the lane-wise FMA chain over the channels, a masked vector last,
-     * then {@link #laneSum}.
+     * then {@link DeterministicLanes#treeSum}.
      */
     private static void scoresRows(float[] qa, int[] qRow, float[] ka, int kBase, int kStride, int d, int from,
                                    int keys, float scale, float[] p, int sp) {
@@ -189,35 +188,11 @@ final class VectorAttention {
                 a2 = FloatVector.fromArray(F, qa, q2 + c, m).fma(kv, a2);
                 a3 = FloatVector.fromArray(F, qa, q3 + c, m).fma(kv, a3);
             }
-            p[j] = laneSum(a0) * scale;
-            p[sp + j] = laneSum(a1) * scale;
-            p[2 * sp + j] = laneSum(a2) * scale;
-            p[3 * sp + j] = laneSum(a3) * scale;
+            p[j] = DeterministicLanes.treeSum(a0) * scale;
+            p[sp + j] = DeterministicLanes.treeSum(a1) * scale;
+            p[2 * sp + j] = DeterministicLanes.treeSum(a2) * scale;
+            p[3 * sp + j] = DeterministicLanes.treeSum(a3) * scale;
         }
-    }
-
-    /**
-     * Rotations that fold the lanes onto themselves: FOLD[f] moves lane (i + L / 2^(f+1)) mod L to lane i, so
-     * that adding it halves the number of distinct partial sums. After all of them lane 0 holds a fixed tree of
-     * exactly rounded additions over the lanes, the same whether C2 has compiled the code or not.
-     */
-    private static final VectorShuffle<Float>[] FOLD = folds();
-
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] folds() {
-        int n = Integer.numberOfTrailingZeros(F.length());
-        VectorShuffle<Float>[] folds = new VectorShuffle[n];
-        for (int f = 0; f < n; f++) {
-            int shift = F.length() >> (f + 1);
-            folds[f] = VectorShuffle.fromOp(F, i -> (i + shift) % F.length());
-        }
-        return folds;
-    }
-
-    /** The sum of v's lanes by the fixed tree of {@link #FOLD}. */
-    private static float laneSum(FloatVector v) {
-        for (VectorShuffle<Float> fold : FOLD) v = v.add(v.rearrange(fold));
-        return v.lane(0);
     }
 
     /**
