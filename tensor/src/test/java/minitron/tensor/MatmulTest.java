@@ -146,6 +146,27 @@ class MatmulTest {
     }
 
     /**
+     * The same call gives the same bits every time, interpreted or compiled (the GEMV's lane sums are a fixed
+     * tree; the Vector API's reduceLanes is not): a pruning scan and a later forward over the same rows agree.
+     */
+    @Test
+    void gemvRepeatsItsBitsAcrossCompilation() {
+        for (DType wType : new DType[]{DType.F32, DType.BF16, DType.F16}) {
+            Tensor x = TestTensors.uniform(61, 3, 1030);
+            Tensor weightT = TestTensors.uniform(62, wType, 21, 1030).transpose(0, 1);
+            Ops ops = Ops.of(Backends.cpu());
+            float[] first = ops.matmul(x, weightT).toFloatArray();
+            for (int rep = 0; rep < 3000; rep++) {
+                float[] again = ops.matmul(x, weightT).toFloatArray();
+                for (int j = 0; j < first.length; j++) {
+                    assertEquals(Float.floatToRawIntBits(first[j]), Float.floatToRawIntBits(again[j]),
+                            wType + " output " + j + " on call " + rep);
+                }
+            }
+        }
+    }
+
+    /**
      * The GEMV keeps per-thread buffers for x between calls: a call with fewer columns but more rows of x than the
      * previous one must grow them (here the even/odd halves of x: 1 x 4096, then 2 x 2048, then 4 x 1030).
      */

@@ -64,6 +64,26 @@ class DeterministicLanesTest {
         }
     }
 
+    /**
+     * treeSum folds the upper half onto the lower half until one lane is left: lane i + n is added to lane i for
+     * n = L/2, L/4, ... 1. The scalar tree below is that order; magnitudes 1e-3 to 1e6 make another order round
+     * differently. Repeated so that the same call runs interpreted and then compiled (GEMV dot products use it).
+     */
+    @Test
+    void treeSumFoldsHalvesAndRepeatsItsBits() {
+        int l = VectorBackend.F.length();
+        float[] x = new float[l];
+        for (int i = 0; i < l; i++) x[i] = (float) (Math.pow(-2.9, i) * 1e-3 * (i + 1) + 1.0 / (i + 3));
+        float[] tree = x.clone();
+        for (int n = l / 2; n >= 1; n /= 2) {
+            for (int i = 0; i < n; i++) tree[i] = tree[i] + tree[i + n];
+        }
+        FloatVector v = FloatVector.fromArray(VectorBackend.F, x, 0);
+        for (int rep = 0; rep < 20_000; rep++) {
+            assertEquals(Float.floatToRawIntBits(tree[0]), Float.floatToRawIntBits(DeterministicLanes.treeSum(v)));
+        }
+    }
+
     @Test
     void sumAddsTheLanesLeftToRightAndRepeatsItsBits() {
         int l = VectorBackend.F.length();
