@@ -48,7 +48,7 @@ public final class Gemm {
     static final int NR = NRV * L;
     /**
      * K block: an (MR, KC) a panel (12 KB) stays in L1 while it sweeps the b block; the out tile is loaded and
-     * stored once per K block. N block: the packed (KC, NC) b block (512 KB) stays in the 2 MB L2. KC = 512,
+     * stored once per K block. N block: the packed (KC, NC) b block (512 KB) stays in the 1 MB L2. KC = 512,
      * NC = 256 measured best among KC 192..768 x NC 256..1024 on Zen 5 (n = 1024 and 2048, one thread, CPU time).
      * System properties minitron.gemm.kc / minitron.gemm.nc override them for tuning on other machines.
      */
