@@ -8,16 +8,15 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import minitron.tensor.Parallel;
+import minitron.transformer.io.AtomicFile;
 import minitron.transformer.tokenizer.Tokenizer;
 
 /**
@@ -226,52 +225,35 @@ public final class TokenCache implements AutoCloseable {
         header.putLong(docs.size()).putLong(total).putInt(name.length).put(name);
         header.clear();
 
-        Path parent = file.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path tmp = Files.createTempFile(parent, file.getFileName().toString(), ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                writeFully(ch, header);
-                ByteBuffer starts = ByteBuffer.allocate(8 * docs.size()).order(ByteOrder.LITTLE_ENDIAN);
-                long position = 0;
-                for (int[] doc : ids) {
-                    starts.putLong(position);
-                    position += doc.length + 2;
-                }
-                starts.flip();
-                writeFully(ch, starts);
-                ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-                for (int[] doc : ids) {
-                    put(ch, buf, bos, bytesPerToken);
-                    for (int t : doc) put(ch, buf, t, bytesPerToken);
-                    put(ch, buf, eos, bytesPerToken);
-                }
-                buf.flip();
-                writeFully(ch, buf);
-                ch.force(true);
+        AtomicFile.write(file, ch -> {
+            AtomicFile.writeFully(ch, header);
+            ByteBuffer starts = ByteBuffer.allocate(8 * docs.size()).order(ByteOrder.LITTLE_ENDIAN);
+            long position = 0;
+            for (int[] doc : ids) {
+                starts.putLong(position);
+                position += doc.length + 2;
             }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+            starts.flip();
+            AtomicFile.writeFully(ch, starts);
+            ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+            for (int[] doc : ids) {
+                put(ch, buf, bos, bytesPerToken);
+                for (int t : doc) put(ch, buf, t, bytesPerToken);
+                put(ch, buf, eos, bytesPerToken);
             }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+            buf.flip();
+            AtomicFile.writeFully(ch, buf);
+        });
     }
 
     private static void put(FileChannel ch, ByteBuffer buf, int token, int bytesPerToken) throws IOException {
         if (buf.remaining() < 4) {
             buf.flip();
-            writeFully(ch, buf);
+            AtomicFile.writeFully(ch, buf);
             buf.clear();
         }
         if (bytesPerToken == 2) buf.putShort((short) token);
         else buf.putInt(token);
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
-        while (buf.hasRemaining()) ch.write(buf);
     }
 
     // ------------------------------------------------------------------------------------------------ reading

@@ -4,15 +4,20 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Writes a file so that a reader sees either the old content or the complete new one, never a partial file:
  * write to a temporary file in the same directory, fsync it, rename it over the target, fsync the directory.
- * A crash or an exception leaves at most a stray {@code .NAME.tmp-*} file, never a truncated {@code NAME}.
+ * A crash or an exception leaves at most a stray {@code .NAME.tmp-*} file, never a truncated {@code NAME}. The file
+ * gets the permissions a plainly created one would (or keeps those of the file it replaces), so a model directory
+ * written here is as readable as one written by any other tool.
  */
 public final class AtomicFile {
     private AtomicFile() {
@@ -31,13 +36,23 @@ public final class AtomicFile {
     public static void write(Path target, Content content) throws IOException {
         Path directory = target.toAbsolutePath().getParent();
         Files.createDirectories(directory);
-        Path temp = Files.createTempFile(directory, "." + target.getFileName() + ".tmp-", "");
+        Path temp = null;
         boolean done = false;
         try {
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            FileChannel created = null;
+            while (created == null) {
+                temp = directory.resolve("." + target.getFileName() + ".tmp-" + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36));
+                try {
+                    created = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                } catch (FileAlreadyExistsException e) {
+                    // another writer's temporary file: draw another name
+                }
+            }
+            try (FileChannel channel = created) {
                 content.writeTo(channel);
                 channel.force(true);
             }
+            keepPermissions(target, temp);
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -46,8 +61,19 @@ public final class AtomicFile {
             done = true;
             syncDirectory(directory);
         } finally {
-            if (!done) Files.deleteIfExists(temp);
+            if (!done && temp != null) Files.deleteIfExists(temp);
         }
+    }
+
+    /**
+     * A replaced file keeps its POSIX permissions; a new one has the mode any new file gets (0666 less the umask,
+     * as the temporary file was created without a mode, unlike Files.createTempFile's 0600).
+     */
+    private static void keepPermissions(Path target, Path temp) throws IOException {
+        if (!Files.exists(target) || !Files.getFileStore(temp).supportsFileAttributeView(PosixFileAttributeView.class)) {
+            return;
+        }
+        Files.setPosixFilePermissions(temp, Files.getPosixFilePermissions(target));
     }
 
     public static void writeFully(FileChannel channel, ByteBuffer buffer) throws IOException {

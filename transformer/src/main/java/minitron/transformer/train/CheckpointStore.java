@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 import minitron.autograd.optim.OptimizerState;
 import minitron.tensor.DType;
@@ -89,7 +91,7 @@ public final class CheckpointStore {
     Path writeTemporary(int step, LlamaModel model, OptimizerState optimizer, int rank, String trainerStateJson)
             throws IOException {
         Files.createDirectories(root);
-        Path temp = Files.createTempDirectory(root, TEMP_PREFIX + name(step) + "-");
+        Path temp = newTemporaryFolder(step);
         model.save(temp.resolve(MODEL_DIR), DType.F32);                          // each file atomic and fsynced
         // Safetensors checkpoints hold float tensors only: the per-parameter step counts (0-d I32) go into the
         // metadata as "step.NAME": "count", beside the optimizer's own "step".
@@ -109,6 +111,22 @@ public final class CheckpointStore {
         syncDirectory(temp.resolve(MODEL_DIR));
         syncDirectory(temp);
         return temp;
+    }
+
+    /**
+     * An empty folder with a name no other writer holds, created with the default mode (0777 less the umask) so
+     * that the published checkpoint is as readable as the run's other outputs (Files.createTempDirectory would
+     * give 0700).
+     */
+    private Path newTemporaryFolder(int step) throws IOException {
+        while (true) {
+            String suffix = Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36);
+            try {
+                return Files.createDirectory(root.resolve(TEMP_PREFIX + name(step) + "-" + suffix));
+            } catch (FileAlreadyExistsException e) {
+                // another writer's folder: draw another name
+            }
+        }
     }
 
     /** Step 2 of {@link #save}: renames the temporary folder to its final name, then moves {@code latest} to it. */

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -183,6 +184,14 @@ class TrainerTest {
         // Each is a loadable HF model directory.
         try (LlamaModel m = LlamaModel.load(root.resolve("step-00000005/model"), LlamaModel.Mode.INFERENCE)) {
             assertEquals(tiny(), m.config);
+        }
+        // With the modes of plainly created folders and files, not the 0700 / 0600 of temporary ones.
+        if (Files.getFileStore(dir).supportsFileAttributeView(PosixFileAttributeView.class)) {
+            Path plainFolder = Files.createDirectory(dir.resolve("plain")), plainFile = Files.createFile(dir.resolve("f"));
+            assertEquals(Files.getPosixFilePermissions(plainFolder),
+                    Files.getPosixFilePermissions(root.resolve("step-00000005")));
+            assertEquals(Files.getPosixFilePermissions(plainFile),
+                    Files.getPosixFilePermissions(root.resolve("step-00000005/model/config.json")));
         }
     }
 

@@ -1,0 +1,67 @@
+package minitron.transformer.io;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Atomic replacement: content, no leftovers on failure, and the permissions a user expects of an output file. */
+class AtomicFileTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void writesAndReplacesTheContent() throws IOException {
+        Path target = dir.resolve("sub/config.json");
+        AtomicFile.write(target, "{\"a\": 1}".getBytes());
+        AtomicFile.write(target, channel -> AtomicFile.writeFully(channel, ByteBuffer.wrap(new byte[]{1, 2, 3})));
+        assertArrayEquals(new byte[]{1, 2, 3}, Files.readAllBytes(target));
+        assertEquals(List.of(target), files(target.getParent()), "no temporary file left");
+    }
+
+    @Test
+    void aFailedWriteKeepsTheOldFileAndLeavesNoTemporaryFile() throws IOException {
+        Path target = dir.resolve("model.safetensors");
+        Files.writeString(target, "old");
+        assertThrows(IOException.class, () -> AtomicFile.write(target, channel -> {
+            AtomicFile.writeFully(channel, ByteBuffer.wrap("partial".getBytes()));
+            throw new IOException("disk full");
+        }));
+        assertEquals("old", Files.readString(target));
+        assertEquals(List.of(target), files(dir));
+    }
+
+    /**
+     * A new file gets the mode of any plainly created file (0666 less the umask), not the 0600 of a temporary
+     * file: a model directory written by prune or train must be readable wherever one written by HF's tools is.
+     */
+    @Test
+    void aNewFileHasTheDefaultPermissionsAndAReplacedOneKeepsItsOwn() throws IOException {
+        assumeTrue(Files.getFileStore(dir).supportsFileAttributeView(PosixFileAttributeView.class), "POSIX file system");
+        Path plain = Files.createFile(dir.resolve("plain"));
+        Path written = dir.resolve("written");
+        AtomicFile.write(written, new byte[]{7});
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(written));
+
+        Files.setPosixFilePermissions(written, PosixFilePermissions.fromString("rw-r-----"));
+        AtomicFile.write(written, new byte[]{8});
+        assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(written)));
+    }
+
+    private static List<Path> files(Path directory) throws IOException {
+        try (Stream<Path> list = Files.list(directory)) {
+            return list.sorted().toList();
+        }
+    }
+}
