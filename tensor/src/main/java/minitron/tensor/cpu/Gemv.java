@@ -492,6 +492,12 @@ public final class Gemv {
      * W from DRAM, GB/s: K = 4096 26-28 vs 21-22, 6144 21 vs 20); at K = 8000-14336 the same loop ran at 12-15
      * against 20-24 for the heap arrays, which we have not explained (a stand-alone copy of the loop was faster
      * with aligned x at K = 8192 too: 25 vs 22).
+     *
+     * <p>The x offsets are int sums widened to long ({@code 4L * (hOff + q)}), so C2 keeps a range check on each x
+     * load and does not unroll the loop (19 instructions per 128 bytes of W, read in the disassembly). With long
+     * offsets ({@code xAt + 4L * q}) the checks go and C2 unrolls it four times, and that loop streamed W from
+     * DRAM 19% slower ((14336, 4096), one thread, eight alternated runs: 21.5-24.4 against 27.6-30.7 GB/s), so the
+     * form stays (docs/perf-gemm.md, "What C2 makes of the GEMV loops").
      */
     private static float dotBf16AlignedX(MemorySegment seg, long w, float[] x, int xOff, MemorySegment xLow,
                                          MemorySegment xHigh, int hOff, int k) {
