@@ -73,7 +73,7 @@ public final class Gemm {
         /** One run of elements (a row or column piece) read from a or b before it is scattered into a panel. */
         final float[] run = new float[Math.max(KC, NC)];
         final short[] runShorts = new short[Math.max(KC, NC)];
-        /** A 16 x 16 tile of W for {@link PanelTranspose} (the even values of BF16 pairs), and the odd values. */
+        /** A square tile of W for {@link PanelTranspose} (the even values of BF16 pairs), and the odd values. */
         final float[] tileEven = new float[PanelTranspose.BLOCK * PanelTranspose.BLOCK];
         final float[] tileOdd = new float[PanelTranspose.BLOCK * PanelTranspose.BLOCK];
     }
@@ -326,8 +326,8 @@ public final class Gemm {
                 }
             }
         } else {
-            // Column-major b (an HF (out, in) weight seen as W^T): groups of 16 columns (rows of W) are
-            // transposed in registers, block by block of 16 values; the rest read kc values down each column and
+            // Column-major b (an HF (out, in) weight seen as W^T): groups of 16 (8 with AVX2) columns (rows of W)
+            // are transposed in registers, a square block at a time; the rest read kc values down each column and
             // scatter them.
             int transposed = 0;
             if (sk == 1 && sn > 0 && PanelTranspose.applies(b.dtype())) {
@@ -343,14 +343,14 @@ public final class Gemm {
     }
 
     /**
-     * The column-major case of {@link #packB} for the first {@code columns} columns (a multiple of 16) of a b whose
-     * columns are contiguous (W rows): element (p, j) at element offset {@code base + p + j * sn}.
+     * The column-major case of {@link #packB} for the first {@code columns} columns (a multiple of the block) of a
+     * b whose columns are contiguous (W rows): element (p, j) at element offset {@code base + p + j * sn}.
      */
     private static void packTransposed(Tensor b, long base, long sn, int kc, int columns, Scratch s) {
         float[] packed = s.packedB, even = s.tileEven, odd = s.tileOdd;
         int block = PanelTranspose.BLOCK, bytes = b.dtype().byteSize();
         boolean bf16 = b.dtype() == DType.BF16;
-        int step = bf16 ? 2 * block : block; // values of a W row per 64 bytes
+        int step = bf16 ? 2 * block : block; // values of a W row per vector
         int fullP = kc / step * step;
         MemorySegment seg = b.data();
         for (int j0 = 0; j0 < columns; j0 += block) {

@@ -11,13 +11,13 @@ import jdk.incubator.vector.VectorSpecies;
 import minitron.tensor.DType;
 
 /**
- * Packs a weight seen as W^T into {@link Gemm}'s b panels with 16 x 16 transposes in registers.
+ * Packs a weight seen as W^T into {@link Gemm}'s b panels with 16 x 16 (or 8 x 8) transposes in registers.
  *
  * <p>b (K, N) = W^T for an HF weight W (N, K): column j of b is row j of W, contiguous along K. A b panel wants,
  * for each p, the 16 values b[p, j0 .. j0 + 16) next to each other. Element by element that is a strided scatter,
- * about 4 cycles per weight on Zen 5. Here 16 rows of W are read 64 bytes at a time into a small tile (BF16 pairs
- * split into even and odd values as {@link Gemv} does), the 16 x 16 tile is transposed in registers in four
- * stages of two-vector rearranges, and each of its 16 columns is stored as one vector. (Reading W straight into
+ * about 4 cycles per weight on Zen 5. Here 16 rows of W are read one vector (64 bytes) at a time into a small
+ * tile (BF16 pairs split into even and odd values as {@link Gemv} does), the 16 x 16 tile is transposed in
+ * registers in four stages of two-vector rearranges, and each of its 16 columns is stored as one vector. (Reading W straight into
  * the transposing method, one method for every dtype, made C2 give up on it: its vectors were boxed and it ran
  * slower than the scalar scatter.) Measured, two threads, (1, 2048) @ (2048, 8192) W^T with M = 6 on the heap:
  * BF16 9.4 -> 2.4-2.8 ms, F32 7.0 -> 3.2-3.5; a 512-token prefill of a 1B model 2.80 -> 2.50-2.55 s.
@@ -30,17 +30,17 @@ import minitron.tensor.DType;
  * </pre>
  * Swapping quadrants at every level swaps each row index bit with the matching column index bit: the transpose.
  *
- * <p>Needs 16 float lanes (AVX-512 and other 512-bit vectors); {@link #applies} says when, and Gemm packs
- * element by element otherwise.
+ * <p>Written for 16 float lanes (AVX-512) and 8 (AVX2): the same stages from h = BLOCK / 2 down. {@link #applies}
+ * says when; Gemm packs element by element otherwise.
  */
 final class PanelTranspose {
-    /** Rows and columns of one transposed block. */
-    static final int BLOCK = 16;
-
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    /** Rows and columns of one transposed block: the float lanes of a vector (16 with AVX-512, 8 with AVX2). */
+    static final int BLOCK = F.length();
 
     private static final VectorShuffle<Float> LOW8 = stage(8, true), HIGH8 = stage(8, false);
     private static final VectorShuffle<Float> LOW4 = stage(4, true), HIGH4 = stage(4, false);
@@ -50,9 +50,9 @@ final class PanelTranspose {
     private PanelTranspose() {
     }
 
-    /** True when this machine's vectors have 16 float lanes and b's dtype is one this class widens. */
+    /** True when vectors have 16 or 8 float lanes (the two transposes written here) and b is F32 or BF16. */
     static boolean applies(DType dtype) {
-        return FloatVector.SPECIES_PREFERRED.length() == BLOCK && (dtype == DType.F32 || dtype == DType.BF16);
+        return (BLOCK == 16 || BLOCK == 8) && (dtype == DType.F32 || dtype == DType.BF16);
     }
 
     /**
@@ -61,6 +61,7 @@ final class PanelTranspose {
      * an exceptional (negative) index, at lane index + 16.
      */
     private static VectorShuffle<Float> stage(int h, boolean low) {
+        if (h >= BLOCK) return null; // no such stage at this width
         int[] source = new int[BLOCK];
         for (int c = 0; c < BLOCK; c++) {
             boolean fromFirst = (c & h) == 0;
@@ -71,7 +72,7 @@ final class PanelTranspose {
     }
 
     /**
-     * Reads 16 rows of 16 F32 values into {@code rows} (row r at r * 16): W row r starts at byte offset
+     * Reads BLOCK rows of BLOCK F32 values into {@code rows} (row r at r * BLOCK): W row r starts at byte offset
      * {@code at + r * rowStrideBytes} of seg.
      */
     static void readF32(MemorySegment seg, long at, long rowStrideBytes, float[] rows) {
@@ -81,8 +82,8 @@ final class PanelTranspose {
     }
 
     /**
-     * Reads 16 rows of 32 BF16 values, split as {@link Gemv} splits them: W row r's values 2c go to
-     * {@code even[r * 16 + c]} and 2c + 1 to {@code odd[r * 16 + c]}, as floats (each int lane holds a pair: the
+     * Reads BLOCK rows of 2 BLOCK BF16 values, split as {@link Gemv} splits them: W row r's values 2c go to
+     * {@code even[r * BLOCK + c]} and 2c + 1 to {@code odd[r * BLOCK + c]}, as floats (each int lane holds a pair: the
      * first in its low half, shifted up, the second in its high half, masked). A vector load from a heap segment
      * is one instruction only when its element type is the backing array's (an IntVector load from a short[] ran
      * 5x slower), so heap BF16 is loaded as shorts; off-heap (memory-mapped) as ints, 25% faster than shorts.
@@ -105,10 +106,55 @@ final class PanelTranspose {
     }
 
     /**
-     * Stores the transpose of the 16 x 16 block {@code rows} (row r at r * 16, from {@link #readF32} or
+     * Stores the transpose of the BLOCK x BLOCK block {@code rows} (row r at r * BLOCK, from {@link #readF32} or
      * {@link #readBf16}): value c of row r goes to {@code dst[dstOff + c * dstStride + r]}.
      */
     static void block(float[] rows, float[] dst, int dstOff, int dstStride) {
+        if (BLOCK == 16) {
+            block16(rows, dst, dstOff, dstStride);
+        } else {
+            block8(rows, dst, dstOff, dstStride);
+        }
+    }
+
+    /** {@link #block} for 8 lanes: stages h = 4, 2, 1. */
+    private static void block8(float[] rows, float[] dst, int dstOff, int dstStride) {
+        FloatVector v0 = FloatVector.fromArray(F, rows, 0);
+        FloatVector v1 = FloatVector.fromArray(F, rows, 8);
+        FloatVector v2 = FloatVector.fromArray(F, rows, 2 * 8);
+        FloatVector v3 = FloatVector.fromArray(F, rows, 3 * 8);
+        FloatVector v4 = FloatVector.fromArray(F, rows, 4 * 8);
+        FloatVector v5 = FloatVector.fromArray(F, rows, 5 * 8);
+        FloatVector v6 = FloatVector.fromArray(F, rows, 6 * 8);
+        FloatVector v7 = FloatVector.fromArray(F, rows, 7 * 8);
+        FloatVector t;
+        // h = 4
+        t = v0; v0 = t.rearrange(LOW4, v4); v4 = t.rearrange(HIGH4, v4);
+        t = v1; v1 = t.rearrange(LOW4, v5); v5 = t.rearrange(HIGH4, v5);
+        t = v2; v2 = t.rearrange(LOW4, v6); v6 = t.rearrange(HIGH4, v6);
+        t = v3; v3 = t.rearrange(LOW4, v7); v7 = t.rearrange(HIGH4, v7);
+        // h = 2
+        t = v0; v0 = t.rearrange(LOW2, v2); v2 = t.rearrange(HIGH2, v2);
+        t = v1; v1 = t.rearrange(LOW2, v3); v3 = t.rearrange(HIGH2, v3);
+        t = v4; v4 = t.rearrange(LOW2, v6); v6 = t.rearrange(HIGH2, v6);
+        t = v5; v5 = t.rearrange(LOW2, v7); v7 = t.rearrange(HIGH2, v7);
+        // h = 1
+        t = v0; v0 = t.rearrange(LOW1, v1); v1 = t.rearrange(HIGH1, v1);
+        t = v2; v2 = t.rearrange(LOW1, v3); v3 = t.rearrange(HIGH1, v3);
+        t = v4; v4 = t.rearrange(LOW1, v5); v5 = t.rearrange(HIGH1, v5);
+        t = v6; v6 = t.rearrange(LOW1, v7); v7 = t.rearrange(HIGH1, v7);
+        v0.intoArray(dst, dstOff);
+        v1.intoArray(dst, dstOff + dstStride);
+        v2.intoArray(dst, dstOff + 2 * dstStride);
+        v3.intoArray(dst, dstOff + 3 * dstStride);
+        v4.intoArray(dst, dstOff + 4 * dstStride);
+        v5.intoArray(dst, dstOff + 5 * dstStride);
+        v6.intoArray(dst, dstOff + 6 * dstStride);
+        v7.intoArray(dst, dstOff + 7 * dstStride);
+    }
+
+    /** {@link #block} for 16 lanes: stages h = 8, 4, 2, 1. */
+    private static void block16(float[] rows, float[] dst, int dstOff, int dstStride) {
         FloatVector v0 = FloatVector.fromArray(F, rows, 0 * BLOCK);
         FloatVector v1 = FloatVector.fromArray(F, rows, 1 * BLOCK);
         FloatVector v2 = FloatVector.fromArray(F, rows, 2 * BLOCK);

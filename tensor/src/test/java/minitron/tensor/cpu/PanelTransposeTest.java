@@ -13,8 +13,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The register transposes that pack W^T into GEMM panels, against element-by-element indexing: exact (they only
- * move values), for F32 and BF16 rows in heap segments (backed by the dtype's own array) and off-heap ones, with a
- * row stride that is not the block's width and a destination stride wider than the block.
+ * move values), at this machine's vector width (run with -XX:MaxVectorSize=32 for 8 lanes), for F32 and BF16 rows
+ * in heap segments (backed by the dtype's own array) and off-heap ones, with a row stride that is not the block's
+ * width and a destination stride wider than the block.
  */
 class PanelTransposeTest {
     private static final int B = PanelTranspose.BLOCK;
@@ -25,7 +26,7 @@ class PanelTransposeTest {
 
     @Test
     void f32BlocksTransposeExactly() {
-        assumeTrue(PanelTranspose.applies(DType.F32), "needs 16 float lanes");
+        assumeTrue(PanelTranspose.applies(DType.F32), "needs vectors of 8 or 16 float lanes");
         float[] w = new float[B * ROW_STRIDE];
         SplittableRandom random = new SplittableRandom(1);
         for (int i = 0; i < w.length; i++) w[i] = (float) random.nextDouble(-1, 1);
@@ -49,7 +50,7 @@ class PanelTransposeTest {
 
     @Test
     void bf16BlocksSplitIntoEvenAndOddValuesAndTransposeExactly() {
-        assumeTrue(PanelTranspose.applies(DType.BF16), "needs 16 float lanes");
+        assumeTrue(PanelTranspose.applies(DType.BF16), "needs vectors of 8 or 16 float lanes");
         short[] w = new short[B * ROW_STRIDE];
         SplittableRandom random = new SplittableRandom(2);
         for (int i = 0; i < w.length; i++) w[i] = Half.floatToBf16((float) random.nextDouble(-1, 1));
