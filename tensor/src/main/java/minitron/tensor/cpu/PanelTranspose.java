@@ -17,10 +17,10 @@ import minitron.tensor.DType;
  * for each p, the 16 values b[p, j0 .. j0 + 16) next to each other. Element by element that is a strided scatter,
  * about 4 cycles per weight on Zen 5. Here 16 rows of W are read one vector (64 bytes) at a time into a small
  * tile (BF16 pairs split into even and odd values as {@link Gemv} does), the 16 x 16 tile is transposed in
- * registers in four stages of two-vector rearranges, and each of its 16 columns is stored as one vector. (Reading W straight into
- * the transposing method, one method for every dtype, made C2 give up on it: its vectors were boxed and it ran
- * slower than the scalar scatter.) Measured, two threads, (1, 2048) @ (2048, 8192) W^T with M = 6 on the heap:
- * BF16 9.4 -> 2.4-2.8 ms, F32 7.0 -> 3.2-3.5; a 512-token prefill of a 1B model 2.80 -> 2.50-2.55 s.
+ * registers in four stages of two-vector rearranges, and each of its 16 columns is stored as one vector. (Reading
+ * W straight into the transposing method, one method for every dtype, made C2 give up on it: its vectors were
+ * boxed and it ran slower than the scalar scatter.) Measured, two threads, (6, 2048) @ W^T with W (8192, 2048) on
+ * the heap: BF16 9.4 -> 2.4-2.8 ms, F32 7.0 -> 3.2-3.5; a 512-token prefill of a 1B model 2.80 -> 2.50-2.55 s.
  *
  * <p>The transpose: stage h (8, 4, 2, 1) swaps the off-diagonal h x h blocks of every 2h x 2h block, pairing
  * rows i and i + h (bit h of i clear):
@@ -57,8 +57,8 @@ final class PanelTranspose {
 
     /**
      * The shuffle that makes new[i] (low) or new[i + h] (high) of stage h from the pair (old[i], old[i + h]).
-     * A two-vector rearrange takes lane c from the first vector for an index in [0, 16) and from the second for
-     * an exceptional (negative) index, at lane index + 16.
+     * A two-vector rearrange takes lane c from the first vector for an index in [0, BLOCK) and from the second
+     * for an exceptional (negative) index, at lane index + BLOCK.
      */
     private static VectorShuffle<Float> stage(int h, boolean low) {
         if (h >= BLOCK) return null; // no such stage at this width
