@@ -16,7 +16,8 @@ import minitron.tensor.Tensor;
 
 /**
  * Matrix products with a few rows of a (decode: one token at a time; a short prompt), where the time is spent
- * streaming b from memory once; packing b as {@link Gemm} does would read it twice. Same contract as {@link Gemm#matmul}.
+ * streaming b from memory once; packing b as {@link Gemm} does would read it twice. Same contract as
+ * {@link Gemm#matmul}.
  *
  * <p>Shape legend: B batch, M rows (at most {@link #MAX_ROWS}), K contracted axis, N output columns.
  * Two layouts of b are streamed directly, from heap arrays or off-heap (memory-mapped) segments alike:

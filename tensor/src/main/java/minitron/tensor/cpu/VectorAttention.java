@@ -113,9 +113,9 @@ final class VectorAttention {
      * of a block, since they see the same keys; units are (b, g, i, block of up to 4 heads), parallel. Scores are
      * dot products with the keys read in place: a transposed copy of K (what the blocked path makes) would cost
      * a pass over the whole cache for each token, and each K vector loaded here serves the block's rows anyway.
-     * The sum over a dot product's lanes is a fixed tree ({@link DeterministicLanes#treeSum}), so the result does not depend on
-     * whether C2 has compiled the loop (the Vector API's reduceLanes sums in a different order compiled and
-     * interpreted). Then the softmax and the weighted sum of V rows as in the blocked path.
+     * The sum over a dot product's lanes is a fixed tree ({@link DeterministicLanes#treeSum}), so the result does
+     * not depend on whether C2 has compiled the loop (the Vector API's reduceLanes sums in a different order
+     * compiled and interpreted). Then the softmax and the weighted sum of V rows as in the blocked path.
      */
     private static boolean attentionRows(Tensor q, Tensor k, Tensor v, double scale, boolean causal, int window,
                                          Tensor out, Tensor lse) {

@@ -41,7 +41,8 @@ public final class AtomicFile {
         try {
             FileChannel created = null;
             while (created == null) {
-                temp = directory.resolve("." + target.getFileName() + ".tmp-" + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36));
+                String suffix = Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36);
+                temp = directory.resolve("." + target.getFileName() + ".tmp-" + suffix);
                 try {
                     created = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
                 } catch (FileAlreadyExistsException e) {
@@ -70,9 +71,8 @@ public final class AtomicFile {
      * as the temporary file was created without a mode, unlike Files.createTempFile's 0600).
      */
     private static void keepPermissions(Path target, Path temp) throws IOException {
-        if (!Files.exists(target) || !Files.getFileStore(temp).supportsFileAttributeView(PosixFileAttributeView.class)) {
-            return;
-        }
+        boolean posix = Files.getFileStore(temp).supportsFileAttributeView(PosixFileAttributeView.class);
+        if (!posix || !Files.exists(target)) return;
         Files.setPosixFilePermissions(temp, Files.getPosixFilePermissions(target));
     }
 

@@ -48,7 +48,8 @@ class AtomicFileTest {
      */
     @Test
     void aNewFileHasTheDefaultPermissionsAndAReplacedOneKeepsItsOwn() throws IOException {
-        assumeTrue(Files.getFileStore(dir).supportsFileAttributeView(PosixFileAttributeView.class), "POSIX file system");
+        assumeTrue(Files.getFileStore(dir).supportsFileAttributeView(PosixFileAttributeView.class),
+                "POSIX file system");
         Path plain = Files.createFile(dir.resolve("plain"));
         Path written = dir.resolve("written");
         AtomicFile.write(written, new byte[]{7});

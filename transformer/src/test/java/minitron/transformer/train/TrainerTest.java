@@ -187,7 +187,8 @@ class TrainerTest {
         }
         // With the modes of plainly created folders and files, not the 0700 / 0600 of temporary ones.
         if (Files.getFileStore(dir).supportsFileAttributeView(PosixFileAttributeView.class)) {
-            Path plainFolder = Files.createDirectory(dir.resolve("plain")), plainFile = Files.createFile(dir.resolve("f"));
+            Path plainFolder = Files.createDirectory(dir.resolve("plain"));
+            Path plainFile = Files.createFile(dir.resolve("f"));
             assertEquals(Files.getPosixFilePermissions(plainFolder),
                     Files.getPosixFilePermissions(root.resolve("step-00000005")));
             assertEquals(Files.getPosixFilePermissions(plainFile),
