@@ -67,14 +67,22 @@ public final class GenerateCommand implements Callable<Integer> {
                     System.out.flush();
                 });
                 System.out.println();
-                System.err.printf("prefill: %d tokens in %.2f s, %.2f tokens/s; decode: %d tokens in %.2f s, %.2f tokens/s; stop: %s%n",
-                        r.promptTokens(), r.prefillNanos() / 1e9, r.prefillTokensPerSecond(), r.decodeTokens(),
-                        r.decodeNanos() / 1e9, r.decodeTokensPerSecond(), r.stop() == Generator.Stop.EOS ? "eos" : "max-new-tokens");
+                String decode = r.decodeTokens() == 0
+                        ? "decode: none (the first new token comes from the prefill)"
+                        : String.format("decode: %s in %.2f s, %.2f tokens/s", tokens(r.decodeTokens()),
+                                r.decodeNanos() / 1e9, r.decodeTokensPerSecond());
+                System.err.printf("prefill: %s in %.2f s, %.2f tokens/s; %s; stop: %s%n", tokens(r.promptTokens()),
+                        r.prefillNanos() / 1e9, r.prefillTokensPerSecond(), decode,
+                        r.stop() == Generator.Stop.EOS ? "eos" : "max-new-tokens");
             }
             return 0;
         } catch (RuntimeException e) {
             System.err.println("minitron generate: " + e.getMessage());
             return 1;
         }
+    }
+
+    private static String tokens(int n) {
+        return n == 1 ? "1 token" : n + " tokens";
     }
 }

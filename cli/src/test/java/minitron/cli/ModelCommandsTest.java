@@ -103,6 +103,14 @@ class ModelCommandsTest {
     }
 
     @Test
+    void generateOfOneTokenReportsNoDecodeSpeed() {
+        String[] r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--max-new-tokens", "1");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[2].contains("decode: none (the first new token comes from the prefill)"), r[2]);
+        assertTrue(!r[2].contains("NaN"), r[2]);
+    }
+
+    @Test
     void generateRefusesBadSettings() {
         String[] r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--top-p", "0");
         assertEquals("1", r[0]);
