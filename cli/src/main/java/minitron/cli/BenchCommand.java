@@ -58,7 +58,9 @@ public final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws JsonProcessingException {
-            GemmBench.Result r = GemmBench.run(n, threads, parseDtype(spec, dtype), warmup, repeats);
+            GemmBench.Result r = GemmBench.run(Options.atLeast("--n", n, 1), Options.atLeast("--threads", threads, 1),
+                    parseDtype(spec, dtype), Options.atLeast("--warmup", warmup, 0),
+                    Options.atLeast("--repeats", repeats, 1));
             Map<String, Object> fields = new LinkedHashMap<>();
             fields.put("bench", "gemm");
             fields.put("gflops", r.gflops());
@@ -102,7 +104,9 @@ public final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws JsonProcessingException {
-            GemvBench.Result r = GemvBench.run(rows, cols, parseDtype(spec, dtype), threads, rounds);
+            GemvBench.Result r = GemvBench.run(Options.atLeast("--rows", rows, 1), Options.atLeast("--cols", cols, 1),
+                    parseDtype(spec, dtype), Options.atLeast("--threads", threads, 1),
+                    Options.atLeast("--rounds", rounds, 1));
             Map<String, Object> fields = new LinkedHashMap<>();
             fields.put("bench", "gemv");
             fields.put("weight_gbs", r.weightGigabytesPerSecond());

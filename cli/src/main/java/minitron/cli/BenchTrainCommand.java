@@ -39,10 +39,14 @@ final class BenchTrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Parallel.setThreads(threads);
         LlamaConfig config;
         LlamaModel m;
         try {
+            Options.atLeast("--batch", batch, 1);
+            Options.atLeast("--seq", seq, 2); // next-token targets need two positions
+            Options.atLeast("--steps", steps, 1);
+            Options.atLeast("--warmup", warmup, 0);
+            Parallel.setThreads(Options.atLeast("--threads", threads, 1));
             config = ModelFactory.resolve(model);
             m = ModelFactory.initialize(config, 1);
         } catch (RuntimeException e) {

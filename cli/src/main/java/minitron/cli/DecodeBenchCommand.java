@@ -41,7 +41,9 @@ public final class DecodeBenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        DecodeBench.Result r = DecodeBench.run(preset, layers, threads, promptTokens, decodeTokens, dir);
+        DecodeBench.Result r = DecodeBench.run(preset, Options.atLeast("--layers", layers, 0),
+                Options.atLeast("--threads", threads, 1), Options.atLeast("--prompt-tokens", promptTokens, 1),
+                Options.atLeast("--decode-tokens", decodeTokens, 1), dir);
         System.out.println(r.line());
         if (json) {
             Map<String, Object> f = new LinkedHashMap<>();

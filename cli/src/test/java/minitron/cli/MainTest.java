@@ -12,8 +12,25 @@ class MainTest {
     void uncaughtBadInputIsOneLineNamingTheCommand() {
         String[] r = CliRun.run("bench", "gemm", "--n", "-5");
         assertEquals("1", r[0]);
-        assertTrue(r[2].startsWith("minitron bench gemm: "), r[2]);
-        assertTrue(r[2].contains("non-negative"), r[2]);
-        assertFalse(r[2].contains("\n"), "one line, no stack trace: " + r[2]);
+        assertEquals("minitron bench gemm: --n: expected >= 1, found -5", r[2]);
+    }
+
+    @Test
+    void benchSizesOutOfRangeAreOneLine() {
+        String[][] cases = {
+                {"bench", "gemm", "--n", "0"}, {"bench", "gemm", "--n", "8", "--repeats", "0"},
+                {"bench", "gemv", "--rows", "0"}, {"bench", "gemv", "--cols", "-1"},
+                {"bench", "gemv", "--rounds", "0"}, {"bench", "gemv", "--threads", "0"},
+                {"bench", "decode", "--prompt-tokens", "0"}, {"bench", "decode", "--decode-tokens", "0"},
+                {"bench", "decode", "--layers", "-1"},
+                {"bench", "train", "--model", "tiny", "--seq", "1"}, {"bench", "train", "--model", "tiny", "--batch", "0"},
+        };
+        for (String[] args : cases) {
+            String[] r = CliRun.run(args);
+            String command = "minitron " + args[0] + " " + args[1] + ": ";
+            assertEquals("1", r[0], String.join(" ", args));
+            assertTrue(r[2].startsWith(command + args[args.length - 2] + ": expected >= "), r[2]);
+            assertFalse(r[2].contains("\n"), "one line, no stack trace: " + r[2]);
+        }
     }
 }
