@@ -9,10 +9,7 @@ import minitron.bench.GemmBench;
 import minitron.bench.GemvBench;
 import minitron.tensor.DType;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 /** {@code minitron bench ...}: the plain-Java measurements of the bench module, one line each, or JSON. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure kernel speed on this machine.",
@@ -53,13 +50,10 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--json", description = "Also print one JSON object as the last line.")
         boolean json;
 
-        @Spec
-        CommandSpec spec;
-
         @Override
         public Integer call() throws JsonProcessingException {
             GemmBench.Result r = GemmBench.run(Options.atLeast("--n", n, 1), Options.atLeast("--threads", threads, 1),
-                    parseDtype(spec, dtype), Options.atLeast("--warmup", warmup, 0),
+                    parseDtype(dtype), Options.atLeast("--warmup", warmup, 0),
                     Options.atLeast("--repeats", repeats, 1));
             Map<String, Object> fields = new LinkedHashMap<>();
             fields.put("bench", "gemm");
@@ -99,13 +93,10 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--json", description = "Also print one JSON object as the last line.")
         boolean json;
 
-        @Spec
-        CommandSpec spec;
-
         @Override
         public Integer call() throws JsonProcessingException {
             GemvBench.Result r = GemvBench.run(Options.atLeast("--rows", rows, 1), Options.atLeast("--cols", cols, 1),
-                    parseDtype(spec, dtype), Options.atLeast("--threads", threads, 1),
+                    parseDtype(dtype), Options.atLeast("--threads", threads, 1),
                     Options.atLeast("--rounds", rounds, 1));
             Map<String, Object> fields = new LinkedHashMap<>();
             fields.put("bench", "gemv");
@@ -127,11 +118,7 @@ public final class BenchCommand implements Runnable {
         }
     }
 
-    private static DType parseDtype(CommandSpec spec, String name) {
-        for (DType d : new DType[]{DType.F32, DType.BF16, DType.F16}) {
-            if (d.name().equalsIgnoreCase(name)) return d;
-        }
-        throw new ParameterException(spec.commandLine(),
-                "bench " + spec.name() + ": expected --dtype f32, bf16 or f16, got '" + name + "'");
+    private static DType parseDtype(String name) {
+        return DType.valueOf(Options.oneOf("--dtype", name, "f32", "bf16", "f16").toUpperCase(java.util.Locale.ROOT));
     }
 }

@@ -64,7 +64,25 @@ public final class Main implements Runnable {
 
     /** The configured command line: every subcommand, and one-line reports of bad input. */
     static CommandLine commandLine() {
-        return new CommandLine(new Main()).setExecutionExceptionHandler(Main::reportUserError);
+        return oneLineErrors(new CommandLine(new Main()));
+    }
+
+    /** Reports bad input as one line with exit code 1, both at parse time and from a running command. */
+    static CommandLine oneLineErrors(CommandLine commandLine) {
+        return commandLine.setExecutionExceptionHandler(Main::reportUserError)
+                .setParameterExceptionHandler(Main::reportParseError);
+    }
+
+    /**
+     * A value picocli cannot convert, an unknown or missing option: one line naming the command and pointing to
+     * --help, instead of picocli's error followed by the whole usage text (and exit code 2).
+     */
+    private static int reportParseError(CommandLine.ParameterException e, String[] args) {
+        CommandLine commandLine = e.getCommandLine();
+        String command = commandLine.getCommandSpec().qualifiedName();
+        String message = e.getMessage().strip().replace("\n", " ");
+        commandLine.getErr().println(command + ": " + message + " (see " + command + " --help)");
+        return 1;
     }
 
     /**

@@ -1,6 +1,9 @@
 package minitron.cli;
 
-/** Range checks of numeric options, reported as the one-line errors of {@link Main}. */
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Checks of option values, reported as the one-line errors of {@link Main}. */
 final class Options {
     private Options() {
     }
@@ -9,5 +12,65 @@ final class Options {
     static int atLeast(String option, int value, int min) {
         if (value < min) throw new IllegalArgumentException(option + ": expected >= " + min + ", found " + value);
         return value;
+    }
+
+    /** Returns value, or throws "OPTION: expected <= MAX (WHY), found VALUE". */
+    static int atMost(String option, int value, int max, String why) {
+        if (value > max) throw new IllegalArgumentException(option + ": expected <= " + max + " (" + why + "), found " + value);
+        return value;
+    }
+
+    /** Returns value, or throws "OPTION: expected a finite value >= MIN, found VALUE" (NaN and infinities too). */
+    static double atLeast(String option, double value, double min) {
+        if (!(value >= min) || Double.isInfinite(value)) {
+            throw new IllegalArgumentException(option + ": expected a finite value >= " + min + ", found " + value);
+        }
+        return value;
+    }
+
+    /** Returns value, or throws "OPTION: expected a finite value > MIN, found VALUE" (NaN and infinities too). */
+    static double above(String option, double value, double min) {
+        if (!(value > min) || Double.isInfinite(value)) {
+            throw new IllegalArgumentException(option + ": expected a finite value > " + min + ", found " + value);
+        }
+        return value;
+    }
+
+    /** Returns value when it is one of the allowed names (any case), or throws "OPTION: expected A, B or C, found X". */
+    static String oneOf(String option, String value, String... allowed) {
+        for (String a : allowed) {
+            if (a.equalsIgnoreCase(value)) return a;
+        }
+        String list = String.join(", ", java.util.Arrays.copyOf(allowed, allowed.length - 1)) + " or "
+                + allowed[allowed.length - 1];
+        throw new IllegalArgumentException(option + ": expected " + list + ", found \"" + value + "\"");
+    }
+
+    /** An existing regular file, or throws "OPTION: expected a file, found ..." (missing, or a directory). */
+    static Path existingFile(String option, Path file) {
+        if (Files.isDirectory(file)) {
+            throw new IllegalArgumentException(option + ": expected a file, found a directory: " + file);
+        }
+        if (!Files.exists(file)) throw new IllegalArgumentException(option + ": expected a file, found nothing at " + file);
+        return file;
+    }
+
+    /**
+     * A directory to write into: it may not exist yet (it is created), but it may not be a file, which the writers
+     * would otherwise report with only its name.
+     */
+    static Path outputDirectory(String option, Path dir) {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException(option + ": expected a directory (new or existing), found a file: " + dir);
+        }
+        return dir;
+    }
+
+    /** A file to write: it may not exist yet, but it may not be a directory. */
+    static Path outputFile(String option, Path file) {
+        if (Files.isDirectory(file)) {
+            throw new IllegalArgumentException(option + ": expected a file (new or existing), found a directory: " + file);
+        }
+        return file;
     }
 }

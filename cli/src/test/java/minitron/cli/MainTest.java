@@ -33,4 +33,32 @@ class MainTest {
             assertFalse(r[2].contains("\n"), "one line, no stack trace: " + r[2]);
         }
     }
+
+    @Test
+    void parseErrorsAreOneLineWithExitCode1() {
+        String[][] cases = { // {args..., a part of the message}
+                {"bench", "gemm", "--n", "abc", "'abc' is not an int"},
+                {"bench", "gemm", "--no-such-option", "Unknown option"},
+                {"bench", "gemm", "--n", "8", "--n", "9", "should be specified only once"},
+                {"generate", "--prompt", "hi", "Missing required option"},
+                {"tokenize", "--tokenizer", "t", "--text", "a", "--file", "b", "mutually exclusive"},
+                {"train", "--lr", "fast", "'fast' is not a double"},
+        };
+        for (String[] c : cases) {
+            String[] args = java.util.Arrays.copyOf(c, c.length - 1);
+            String[] r = CliRun.run(args);
+            String command = "minitron " + (args[0].equals("bench") ? "bench " + args[1] : args[0]);
+            assertEquals("1", r[0], String.join(" ", args));
+            assertTrue(r[2].startsWith(command + ": ") && r[2].contains(c[c.length - 1]), r[2]);
+            assertTrue(r[2].endsWith("(see " + command + " --help)"), r[2]);
+            assertFalse(r[2].contains("\n"), "one line, no usage text: " + r[2]);
+        }
+    }
+
+    @Test
+    void unknownDtypeIsOneLine() {
+        String[] r = CliRun.run("bench", "gemm", "--n", "8", "--dtype", "f64");
+        assertEquals("1", r[0]);
+        assertEquals("minitron bench gemm: --dtype: expected f32, bf16 or f16, found \"f64\"", r[2]);
+    }
 }
