@@ -95,17 +95,23 @@ public final class TrainCommand implements Callable<Integer> {
         try {
             return train();
         } catch (DivergedException e) {
-            System.err.println("\nminitron train: " + e.getMessage());
+            System.err.println(endProgressLine() + "minitron train: " + e.getMessage());
             return 3;
         } catch (TrainingException | DataException
                  | IllegalArgumentException | IOException e) {  // config, tokenizer, safetensors, tensor errors
-            System.err.println("\nminitron train: " + e.getMessage());
+            System.err.println(endProgressLine() + "minitron train: " + e.getMessage());
             return 1;
         }
     }
 
+    /** On a terminal the progress bar may be mid-line; elsewhere the error is the only line. */
+    private static String endProgressLine() {
+        return System.console() != null ? "\n" : "";
+    }
+
     /** Re-parses with the file's options first, so that the command line's (later) values win. */
     private Integer withConfigFile() throws IOException {
+        Options.existingFile("--config", configFile);
         Properties p = new Properties();
         try (var in = Files.newBufferedReader(configFile)) {
             p.load(in);
@@ -116,7 +122,8 @@ public final class TrainCommand implements Callable<Integer> {
             args.add("--" + key);
             if (!value.equals("true")) args.add(value);
         }
-        CommandLine cl = new CommandLine(new TrainCommand()).setOverwrittenOptionsAllowed(true);
+        CommandLine cl = Main.oneLineErrors(new CommandLine(new TrainCommand()).setCommandName("minitron train"))
+                .setOverwrittenOptionsAllowed(true);
         // Then the options given on the command line (all but --config), with their values as typed.
         for (CommandLine.Model.OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {
             if (o.longestName().equals("--config")) continue;
@@ -137,7 +144,17 @@ public final class TrainCommand implements Callable<Integer> {
 
     private int train() throws IOException {
         if (tokenizer == null) throw new TrainingException("--tokenizer is required (tokenizer.json or its folder)");
-        Parallel.setThreads(threads);
+        // Everything that can be checked without the data is checked first: tokenizing a large dataset takes minutes.
+        Parallel.setThreads(Options.atLeast("--threads", threads, 1));
+        Options.outputDirectory("--out", out);
+        boolean f32 = Options.oneOf("--save-dtype", saveDtype, "f32", "bf16").equals("f32");
+        Options.above("--lr", lr, 0);
+        Options.atLeast("--weight-decay", weightDecay, 0.0);
+        Options.atLeast("--clip", clip, 0.0);
+        TrainConfig tc = new TrainConfig(seq, batch, accum, steps, lr, minLr, warmup, weightDecay, 0.9, 0.95, 1e-8,
+                clip, seed, evalEvery, evalBatches, saveEvery, keep);
+        LlamaConfig shape = overriddenShape(ModelFactory.resolve(model));
+        Options.atMost("--seq", seq, shape.maxPositionEmbeddings(), "the model's max_position_embeddings");
         Tokenizer tok = Tokenizer.load(tokenizer);
         TokenizerId id = TokenizerId.of(tokenizer, tok.vocabSize());
         Files.createDirectories(out);
@@ -150,21 +167,9 @@ public final class TrainCommand implements Callable<Integer> {
             trainData = split[0];
             validation = split[1];
         }
-        LlamaConfig shape = ModelFactory.resolve(model);
-        if (hidden > 0 || layers > 0 || heads > 0 || kvHeads > 0 || intermediate > 0) {
-            int h = heads > 0 ? heads : shape.numAttentionHeads();
-            int d = hidden > 0 ? hidden : shape.hiddenSize();
-            shape = new LlamaConfig(shape.modelType(), d, intermediate > 0 ? intermediate : shape.intermediateSize(),
-                    layers > 0 ? layers : shape.numHiddenLayers(), h, kvHeads > 0 ? kvHeads : shape.numKeyValueHeads(),
-                    d / h, shape.rmsNormEps(), shape.ropeTheta(), shape.ropeScaling(), shape.maxPositionEmbeddings(),
-                    shape.vocabSize(), shape.tieWordEmbeddings(), shape.bosTokenId(), shape.eosTokenIds(),
-                    shape.slidingWindow(), shape.torchDtype());
-        }
         LlamaConfig config = ModelFactory.withVocabulary(shape, tok.vocabSize(),
                 tok.bosId().isPresent() ? tok.bosId().getAsInt() : null,
                 List.of(trainData.cache().eosId()));
-        TrainConfig tc = new TrainConfig(seq, batch, accum, steps, lr, minLr, warmup, weightDecay, 0.9, 0.95, 1e-8,
-                clip, seed, evalEvery, evalBatches, saveEvery, keep);
         LlamaModel m = ModelFactory.initialize(config, seed);
         Trainer trainer = new Trainer(m, tc, trainData, validation, out);
         if (resume) {
@@ -183,7 +188,6 @@ public final class TrainCommand implements Callable<Integer> {
         trainer.run(progress);
         progress.finish();
         Path fin = out.resolve("final");
-        boolean f32 = saveDtype.equalsIgnoreCase("f32");
         LlamaConfig saved = new LlamaConfig(config.modelType(), config.hiddenSize(), config.intermediateSize(),
                 config.numHiddenLayers(), config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim(),
                 config.rmsNormEps(), config.ropeTheta(), config.ropeScaling(), config.maxPositionEmbeddings(),
@@ -201,6 +205,28 @@ public final class TrainCommand implements Callable<Integer> {
         System.out.printf("done: %d steps, last validation loss %.4f, %.1f s this run; model in %s%n", trainer.step(),
                 progress.lastValidation, (System.nanoTime() - t0) / 1e9, fin);
         return 0;
+    }
+
+    /** The shape with --hidden, --layers, --heads, --kv-heads and --intermediate applied (0: the shape's). */
+    private LlamaConfig overriddenShape(LlamaConfig shape) {
+        Options.atLeast("--hidden", hidden, 0);
+        Options.atLeast("--layers", layers, 0);
+        Options.atLeast("--heads", heads, 0);
+        Options.atLeast("--kv-heads", kvHeads, 0);
+        Options.atLeast("--intermediate", intermediate, 0);
+        if (hidden == 0 && layers == 0 && heads == 0 && kvHeads == 0 && intermediate == 0) return shape;
+        int h = heads > 0 ? heads : shape.numAttentionHeads();
+        int d = hidden > 0 ? hidden : shape.hiddenSize();
+        if (d % h != 0) {
+            // head_dim = hidden_size / num_attention_heads; a remainder would silently drop channels
+            throw new IllegalArgumentException("--hidden/--heads: expected hidden_size a multiple of "
+                    + "num_attention_heads, found " + d + " and " + h);
+        }
+        return new LlamaConfig(shape.modelType(), d, intermediate > 0 ? intermediate : shape.intermediateSize(),
+                layers > 0 ? layers : shape.numHiddenLayers(), h, kvHeads > 0 ? kvHeads : shape.numKeyValueHeads(),
+                d / h, shape.rmsNormEps(), shape.ropeTheta(), shape.ropeScaling(), shape.maxPositionEmbeddings(),
+                shape.vocabSize(), shape.tieWordEmbeddings(), shape.bosTokenId(), shape.eosTokenIds(),
+                shape.slidingWindow(), shape.torchDtype());
     }
 
     private TokenCache cache(String name, String source, Tokenizer tok, TokenizerId id) throws IOException {
@@ -277,15 +303,22 @@ public final class TrainCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             try {
-                Parallel.setThreads(threads);
+                Parallel.setThreads(Options.atLeast("--threads", threads, 1));
+                Options.atLeast("--seq", seq, 1);
+                Options.atLeast("--batch", batch, 1);
+                Options.outputDirectory("--cache", cacheDir);
                 Tokenizer tok = Tokenizer.load(model);
                 TokenizerId id = TokenizerId.of(model, tok.vocabSize());
                 TokenDataset train = open(data, tok, id).dataset();
+                List<TokenDataset> datasets = new ArrayList<>();   // all opened first: a bad one stops before the table
+                for (String e : evals) datasets.add(open(e, tok, id).dataset());
                 try (LlamaModel m = LlamaModel.load(model, LlamaModel.Mode.INFERENCE)) {
+                    Options.atMost("--seq", seq, m.config.maxPositionEmbeddings(), "the model's max_position_embeddings");
                     System.out.printf("%-22s %10s %12s %12s %12s%n", "dataset", "tokens", "model_loss", "unigram_loss",
                             "model_ppl");
-                    for (String e : evals) {
-                        TokenDataset d = open(e, tok, id).dataset();
+                    for (int i = 0; i < evals.size(); i++) {
+                        String e = evals.get(i);
+                        TokenDataset d = datasets.get(i);
                         long t0 = System.nanoTime();
                         minitron.transformer.train.Evaluation.Result r =
                                 minitron.transformer.train.Evaluation.modelLoss(m, d, seq, batch);

@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,7 +13,6 @@ import java.util.List;
 import minitron.transformer.model.LlamaModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code minitron train}, {@code minitron train eval} and {@code minitron bench train} on a tiny model. */
 class TrainCommandTest {
@@ -24,21 +20,7 @@ class TrainCommandTest {
     Path dir;
 
     private String[] run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        int code;
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            code = new CommandLine(new Main()).execute(args);
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-        return new String[] {Integer.toString(code), out.toString(StandardCharsets.UTF_8).strip(),
-                err.toString(StandardCharsets.UTF_8).strip()};
+        return CliRun.run(args);
     }
 
     private Path tokenizer(Path text) {
@@ -60,6 +42,21 @@ class TrainCommandTest {
 
     private String[] train(Path text, Path tok, Path out, String... extra) {
         return train(text, tok, out, 4, extra);
+    }
+
+    /** The run of {@link #train} with one option's value replaced (or added). */
+    private String[] trainWith(Path text, Path tok, Path out, String option, String value) {
+        List<String> args = new ArrayList<>(List.of("train", "--model", "tiny", "--tokenizer", tok.toString(),
+                "--data", text.toString(), "--seq", "16", "--batch", "2", "--steps", "4", "--warmup", "1",
+                "--eval-every", "2", "--eval-batches", "2", "--save-every", "2", "--threads", "1", "--out",
+                out.toString()));
+        int i = args.indexOf(option);
+        if (i >= 0) {
+            args.set(i + 1, value);
+        } else {
+            args.addAll(List.of(option, value));
+        }
+        return run(args.toArray(String[]::new));
     }
 
     private String[] train(Path text, Path tok, Path out, int steps, String... extra) {
@@ -139,5 +136,83 @@ class TrainCommandTest {
         JsonNode json = new ObjectMapper().readTree(lines[lines.length - 1]);
         assertTrue(json.get("tokens_per_s").asDouble() > 0, r[1]);
         assertEquals(32, json.get("batch").asInt() * json.get("seq").asInt());
+    }
+
+    @Test
+    void badOptionsAreOneLineBeforeTheDataIsRead() throws IOException {
+        Path text = corpus();
+        Path tok = tokenizer(text);
+        Path file = Files.writeString(dir.resolve("a-file.txt"), "x");
+        String[][] cases = { // {option, value, the message after "minitron train: "}
+                {"--hidden", "-1", "--hidden: expected >= 0, found -1"},
+                {"--layers", "-1", "--layers: expected >= 0, found -1"},
+                {"--intermediate", "-4", "--intermediate: expected >= 0, found -4"},
+                {"--hidden", "33", "--hidden/--heads: expected hidden_size a multiple of num_attention_heads, found 33 and 4"},
+                {"--save-dtype", "f64", "--save-dtype: expected f32 or bf16, found \"f64\""},
+                {"--lr", "Infinity", "--lr: expected a finite value > 0.0, found Infinity"},
+                {"--weight-decay", "NaN", "--weight-decay: expected a finite value >= 0.0, found NaN"},
+                {"--clip", "-1", "--clip: expected a finite value >= 0.0, found -1.0"},
+                {"--threads", "0", "--threads: expected >= 1, found 0"},
+                {"--seq", "1000", "--seq: expected <= 128 (the model's max_position_embeddings), found 1000"},
+                {"--out", file.toString(), "--out: expected a directory (new or existing), found a file: " + file},
+        };
+        for (String[] c : cases) {
+            Path out = dir.resolve("bad" + c[0] + c[1].hashCode());
+            String[] r = trainWith(text, tok, out, c[0], c[1]);
+            assertEquals("1", r[0], String.join(" ", c));
+            assertEquals("minitron train: " + c[2], r[2]);
+            assertTrue(!Files.exists(out.resolve("cache")), "no token cache was built for " + String.join(" ", c));
+        }
+        // The library's checks of the schedule come before the data too.
+        String[] r = trainWith(text, tok, dir.resolve("warm"), "--warmup", "100");
+        assertEquals("1", r[0]);
+        assertEquals("minitron train: train config: warmup expected in [0, steps), got 100", r[2]);
+        assertTrue(!Files.exists(dir.resolve("warm/cache")));
+    }
+
+    @Test
+    void configFileErrorsAreOneLine() throws IOException {
+        Path props = Files.writeString(dir.resolve("bad.properties"), "seq=abc\n");
+        String[][] cases = {
+                {dir.resolve("nowhere.properties").toString(), "minitron train: --config: expected a file, found nothing at "},
+                {dir.toString(), "minitron train: --config: expected a file, found a directory: "},
+                {props.toString(), "minitron train: Invalid value for option '--seq': 'abc' is not an int"},
+        };
+        for (String[] c : cases) {
+            String[] r = run("train", "--config", c[0]);
+            assertEquals("1", r[0], c[0]);
+            assertTrue(r[2].startsWith(c[1]), r[2]);
+            assertTrue(!r[2].contains("\n"), "one line: " + r[2]);
+        }
+    }
+
+    @Test
+    void trainEvalChecksOptionsBeforeTheTable() throws IOException {
+        Path text = corpus();
+        Path tok = tokenizer(text);
+        Path out = dir.resolve("run");
+        assertEquals("0", train(text, tok, out, 2)[0]);
+        Path file = Files.writeString(dir.resolve("a-file.txt"), "x");
+        String[][] cases = { // {option, value, message}
+                {"--seq", "0", "--seq: expected >= 1, found 0"},
+                {"--batch", "0", "--batch: expected >= 1, found 0"},
+                {"--threads", "0", "--threads: expected >= 1, found 0"},
+                {"--seq", "1000", "--seq: expected <= 128 (the model's max_position_embeddings), found 1000"},
+                {"--cache", file.toString(), "--cache: expected a directory (new or existing), found a file: " + file},
+                {"--eval", dir.resolve("nowhere").toString(), "data: expected a file or a folder, got "
+                        + dir.resolve("nowhere") + " (not found)"},
+        };
+        for (String[] c : cases) {
+            List<String> args = new ArrayList<>(List.of("train", "eval", "--model", out.resolve("final").toString(),
+                    "--data", text.toString()));
+            if (!c[0].equals("--cache")) args.addAll(List.of("--cache", dir.resolve("ec").toString()));
+            if (!c[0].equals("--eval")) args.addAll(List.of("--eval", text.toString()));
+            if (!c[0].equals("--threads")) args.addAll(List.of("--threads", "1"));
+            args.addAll(List.of(c[0], c[1]));
+            String[] r = run(args.toArray(String[]::new));
+            assertEquals("1", r[0], String.join(" ", c));
+            assertEquals("", r[1], "no table header before the error");
+            assertEquals("minitron train eval: " + c[2], r[2]);
+        }
     }
 }
