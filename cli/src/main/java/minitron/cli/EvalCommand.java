@@ -72,6 +72,7 @@ public final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         try {
             if (buildBrownCloze != null) {
+                Options.outputFile("--build-brown-cloze", buildBrownCloze);
                 int n = BrownCloze.buildBundled(buildBrownCloze);
                 System.out.println("wrote " + n + " items to " + buildBrownCloze);
                 return 0;
@@ -79,6 +80,10 @@ public final class EvalCommand implements Callable<Integer> {
             if (model == null || tasks == null) {
                 throw new EvalException("expected --model DIR and --tasks LIST (see --help)");
             }
+            if (limit != null) Options.atLeast("--limit", limit, 1);
+            Options.atLeast("--shots", shots, 0);
+            Options.atLeast("--batch", batch, 1);
+            Options.atLeast("--max-gen-toks", maxGenToks, 1);
             List<Evaluator.Spec> specs = Evaluator.parse(tasks);
             try (LlamaModel llama = LlamaModel.load(model, LlamaModel.Mode.INFERENCE)) {
                 LlamaCausalLm lm = maxContext == null ? new LlamaCausalLm(llama) : new LlamaCausalLm(llama, maxContext);

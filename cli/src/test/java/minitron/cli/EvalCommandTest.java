@@ -98,6 +98,36 @@ class EvalCommandTest {
         assertEquals(1, r[2].strip().lines().count());
     }
 
+    @Test
+    void settingsOutOfRangeAndTasksWithoutItemsAreOneLine() throws Exception {
+        Path model = tinyModel();
+        Path empty = Files.writeString(dir.resolve("empty.jsonl"), "");
+        Path garbage = Files.writeString(dir.resolve("garbage.jsonl"), "hello\n{bad\n");
+        String[][] cases = { // {args..., the message after "minitron eval: "}
+                {"--tasks", "brown-cloze", "--limit", "-1", "--limit: expected >= 1, found -1"},
+                {"--tasks", "brown-cloze", "--limit", "0", "--limit: expected >= 1, found 0"},
+                {"--tasks", "brown-cloze", "--shots", "-1", "--shots: expected >= 0, found -1"},
+                {"--tasks", "brown-cloze", "--batch", "0", "--batch: expected >= 1, found 0"}, // was an endless loop
+                {"--tasks", "brown-cloze", "--max-gen-toks", "0", "--max-gen-toks: expected >= 1, found 0"},
+                {"--tasks", "choice:" + empty, empty + ": expected at least one task item (a JSON object per line), "
+                        + "found an empty file"},
+                {"--tasks", "hellaswag:" + garbage, garbage + ": expected at least one task item (a JSON object per "
+                        + "line), found 2 malformed line(s), the first: " + garbage + ":1: not valid JSON"},
+        };
+        for (String[] c : cases) {
+            String[] args = new String[c.length + 1];
+            args[0] = "--model";
+            args[1] = model.toString();
+            System.arraycopy(c, 0, args, 2, c.length - 1);
+            String[] r = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60),
+                    () -> run(args));
+            assertEquals("1", r[0], String.join(" ", c));
+            assertEquals("", r[1], "no table: " + r[1]);
+            assertTrue(r[2].startsWith("minitron eval: " + c[c.length - 1]), r[2]);
+            assertEquals(1, r[2].lines().count(), r[2]);
+        }
+    }
+
     private static List<String> iterable(java.util.Iterator<String> it) {
         List<String> out = new java.util.ArrayList<>();
         it.forEachRemaining(out::add);

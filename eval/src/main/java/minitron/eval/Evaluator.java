@@ -195,6 +195,12 @@ public final class Evaluator {
 
     private <D> List<D> load(Path file, Function<com.fasterxml.jackson.databind.JsonNode, D> parser) {
         Jsonl.Loaded<D> loaded = Jsonl.read(file, settings.strict(), parser);
+        if (loaded.docs().isEmpty()) {
+            // no item to score: the metrics would be NaN (or an empty table) while the run reported success
+            String why = loaded.skipped().isEmpty() ? "an empty file"
+                    : loaded.skipped().size() + " malformed line(s), the first: " + loaded.skipped().getFirst();
+            throw new EvalException(file + ": expected at least one task item (a JSON object per line), found " + why);
+        }
         notes.addAll(loaded.skipped());
         if (!loaded.skipped().isEmpty()) {
             notes.add(file + ": skipped " + loaded.skipped().size() + " malformed line(s) (--strict stops instead)");

@@ -22,6 +22,11 @@ public final class MultipleChoice {
     /** Options shared by the scoring tasks. */
     public record Options(boolean addBos, int batchItems) {
         public static final Options DEFAULT = new Options(false, 16);
+
+        public Options {
+            // the scoring loop advances by batchItems: 0 would never end
+            if (batchItems < 1) throw new EvalException("batch: expected >= 1 items per model call, found " + batchItems);
+        }
     }
 
     /** Metrics over the items, and each item's log-likelihoods (in choice order) for inspection. */
