@@ -51,6 +51,9 @@ public final class ImportanceCommand implements Callable<Integer> {
     public Integer call() {
         try (LlamaModel llama = LlamaModel.load(model, LlamaModel.Mode.INFERENCE)) {
             Aggregation agg = Aggregation.parse(aggregation);
+            Options.outputDirectory("--out", out);
+            Options.atLeast("--seq-len", seqLen, 1);
+            Options.atMost("--seq-len", seqLen, llama.config.maxPositionEmbeddings(), "the model's max_position_embeddings");
             Calibration calibration = Calibration.read(data, jsonl, tokenizer != null ? tokenizer : model, seqLen,
                     samples, batch);
             System.err.printf("calibration: %d rows x %d tokens (%d tokens) in batches of %d%n", calibration.samples(),

@@ -109,11 +109,17 @@ public final class PruneCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try (LlamaModel source = LlamaModel.load(model, LlamaModel.Mode.INFERENCE)) {
+            checkOptions();
             boolean width = importance != null || hiddenSize != null || intermediateSize != null
                     || numAttentionHeads != null || !baseline.equals("importance");
             if (width == (depth != null)) {
-                throw new CompressException("prune: expected either width options (--importance DIR and sizes) or "
+                throw new CompressException("expected either width options (--importance DIR and sizes) or "
                         + "depth options (--data, --depth K, --metric), found " + (width ? "both" : "neither"));
+            }
+            if (width && hiddenSize == null && intermediateSize == null && numAttentionHeads == null) {
+                // without a target size the "pruned" model would be a copy of the source
+                throw new CompressException("width pruning: expected at least one of --hidden-size, "
+                        + "--intermediate-size, --num-attention-heads, found none");
             }
             LlamaConfig before = source.config;
             SequencedMap<String, Tensor> tensors;
@@ -144,12 +150,24 @@ public final class PruneCommand implements Callable<Integer> {
         }
     }
 
+    /** What can be checked before any scoring: counts, the dtype, and an --out that would clobber the source. */
+    private void checkOptions() throws IOException {
+        Options.atLeast("--flops-context", flopsContext, 1);
+        Options.atLeast("--task-limit", taskLimit, 1);
+        if (dtype != null) Options.oneOf("--dtype", dtype, "F32", "BF16", "F16");
+        Options.outputDirectory("--out", out);
+        if (Files.isDirectory(out) && Files.isSameFile(out, model)) {
+            // the source's weights are memory-mapped while the pruned ones are written
+            throw new IllegalArgumentException("--out: expected a directory other than --model, found " + out);
+        }
+    }
+
     private WidthPruner.Plan widthPlan(LlamaModel source) {
         LlamaConfig c = source.config;
         ImportanceScores scores;
         switch (baseline) {
             case "importance" -> {
-                if (importance == null) throw new CompressException("prune: width pruning needs --importance DIR");
+                if (importance == null) throw new CompressException("width pruning needs --importance DIR");
                 scores = ImportanceScores.load(importance);
                 scores.model().requireSame(ModelIdentity.of(source), importance.toString(), model.toString());
             }
@@ -184,7 +202,7 @@ public final class PruneCommand implements Callable<Integer> {
     private List<Integer> depthPlan(LlamaModel source) throws IOException {
         int layers = source.config.numHiddenLayers();
         if (data == null && !metric.equalsIgnoreCase("task")) {
-            throw new CompressException("prune: depth pruning with --metric " + metric + " needs --data FILE|brown:SPLIT");
+            throw new CompressException("depth pruning with --metric " + metric + " needs --data FILE|brown:SPLIT");
         }
         if (depth < 1 || depth >= layers) {
             throw new CompressException("--depth: expected a number of layers in [1, " + (layers - 1) + "], found " + depth);
@@ -211,6 +229,8 @@ public final class PruneCommand implements Callable<Integer> {
             System.err.printf("full model %s accuracy: %.4f (%d items)%n", taskMetric.task(),
                     taskMetric.accuracy(source), taskMetric.items());
         } else {
+            Options.atLeast("--seq-len", seqLen, 1);
+            Options.atMost("--seq-len", seqLen, source.config.maxPositionEmbeddings(), "the model's max_position_embeddings");
             val = Calibration.read(data, jsonl, model, seqLen, samples, batch);
             if (m == DepthPruner.Metric.LOSS) {
                 System.err.printf("full model validation loss: %.4f (%d tokens)%n", val.meanLoss(source), val.tokens());

@@ -151,4 +151,45 @@ class PruneCommandsTest {
         assertEquals("1", r[0]);
         assertTrue(r[2].contains("--depth: expected a number of layers in [1, 3], found 4"), r[2]);
     }
+
+    @Test
+    void nonsenseOptionsAreOneLineErrors() throws IOException {
+        Path imp = dir.resolve("imp");
+        assertEquals("0", run("importance", "--model", model.toString(), "--data", data.toString(), "--samples", "4",
+                "--seq-len", "16", "--batch", "2", "--out", imp.toString())[0]);
+        Path file = Files.writeString(dir.resolve("a-file.txt"), "x");
+        String m = model.toString(), x = dir.resolve("x").toString();
+        String[][] cases = { // {args..., the message after "minitron <command>: "}
+                {"prune", "--model", m, "--importance", imp.toString(), "--out", x,
+                        "width pruning: expected at least one of --hidden-size, --intermediate-size, "
+                                + "--num-attention-heads, found none"},
+                {"prune", "--model", m, "--out", x,
+                        "expected either width options (--importance DIR and sizes) or depth options (--data, --depth K, "
+                                + "--metric), found neither"},
+                {"prune", "--model", m, "--importance", imp.toString(), "--hidden-size", "8", "--flops-context", "0",
+                        "--out", x, "--flops-context: expected >= 1, found 0"},
+                {"prune", "--model", m, "--importance", imp.toString(), "--hidden-size", "8", "--dtype", "f64",
+                        "--out", x, "--dtype: expected F32, BF16 or F16, found \"f64\""},
+                {"prune", "--model", m, "--importance", imp.toString(), "--hidden-size", "8", "--out", m,
+                        "--out: expected a directory other than --model, found " + m},
+                {"prune", "--model", m, "--importance", imp.toString(), "--hidden-size", "8", "--out", file.toString(),
+                        "--out: expected a directory (new or existing), found a file: " + file},
+                {"prune", "--model", m, "--depth", "1", "--metric", "task", "--task-limit", "0", "--out", x,
+                        "--task-limit: expected >= 1, found 0"},
+                {"prune", "--model", m, "--depth", "1", "--data", data.toString(), "--seq-len", "1000", "--out", x,
+                        "--seq-len: expected <= 256 (the model's max_position_embeddings), found 1000"},
+                {"importance", "--model", m, "--data", data.toString(), "--seq-len", "1000", "--out", x,
+                        "--seq-len: expected <= 256 (the model's max_position_embeddings), found 1000"},
+                {"importance", "--model", m, "--data", data.toString(), "--samples", "4", "--seq-len", "16",
+                        "--batch", "2", "--out", file.toString(),
+                        "--out: expected a directory (new or existing), found a file: " + file},
+        };
+        for (String[] c : cases) {
+            String[] r = run(java.util.Arrays.copyOf(c, c.length - 1));
+            assertEquals("1", r[0], String.join(" ", c));
+            assertEquals("minitron " + c[0] + ": " + c[c.length - 1], r[2]);
+        }
+        assertTrue(Files.isRegularFile(model.resolve("model.safetensors")) && !Files.exists(dir.resolve("x")),
+                "nothing written");
+    }
 }
