@@ -78,6 +78,7 @@ public final class DataCommand implements Runnable {
         public Integer call() {
             try {
                 long t0 = System.nanoTime();
+                Options.outputFile("--out", out);
                 DataSources.Tokenized tokenized = DataSources.tokenize(data, jsonl, tokenizer, out, rebuild);
                 long t1 = System.nanoTime();
                 Readers.Result read = tokenized.read();

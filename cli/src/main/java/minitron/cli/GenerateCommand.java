@@ -60,6 +60,10 @@ public final class GenerateCommand implements Callable<Integer> {
                 boolean bos = tok.addBosToken() && tok.bosId().isPresent();
                 int[] ids = tok.encode(prompt, bos);
                 if (ids.length == 0) throw new IllegalArgumentException("--prompt: the prompt encodes to no tokens");
+                // the KV cache holds prompt + new tokens, allocated up front; positions past the config's are untrained
+                int room = Math.max(0, m.config.maxPositionEmbeddings() - ids.length);
+                Options.atMost("--max-new-tokens", maxNewTokens, room, "max_position_embeddings "
+                        + m.config.maxPositionEmbeddings() + " - " + tokens(ids.length) + " of prompt");
                 Set<Integer> eos = new LinkedHashSet<>(m.config.eosTokenIds());
                 tok.eosId().ifPresent(eos::add);
                 Generator.Result r = new Generator(m).generateText(tok, ids, maxNewTokens, sampler, eos, piece -> {
@@ -67,8 +71,8 @@ public final class GenerateCommand implements Callable<Integer> {
                     System.out.flush();
                 });
                 System.out.println();
-                String decode = r.decodeTokens() == 0
-                        ? "decode: none (the first new token comes from the prefill)"
+                String decode = r.ids().length == 0 ? "decode: none (no new tokens)"
+                        : r.decodeTokens() == 0 ? "decode: none (the first new token comes from the prefill)"
                         : String.format("decode: %s in %.2f s, %.2f tokens/s", tokens(r.decodeTokens()),
                                 r.decodeNanos() / 1e9, r.decodeTokensPerSecond());
                 System.err.printf("prefill: %s in %.2f s, %.2f tokens/s; %s; stop: %s%n", tokens(r.promptTokens()),

@@ -55,6 +55,7 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try {
+            if (json && verbose) throw new IllegalArgumentException("--json, --verbose: expected at most one output format, found both");
             Tokenizer tok = Tokenizer.load(tokenizer);
             String text = input.text != null ? input.text : readUtf8(input.file, replaceInvalid);
             int[] ids = tok.encode(text, bos);
@@ -88,6 +89,7 @@ public final class TokenizeCommand implements Callable<Integer> {
      */
     static String readUtf8(Path file, boolean replace) throws IOException {
         byte[] bytes;
+        if (Files.isDirectory(file)) throw new IOException(file + ": expected a file, found a directory");
         try {
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {

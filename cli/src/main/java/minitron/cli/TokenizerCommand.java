@@ -55,6 +55,7 @@ public final class TokenizerCommand implements Runnable {
         public Integer call() {
             try {
                 long t0 = System.nanoTime();
+                Options.outputDirectory("--out", out);
                 Readers.Result read = DataSources.read(data, jsonl);
                 read.warnings().forEach(w -> System.err.println("minitron tokenizer train: warning: " + w));
                 List<Document> docs = read.documents();

@@ -84,4 +84,29 @@ class DataCommandsTest {
         assertEquals("1", split[0]);
         assertTrue(split[2].contains("expected one of pretrain, pretrain-val, distill, heldout, got \"nope\""), split[2]);
     }
+
+    @Test
+    void aFileWhereADirectoryIsExpectedAndViceVersaIsOneLine() throws IOException {
+        Path text = Files.writeString(dir.resolve("text.txt"), "the cat sat on the mat. the cat sat.\n");
+        Path tok = dir.resolve("tok");
+        assertEquals("0", run("tokenizer", "train", "--data", text.toString(), "--vocab-size", "270", "--out",
+                tok.toString(), "--special", "<s>,</s>")[0]);
+        Path folder = Files.createDirectories(dir.resolve("folder"));
+        String[][] cases = { // {args..., the whole stderr}
+                {"tokenize", "--tokenizer", tok.toString(), "--file", folder.toString(),
+                        "minitron tokenize: " + folder + ": expected a file, found a directory"},
+                {"tokenize", "--tokenizer", tok.toString(), "--text", "a", "--json", "--verbose",
+                        "minitron tokenize: --json, --verbose: expected at most one output format, found both"},
+                {"tokenizer", "train", "--data", text.toString(), "--vocab-size", "270", "--out", text.toString(),
+                        "minitron tokenizer train: --out: expected a directory (new or existing), found a file: " + text},
+                {"data", "cache", "--data", text.toString(), "--tokenizer", tok.toString(), "--out", folder.toString(),
+                        "minitron data cache: --out: expected a file (new or existing), found a directory: " + folder},
+        };
+        for (String[] c : cases) {
+            String[] r = run(java.util.Arrays.copyOf(c, c.length - 1));
+            assertEquals("1", r[0], String.join(" ", c));
+            assertEquals(c[c.length - 1], r[2]);
+        }
+        assertEquals("the cat sat on the mat. the cat sat.\n", Files.readString(text), "--out did not touch the file");
+    }
 }

@@ -119,4 +119,25 @@ class ModelCommandsTest {
         assertEquals("1", r[0]);
         assertTrue(r[2].startsWith("minitron generate: "), r[2]);
     }
+
+    @Test
+    void generateRefusesMoreTokensThanTheModelHasPositions() {
+        // "hi" is one token here and max_position_embeddings is 128; a huge count overflowed the KV cache's size
+        for (String n : new String[] {"128", "100000000", "2147483647"}) {
+            String[] r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--max-new-tokens", n);
+            assertEquals("1", r[0], n);
+            assertEquals("minitron generate: --max-new-tokens: expected <= 127 (max_position_embeddings 128 - 1 token "
+                    + "of prompt), found " + n, r[2]);
+        }
+        String[] r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--max-new-tokens", "127",
+                "--temperature", "0");
+        assertEquals("0", r[0], r[2]);
+    }
+
+    @Test
+    void generateOfNoTokensSaysSo() {
+        String[] r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--max-new-tokens", "0");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[2].contains("decode: none (no new tokens)"), r[2]);
+    }
 }
