@@ -48,6 +48,7 @@ final class BenchTrainCommand implements Callable<Integer> {
             Options.atLeast("--warmup", warmup, 0);
             Parallel.setThreads(Options.atLeast("--threads", threads, 1));
             config = ModelFactory.resolve(model);
+            Options.atMost("--seq", seq, config.maxPositionEmbeddings(), "the model's max_position_embeddings");
             m = ModelFactory.initialize(config, 1);
         } catch (RuntimeException e) {
             System.err.println("minitron bench train: " + e.getMessage());

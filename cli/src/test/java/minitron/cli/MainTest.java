@@ -35,6 +35,14 @@ class MainTest {
     }
 
     @Test
+    void benchTrainSeqBeyondTheModelsPositionsIsOneLine() {
+        // was minutes of attention over 100000 positions of a model made for 128
+        String[] r = CliRun.run("bench", "train", "--model", "tiny", "--seq", "100000");
+        assertEquals("1", r[0]);
+        assertEquals("minitron bench train: --seq: expected <= 128 (the model's max_position_embeddings), found 100000", r[2]);
+    }
+
+    @Test
     void parseErrorsAreOneLineWithExitCode1() {
         String[][] cases = { // {args..., a part of the message}
                 {"bench", "gemm", "--n", "abc", "'abc' is not an int"},
