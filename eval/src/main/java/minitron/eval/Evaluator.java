@@ -226,6 +226,7 @@ public final class Evaluator {
         if (file.toString().endsWith(".jsonl") || file.toString().endsWith(".jsonl.gz")) {
             return load(file, node -> Jsonl.text(node, "text"));
         }
+        if (Files.isDirectory(file)) throw new EvalException(file + ": expected a file, found a directory");
         try {
             return List.of(new String(Files.readAllBytes(file), StandardCharsets.UTF_8));
         } catch (NoSuchFileException e) {

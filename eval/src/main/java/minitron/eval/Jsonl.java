@@ -39,6 +39,7 @@ public final class Jsonl {
     }
 
     public static <D> Loaded<D> read(Path file, boolean strict, Function<JsonNode, D> parser) {
+        if (Files.isDirectory(file)) throw new EvalException(file + ": expected a file, found a directory");
         try (InputStream raw = Files.newInputStream(file)) {
             InputStream in = file.toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw;
             return read(in, file.toString(), strict, parser);
