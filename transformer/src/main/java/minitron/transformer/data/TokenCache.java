@@ -158,11 +158,23 @@ public final class TokenCache implements AutoCloseable {
             if (!rebuild) {
                 throw new DataException(problem + "; delete it or rebuild it (--rebuild-cache)");
             }
+            if (!startsWithMagic(file)) { // a file of the user's, not a cache of ours: never overwritten
+                throw new DataException(file + ": not a token cache (it does not start with \"MNTRTOKS\"), so it "
+                        + "is not replaced, even with --rebuild-cache; give another path");
+            }
             build(file, docs, tokenizer, id);
             return new Opened(open(file), Outcome.REBUILT, problem + "; rebuilt");
         }
         build(file, docs, tokenizer, id);
         return new Opened(open(file), Outcome.BUILT, "token cache " + file + ": built");
+    }
+
+    /** True when the file begins with the cache's magic (an empty file counts too: there is nothing to lose). */
+    private static boolean startsWithMagic(Path file) throws IOException {
+        try (var in = Files.newInputStream(file)) {
+            byte[] head = in.readNBytes(MAGIC.length);
+            return head.length == 0 || Arrays.equals(head, MAGIC);
+        }
     }
 
     /** Null when this cache is for that tokenizer and data, else why not. */

@@ -153,10 +153,26 @@ class TokenPipelineTest {
         assertTrue(magic.getMessage().contains("expected magic \"MNTRTOKS\", got \"XNTRTOKS\""), magic.getMessage());
         Files.write(file, new byte[10]);
         assertThrows(DataException.class, () -> TokenCache.open(file));
-        // openOrBuild with rebuild replaces a corrupt cache.
+        // openOrBuild with rebuild replaces a corrupt cache (one that starts with the magic) ...
+        Files.write(file, Arrays.copyOf(good, good.length - 1));
         TokenCache.Opened o = TokenCache.openOrBuild(file, docs("hello"), bytes, bytesId, true);
         assertEquals(TokenCache.Outcome.REBUILT, o.outcome());
         o.cache().close();
+    }
+
+    @Test
+    void rebuildNeverReplacesAFileThatIsNotACache(@TempDir Path dir) throws IOException {
+        Path notes = dir.resolve("notes.txt");
+        Files.writeString(notes, "a user's text, given as --out by mistake\n");
+        DataException refused = assertThrows(DataException.class,
+                () -> TokenCache.openOrBuild(notes, docs("hello"), bytes, bytesId, true));
+        assertTrue(refused.getMessage().contains("not a token cache (it does not start with \"MNTRTOKS\"), so it is "
+                + "not replaced, even with --rebuild-cache"), refused.getMessage());
+        assertEquals("a user's text, given as --out by mistake\n", Files.readString(notes));
+        Path empty = Files.createFile(dir.resolve("empty.tok"));
+        TokenCache.Opened built = TokenCache.openOrBuild(empty, docs("hello"), bytes, bytesId, true);
+        assertEquals(TokenCache.Outcome.REBUILT, built.outcome());
+        built.cache().close();
     }
 
     @Test
