@@ -17,6 +17,7 @@ import minitron.transformer.data.TokenDataset;
 import minitron.transformer.data.TokenizerId;
 import minitron.transformer.model.LlamaModel;
 import minitron.transformer.tokenizer.Tokenizer;
+import minitron.transformer.train.CheckpointStore;
 import minitron.transformer.train.DivergedException;
 import minitron.transformer.train.ModelFactory;
 import minitron.transformer.train.TrainConfig;
@@ -155,6 +156,10 @@ public final class TrainCommand implements Callable<Integer> {
                 clip, seed, evalEvery, evalBatches, saveEvery, keep);
         LlamaConfig shape = overriddenShape(ModelFactory.resolve(model));
         Options.atMost("--seq", seq, shape.maxPositionEmbeddings(), "the model's max_position_embeddings");
+        Path checkpoints = out.resolve(Trainer.CHECKPOINT_DIR);
+        if (resume && new CheckpointStore(checkpoints).latest().isEmpty()) {
+            throw new TrainingException("--resume: no checkpoint in " + checkpoints);
+        }
         Tokenizer tok = Tokenizer.load(tokenizer);
         TokenizerId id = TokenizerId.of(tokenizer, tok.vocabSize());
         Files.createDirectories(out);
@@ -173,9 +178,7 @@ public final class TrainCommand implements Callable<Integer> {
         LlamaModel m = ModelFactory.initialize(config, seed);
         Trainer trainer = new Trainer(m, tc, trainData, validation, out);
         if (resume) {
-            if (!trainer.resumeIfPresent()) {
-                throw new TrainingException("--resume: no checkpoint in " + out.resolve(Trainer.CHECKPOINT_DIR));
-            }
+            if (!trainer.resumeIfPresent()) throw new TrainingException("--resume: no checkpoint in " + checkpoints);
             System.err.println("resumed from step " + trainer.step());
         }
         System.err.printf("model: %,d parameters (d=%d, %d layers, %d heads, %d KV heads, MLP %d, vocab %d); "

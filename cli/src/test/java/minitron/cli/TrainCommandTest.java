@@ -1,6 +1,7 @@
 package minitron.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -66,6 +67,17 @@ class TrainCommandTest {
                 out.toString()));
         args.addAll(List.of(extra));
         return run(args.toArray(String[]::new));
+    }
+
+    @Test
+    void resumeWithoutACheckpointIsRefusedBeforeTheDataIsTokenized() throws IOException {
+        Path text = corpus();
+        Path tok = tokenizer(text);
+        Path out = dir.resolve("fresh");
+        String[] r = train(text, tok, out, "--resume");
+        assertEquals("1", r[0]);
+        assertEquals("minitron train: --resume: no checkpoint in " + out.resolve("checkpoints"), r[2]);
+        assertFalse(Files.exists(out.resolve("cache")), "no token cache was built for a run that cannot start");
     }
 
     @Test
