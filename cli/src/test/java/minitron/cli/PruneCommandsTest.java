@@ -176,6 +176,9 @@ class PruneCommandsTest {
                         "--out: expected a directory (new or existing), found a file: " + file},
                 {"prune", "--model", m, "--depth", "1", "--metric", "task", "--task-limit", "0", "--out", x,
                         "--task-limit: expected >= 1, found 0"},
+                {"prune", "--model", m, "--depth", "1", "--metric", "task", "--task", "nosuch", "--out", x,
+                        "--task: unknown task \"nosuch\" (known: ppl, brown-cloze, choice, winogrande, hellaswag, "
+                                + "arc_easy, arc_challenge, mmlu, piqa, gsm8k)"},
                 {"prune", "--model", m, "--depth", "1", "--data", data.toString(), "--seq-len", "1000", "--out", x,
                         "--seq-len: expected <= 256 (the model's max_position_embeddings), found 1000"},
                 {"importance", "--model", m, "--data", data.toString(), "--seq-len", "1000", "--out", x,

@@ -22,7 +22,7 @@ public final class TaskMetric {
      * accuracy; limit: at most this many items (null: all).
      */
     public TaskMetric(TokenEncoder encoder, String task, Integer limit) {
-        List<Evaluator.Spec> specs = Evaluator.parse(task);
+        List<Evaluator.Spec> specs = Evaluator.parse(task, "--task");
         if (specs.size() != 1) {
             throw new CompressException("--task: expected one task, found " + specs.size() + " in \"" + task + "\"");
         }

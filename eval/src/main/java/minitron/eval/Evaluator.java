@@ -59,6 +59,11 @@ public final class Evaluator {
     }
 
     public static List<Spec> parse(String tasks) {
+        return parse(tasks, "--tasks");
+    }
+
+    /** As {@link #parse(String)}; errors name {@code option}, the option the list came from. */
+    public static List<Spec> parse(String tasks, String option) {
         List<Spec> specs = new ArrayList<>();
         for (String part : tasks.split(",")) {
             String s = part.strip();
@@ -74,14 +79,15 @@ public final class Evaluator {
             }
             boolean needsFile = !name.equals("brown-cloze");
             if (!KNOWN.contains(name)) {
-                throw new EvalException("--tasks: unknown task \"" + name + "\" (known: " + String.join(", ", KNOWN) + ")");
+                throw new EvalException(option + ": unknown task \"" + name + "\" (known: " + String.join(", ", KNOWN)
+                        + ")");
             }
             if (needsFile && file == null) {
-                throw new EvalException("--tasks: task \"" + name + "\" needs a file: " + name + ":FILE");
+                throw new EvalException(option + ": task \"" + name + "\" needs a file: " + name + ":FILE");
             }
             specs.add(new Spec(name, file, fewshot));
         }
-        if (specs.isEmpty()) throw new EvalException("--tasks: expected at least one task, found none");
+        if (specs.isEmpty()) throw new EvalException(option + ": expected at least one task, found none");
         return specs;
     }
 
