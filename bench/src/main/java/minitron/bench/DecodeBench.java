@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.SplittableRandom;
 import minitron.autograd.NoGrad;
+import minitron.autograd.Var;
 import minitron.tensor.Backends;
 import minitron.tensor.DType;
 import minitron.tensor.Half;
@@ -85,7 +86,7 @@ public final class DecodeBench {
         }
 
         public String line() {
-            return String.format("decode %s (%d layers, %.2f GB BF16 checkpoint), threads=%d backend=%s:%n"
+            return String.format("decode %s (%d layers, %.2f GB checkpoint), threads=%d backend=%s:%n"
                             + "  prefill %d tokens: %.1f tokens/s (best of " + PREFILL_RUNS + ", cpu/wall %.2f)%n"
                             + "  decode %d tokens: %.2f tokens/s = %.2f GB/s of weights"
                             + " (%.0f MB/token; after %d warm-up steps)%n"
@@ -105,14 +106,49 @@ public final class DecodeBench {
      */
     public static Result run(String preset, int layers, int threads, int promptTokens, int decodeTokens, Path workDir)
             throws IOException {
-        LlamaConfig base = LlamaConfig.preset(preset);
-        LlamaConfig config = layers > 0 ? base.withShape(base.hiddenSize(), base.intermediateSize(), layers,
-                base.numAttentionHeads(), base.numKeyValueHeads()) : base;
+        return run(Checkpoint.random(preset, layers, workDir, null), threads, promptTokens, decodeTokens);
+    }
+
+    /**
+     * Which weights the benchmark runs on: a random checkpoint of a preset's shape, written to a temporary
+     * directory (deleted afterwards) or to {@code keep} (kept, so that another program can run on the same
+     * weights), or an existing HF model directory.
+     */
+    public record Checkpoint(String name, LlamaConfig config, Path directory, boolean write, boolean delete) {
+        public static Checkpoint random(String preset, int layers, Path workDir, Path keep) throws IOException {
+            LlamaConfig base = LlamaConfig.preset(preset);
+            LlamaConfig config = layers > 0 ? base.withShape(base.hiddenSize(), base.intermediateSize(), layers,
+                    base.numAttentionHeads(), base.numKeyValueHeads()) : base;
+            if (keep == null) return new Checkpoint(preset, config, Files.createTempDirectory(workDir,
+                    "minitron-decode-bench"), true, true);
+            if (Files.exists(keep) && (!Files.isDirectory(keep) || hasEntries(keep))) {
+                throw new IllegalArgumentException("--keep: expected a new or empty directory, found " + keep
+                        + " (it is not replaced)");
+            }
+            Files.createDirectories(keep);
+            return new Checkpoint(preset, config, keep, true, false);
+        }
+
+        public static Checkpoint existing(Path directory) {
+            return new Checkpoint(directory.getFileName().toString(), LlamaConfig.read(directory), directory, false,
+                    false);
+        }
+
+        private static boolean hasEntries(Path dir) throws IOException {
+            try (var entries = Files.list(dir)) {
+                return entries.findAny().isPresent();
+            }
+        }
+    }
+
+    public static Result run(Checkpoint checkpoint, int threads, int promptTokens, int decodeTokens)
+            throws IOException {
+        LlamaConfig config = checkpoint.config();
         int previousThreads = Parallel.threads();
         Parallel.setThreads(threads);
-        Path dir = Files.createTempDirectory(workDir, "minitron-decode-bench");
+        Path dir = checkpoint.directory();
         try {
-            long checkpointBytes = writeRandomCheckpoint(dir, config, 1234);
+            long checkpointBytes = checkpoint.write() ? writeRandomCheckpoint(dir, config, 1234) : directoryBytes(dir);
             try (LlamaModel model = LlamaModel.load(dir, LlamaModel.Mode.INFERENCE);
                  NoGrad scope = NoGrad.enter();
                  MemoryBandwidth.Probe probe = new MemoryBandwidth.Probe(256)) {
@@ -160,28 +196,46 @@ public final class DecodeBench {
                 }
                 double decodeTps = 1 / Timing.median(stepSeconds);
                 Runtime rt = Runtime.getRuntime();
-                return new Result(preset, config.numHiddenLayers(), threads, promptTokens, promptTokens / prefillSeconds,
-                        decodeTokens, decodeTps, weightBytesPerToken(config), Timing.median(copyGbs), Timing.median(readGbs), checkpointBytes,
+                return new Result(checkpoint.name(), config.numHiddenLayers(), threads, promptTokens,
+                        promptTokens / prefillSeconds, decodeTokens, decodeTps, weightBytesPerToken(model),
+                        Timing.median(copyGbs), Timing.median(readGbs), checkpointBytes,
                         rt.totalMemory() - rt.freeMemory(), peakResidentBytes(), prefillCpuPerWall, (double) decodeCpu / decodeWall,
                         Backends.cpu().name(), warmUpSteps);
             }
         } finally {
             Parallel.setThreads(previousThreads);
-            try (var files = Files.list(dir)) {
-                for (Path f : (Iterable<Path>) files::iterator) Files.deleteIfExists(f);
+            if (checkpoint.delete()) {
+                try (var files = Files.list(dir)) {
+                    for (Path f : (Iterable<Path>) files::iterator) Files.deleteIfExists(f);
+                }
+                Files.deleteIfExists(dir);
             }
-            Files.deleteIfExists(dir);
         }
     }
 
-    /** BF16 bytes read per decoded token: every matrix and norm once; the embedding only when it is the LM head. */
-    static double weightBytesPerToken(LlamaConfig config) {
-        long elements = 0;
-        for (Map.Entry<String, Shape> e : config.expectedTensors().entrySet()) {
+    /**
+     * Weight bytes read per decoded token, in the checkpoint's dtypes: every matrix and norm once; the embedding
+     * only when it is the LM head (otherwise one row).
+     */
+    static double weightBytesPerToken(LlamaModel model) {
+        long bytes = 0;
+        for (Map.Entry<String, Var> e : model.parameters().entrySet()) {
             boolean embedding = e.getKey().equals("model.embed_tokens.weight");
-            if (!embedding || config.tieWordEmbeddings()) elements += e.getValue().numel();
+            Tensor t = e.getValue().value();
+            if (!embedding || model.config.tieWordEmbeddings()) bytes += t.numel() * t.dtype().byteSize();
         }
-        return 2.0 * elements;
+        return bytes;
+    }
+
+    /** The size of the safetensors files in a model directory. */
+    private static long directoryBytes(Path dir) throws IOException {
+        long bytes = 0;
+        try (var files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                if (f.getFileName().toString().endsWith(".safetensors")) bytes += Files.size(f);
+            }
+        }
+        return bytes;
     }
 
     /** VmHWM of /proc/self/status (Linux): the peak resident set, mapped file pages included; -1 elsewhere. */

@@ -1,6 +1,7 @@
 package minitron.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -11,8 +12,8 @@ import picocli.CommandLine.Option;
 
 /** {@code minitron bench decode}: prefill and decode tokens/s of a real-shaped BF16 model against memory bandwidth. */
 @Command(name = "decode", mixinStandardHelpOptions = true, showDefaultValues = true,
-        description = {"Writes a checkpoint of the preset's shape with random BF16 weights to a temporary directory, "
-                + "maps it, and measures prefill tokens/s (one forward over the prompt) and decode tokens/s (median "
+        description = {"Writes a checkpoint of the preset's shape with random BF16 weights to a temporary directory "
+                + "(or to --keep DIR, kept; or uses the model of --model DIR), maps it, and measures prefill tokens/s (one forward over the prompt) and decode tokens/s (median "
                 + "of the KV-cache steps), with the weight bytes streamed per second against a copy bandwidth measured "
                 + "between the steps. Decode is timed after warm-up steps that last until the JIT has compiled "
                 + "nothing for 8 steps (at most 96 steps or 20 s, before and after the prefill), so it is the "
@@ -36,14 +37,32 @@ public final class DecodeBenchCommand implements Callable<Integer> {
     @Option(names = "--dir", description = "where the temporary checkpoint is written (deleted afterwards)")
     Path dir = Path.of(System.getProperty("java.io.tmpdir"));
 
+    @Option(names = "--model", paramLabel = "DIR", description = "benchmark this HF model directory instead of "
+            + "random weights (--preset and --layers are then ignored)")
+    Path model;
+
+    @Option(names = "--keep", paramLabel = "DIR", description = "write the random checkpoint to DIR (new or empty) "
+            + "and keep it, e.g. to run another program on the same weights or a later --model DIR")
+    Path keep;
+
     @Option(names = "--json", description = "also print one JSON object as the last line")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
-        DecodeBench.Result r = DecodeBench.run(preset, Options.atLeast("--layers", layers, 0),
-                Options.atLeast("--threads", threads, 1), Options.atLeast("--prompt-tokens", promptTokens, 1),
-                Options.atLeast("--decode-tokens", decodeTokens, 1), dir);
+        if (model != null && keep != null) {
+            throw new IllegalArgumentException("--model and --keep: expected one of them, found both");
+        }
+        if (model != null && Files.exists(model) && !Files.isDirectory(model)) {
+            throw new IllegalArgumentException("--model: expected a model directory, found a file: " + model);
+        }
+        Options.atLeast("--layers", layers, 0);
+        DecodeBench.Checkpoint checkpoint = model != null
+                ? DecodeBench.Checkpoint.existing(model)
+                : DecodeBench.Checkpoint.random(preset, layers, dir, keep);
+        DecodeBench.Result r = DecodeBench.run(checkpoint, Options.atLeast("--threads", threads, 1),
+                Options.atLeast("--prompt-tokens", promptTokens, 1),
+                Options.atLeast("--decode-tokens", decodeTokens, 1));
         System.out.println(r.line());
         if (json) {
             Map<String, Object> f = new LinkedHashMap<>();

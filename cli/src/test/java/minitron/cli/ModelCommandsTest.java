@@ -111,6 +111,32 @@ class ModelCommandsTest {
     }
 
     @Test
+    void benchDecodeRunsOnAModelDirectoryAndLeavesItThere() throws IOException {
+        String[] r = run("bench", "decode", "--model", dir.toString(), "--prompt-tokens", "8", "--decode-tokens", "3",
+                "--threads", "1", "--json");
+        assertEquals("0", r[0], r[2]);
+        String[] lines = r[1].strip().split("\n");
+        JsonNode json = new ObjectMapper().readTree(lines[lines.length - 1]);
+        assertEquals(dir.getFileName().toString(), json.get("preset").asText());
+        // BF16 bytes of every weight read per token: the tied embedding (258 x 16) once as the LM head, per layer
+        // two norms (2 x 16), q and o (2 x 16 x 16), k and v (2 x 8 x 16), gate, up and down (3 x 24 x 16), and the
+        // final norm: (4128 + 2 x 1952 + 16) x 2 bytes.
+        assertEquals(16096, json.get("weight_bytes_per_token").asDouble());
+        assertTrue(json.get("decode_tps").asDouble() > 0 && json.get("prefill_tps").asDouble() > 0, r[1]);
+        assertTrue(Files.isRegularFile(dir.resolve("model.safetensors")) && Files.isRegularFile(dir.resolve("config.json")),
+                "the model directory is the user's: never deleted");
+    }
+
+    @Test
+    void benchDecodeKeepsOnlyIntoANewOrEmptyDirectory() {
+        String[] r = run("bench", "decode", "--keep", dir.toString());
+        assertEquals("1", r[0]);
+        assertEquals("minitron bench decode: --keep: expected a new or empty directory, found " + dir
+                + " (it is not replaced)", r[2]);
+        assertTrue(Files.isRegularFile(dir.resolve("model.safetensors")));
+    }
+
+    @Test
     void generateRefusesBadSettings() {
         String[] r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--top-p", "0");
         assertEquals("1", r[0]);
