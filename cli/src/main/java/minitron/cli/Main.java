@@ -32,7 +32,22 @@ public final class Main implements Runnable {
         if (Backends.vector() == null) {
             System.err.println("minitron: warning: " + Backends.vectorUnavailableReason() + "; using the slow scalar backend");
         }
-        System.exit(commandLine().execute(args));
+        System.exit(reportingMemory(() -> commandLine().execute(args)));
+    }
+
+    /**
+     * Runs a command; running out of Java heap is one line that says how to give the JVM more, not a stack trace.
+     * (The heap is the JVM's default, a quarter of the RAM, unless -Xmx says otherwise; mapped weights are not in it.)
+     */
+    static int reportingMemory(java.util.function.IntSupplier command) {
+        try {
+            return command.getAsInt();
+        } catch (OutOfMemoryError e) {
+            System.err.printf("minitron: out of Java heap memory (%s; the heap may grow to %.1f GB): give the JVM more "
+                    + "with MINITRON_JAVA_OPTS=-Xmx<size> ./minitron ... or java -Xmx<size> -jar minitron.jar ...%n",
+                    e.getMessage(), Runtime.getRuntime().maxMemory() / 1e9);
+            return 1;
+        }
     }
 
     /**

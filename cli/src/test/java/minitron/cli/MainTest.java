@@ -64,6 +64,26 @@ class MainTest {
     }
 
     @Test
+    void runningOutOfHeapIsOneLineSayingHowToGiveMore() {
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = Main.reportingMemory(() -> {
+                throw new OutOfMemoryError("Java heap space");
+            });
+        } finally {
+            System.setErr(err);
+        }
+        String message = captured.toString(java.nio.charset.StandardCharsets.UTF_8).strip();
+        assertEquals(1, code);
+        assertTrue(message.startsWith("minitron: out of Java heap memory (Java heap space; the heap may grow to "), message);
+        assertTrue(message.contains("MINITRON_JAVA_OPTS=-Xmx<size>") && !message.contains("\n"), message);
+        assertEquals(7, Main.reportingMemory(() -> 7), "a command's own exit code passes through");
+    }
+
+    @Test
     void unknownDtypeIsOneLine() {
         String[] r = CliRun.run("bench", "gemm", "--n", "8", "--dtype", "f64");
         assertEquals("1", r[0]);

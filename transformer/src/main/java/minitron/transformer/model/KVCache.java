@@ -10,23 +10,35 @@ import minitron.transformer.config.LlamaConfig;
  * The keys and values of every layer for the positions seen so far, so that decoding one more token costs one
  * position of work instead of the whole sequence. Shape legend: B batch, G KV heads, S_max capacity, D head_dim.
  *
- * <p>keys[l], values[l]: (B, G, S_max, D) F32, of which positions [0, length) are filled. A forward over T new
+ * <p>keys[l], values[l]: (B, G, S_alloc, D) F32, of which positions [0, length) are filled. A forward over T new
  * tokens writes positions [length, length + T) of every layer ({@link #write}) and then {@link #advance}s.
- * Keys are stored after RoPE (their position is fixed once written), as HF's DynamicCache does.
+ * Keys are stored after RoPE (their position is fixed once written), as HF's DynamicCache does. The capacity is
+ * the most positions the cache will hold; memory grows with the positions actually used (S_alloc doubles when a
+ * forward needs more, up to the capacity), so a generation allowed many tokens that stops early at EOS pays for the
+ * tokens it made, as with HF's DynamicCache.
  *
  * <p>With a sliding window (Mistral's sliding_window W) every position is still kept, not a rolling buffer of W:
  * the attention kernel masks by absolute position and skips the cached keys older than the window, so a decoded
  * token reads O(W) of the cache while the memory grows with the sequence as without a window.
  */
 public final class KVCache {
-    private final Tensor[] keys;    // per layer (B, G, S_max, D)
-    private final Tensor[] values;  // per layer (B, G, S_max, D)
+    /** Positions allocated by a new cache (or its capacity, if smaller): 1 MB per layer at 8 KV heads of 64. */
+    static final int INITIAL_POSITIONS = 256;
+
+    private final Tensor[] keys;    // per layer (B, G, S_alloc, D)
+    private final Tensor[] values;  // per layer (B, G, S_alloc, D)
     private final int batch;
     private final int capacity;
+    private int allocated;
     private int length;
 
     public KVCache(LlamaConfig config, int batch, int capacity) {
-        if (batch <= 0 || capacity <= 0) {
+        this(config, batch, capacity, INITIAL_POSITIONS);
+    }
+
+    /** A cache that first allocates {@code initialPositions} (at most the capacity); tests grow it early. */
+    KVCache(LlamaConfig config, int batch, int capacity, int initialPositions) {
+        if (batch <= 0 || capacity <= 0 || initialPositions <= 0) {
             throw TensorException.of("KVCache", "batch > 0 and capacity > 0", "batch " + batch + ", capacity " + capacity);
         }
         this.batch = batch;
@@ -34,9 +46,10 @@ public final class KVCache {
         int layers = config.numHiddenLayers();
         keys = new Tensor[layers];
         values = new Tensor[layers];
+        allocated = Math.min(capacity, initialPositions);
         for (int l = 0; l < layers; l++) {
-            keys[l] = Tensor.zeros(DType.F32, batch, config.numKeyValueHeads(), capacity, config.headDim());
-            values[l] = Tensor.zeros(DType.F32, batch, config.numKeyValueHeads(), capacity, config.headDim());
+            keys[l] = Tensor.zeros(DType.F32, batch, config.numKeyValueHeads(), allocated, config.headDim());
+            values[l] = Tensor.zeros(DType.F32, batch, config.numKeyValueHeads(), allocated, config.headDim());
         }
     }
 
@@ -53,12 +66,33 @@ public final class KVCache {
         return batch;
     }
 
-    /** Checks that T more positions fit. */
-    void reserve(int t) {
+    /** Positions the cache holds memory for now (at most the capacity). */
+    public int allocated() {
+        return allocated;
+    }
+
+    /** Checks that T more positions fit the capacity, and grows the memory when they do not fit what it holds. */
+    void reserve(Ops ops, int t) {
         if (length + t > capacity) {
             throw TensorException.of("KVCache", "at most " + capacity + " positions (the cache capacity)",
                     length + " cached + " + t + " new = " + (length + t));
         }
+        if (length + t > allocated) grow(ops, (int) Math.min(capacity, Math.max(length + t, 2L * allocated)));
+    }
+
+    /** Moves every layer's keys and values to tensors of {@code positions} positions, the filled ones copied. */
+    private void grow(Ops ops, int positions) {
+        for (int l = 0; l < keys.length; l++) {
+            keys[l] = grown(ops, keys[l], positions);
+            values[l] = grown(ops, values[l], positions);
+        }
+        allocated = positions;
+    }
+
+    private Tensor grown(Ops ops, Tensor old, int positions) {
+        Tensor larger = Tensor.zeros(DType.F32, old.dim(0), old.dim(1), positions, old.dim(3));
+        if (length > 0) ops.copyInto(old.slice(2, 0, length), larger.slice(2, 0, length));
+        return larger;
     }
 
     /** Stores k and v (B, G, T, D) of layer {@code layer} at positions [length, length + T). */

@@ -238,7 +238,7 @@ public final class LlamaModel implements AutoCloseable {
                 throw TensorException.of("LlamaModel.forward", "ids with the cache's batch size " + cache.batch(),
                         "ids " + ids.shape());
             }
-            cache.reserve(t);
+            cache.reserve(Autograd.ops(), t);
         }
         try (NoGrad scope = cache != null ? NoGrad.enter() : null) {
             Ops.RopeTables rope = RotaryEmbedding.tables(invFreq, start, t);             // cos, sin (T, D)

@@ -70,6 +70,30 @@ class LlamaInferenceTest {
         }
     }
 
+    /** The same with a cache that starts with one position and doubles its memory as the forwards need more. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("names")
+    void aCacheThatGrowsKeepsWhatItHolds(String name) {
+        LlamaGolden.Case c = LlamaGolden.get(name);
+        Tensor ids = c.inputs().get("ids").tensor();                      // (B, T)
+        int b = ids.dim(0), t = ids.dim(1), prefill = 3;
+        try (LlamaModel model = LlamaModel.load(c.modelDir(), LlamaModel.Mode.INFERENCE);
+             NoGrad scope = NoGrad.enter()) {
+            Tensor full = model.forward(ids).value();                     // (B, T, V)
+            KVCache cache = new KVCache(model.config, b, t, 1);
+            assertEquals(1, cache.allocated());
+            model.forward(ids.slice(1, 0, prefill).contiguous(), cache);
+            assertEquals(prefill, cache.allocated(), "grown to what the prefill needs (more than twice 1)");
+            for (int pos = prefill; pos < t; pos++) {
+                Tensor step = model.forward(ids.slice(1, pos, pos + 1).contiguous(), cache).value(); // (B, 1, V)
+                assertClose(full.slice(1, pos, pos + 1).contiguous(), step, CACHE_ATOL, CACHE_RTOL,
+                        name + " decode position " + pos + " (allocated " + cache.allocated() + ")");
+                assertTrue(cache.allocated() >= cache.length() && cache.allocated() <= t, "" + cache.allocated());
+            }
+            assertEquals(t, cache.allocated(), "doubling stops at the capacity");
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("names")
     void lastPositionOnlyIsTheLastRowOfTheFullLogits(String name) {
