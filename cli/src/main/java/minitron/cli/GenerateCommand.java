@@ -49,8 +49,13 @@ public final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try {
+            Options.atLeast("--temperature", temperature, 0.0);
+            Options.atLeast("--top-k", topK, 0);
+            if (!(topP > 0 && topP <= 1)) {
+                throw new IllegalArgumentException("--top-p: expected a value in (0, 1], found " + topP);
+            }
             Sampler sampler = new Sampler(new Sampler.Settings(temperature, topK, topP, seed));
-            if (maxNewTokens < 0) throw new IllegalArgumentException("--max-new-tokens: expected >= 0, found " + maxNewTokens);
+            Options.atLeast("--max-new-tokens", maxNewTokens, 0);
             Path tokenizerPath = tokenizer != null ? tokenizer : model.resolve("tokenizer.json");
             if (tokenizer == null && Files.isDirectory(model) && !Files.exists(tokenizerPath)) {
                 throw new IllegalArgumentException(model + ": no tokenizer.json in the model directory (give one with --tokenizer)");

@@ -140,7 +140,11 @@ class ModelCommandsTest {
     void generateRefusesBadSettings() {
         String[] r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--top-p", "0");
         assertEquals("1", r[0]);
-        assertEquals("minitron generate: top-p: expected a value in (0, 1], found 0.0", r[2]);
+        assertEquals("minitron generate: --top-p: expected a value in (0, 1], found 0.0", r[2]);
+        r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--temperature", "-1");
+        assertEquals("minitron generate: --temperature: expected a finite value >= 0.0, found -1.0", r[2]);
+        r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--top-k", "-3");
+        assertEquals("minitron generate: --top-k: expected >= 0, found -3", r[2]);
         r = run("generate", "--model", dir.resolve("nowhere").toString(), "--prompt", "hi");
         assertEquals("1", r[0]);
         assertTrue(r[2].startsWith("minitron generate: "), r[2]);
