@@ -11,6 +11,11 @@
 //     npm install tokenizers@0.23.2 @huggingface/tokenizers@0.2.0)
 //   node reference/golden_tokenizer.mjs --modules /tmp/tokref/node_modules          # (re)write the golden file
 //   node reference/golden_tokenizer.mjs --modules /tmp/tokref/node_modules --check  # fail if it differs
+// Another tokenizer (its tokenizer_config.json beside it; a .gz file is read gunzipped), e.g. GPT-4o's, whose
+// pre-tokenizer regex is the kind Mistral NeMo's Tekken tokenizer uses:
+//   node reference/golden_tokenizer.mjs --modules /tmp/tokref/node_modules \
+//     --tokenizer transformer/src/test/resources/gpt4o/tokenizer.json.gz \
+//     --out transformer/src/test/resources/golden/tokenizer-gpt4o-v1.json [--check]
 //
 // The output is deterministic (fixed strings, a seeded generator for the random ones), so --check compares bytes.
 // The script stops with an error if the Rust library does not decode its own ids back to the input string, or if
@@ -20,6 +25,7 @@ import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 
 const args = process.argv.slice(2);
 const modulesIndex = args.indexOf('--modules');
@@ -36,9 +42,14 @@ const rustVersion = versionOf('tokenizers');
 const js = require('@huggingface/tokenizers');
 const jsVersion = versionOf('@huggingface/tokenizers');
 
-const TOKENIZER_DIR = 'transformer/src/test/resources/llama3.1';
-const TOKENIZER = `${TOKENIZER_DIR}/tokenizer.json`;
-const OUT = 'transformer/src/test/resources/golden/tokenizer-llama3.1-v1.json';
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
+};
+const TOKENIZER = option('--tokenizer', 'transformer/src/test/resources/llama3.1/tokenizer.json');
+const TOKENIZER_DIR = path.dirname(TOKENIZER);
+const OUT = option('--out', 'transformer/src/test/resources/golden/tokenizer-llama3.1-v1.json');
+const defaults = !args.includes('--tokenizer') && !args.includes('--out');
 
 // ------------------------------------------------------------------------------------------------ the strings
 
@@ -214,18 +225,22 @@ for (const c of cases) {
   names.add(c.name);
 }
 
-const tokenizerBytes = fs.readFileSync(TOKENIZER);
-const tokenizer = rust.Tokenizer.fromFile(TOKENIZER);
+const tokenizerBytes = TOKENIZER.endsWith('.gz') ? zlib.gunzipSync(fs.readFileSync(TOKENIZER))
+  : fs.readFileSync(TOKENIZER);
+const tokenizer = rust.Tokenizer.fromString(tokenizerBytes.toString('utf8'));
 const jsTokenizer = new js.Tokenizer(JSON.parse(tokenizerBytes.toString('utf8')),
   JSON.parse(fs.readFileSync(`${TOKENIZER_DIR}/tokenizer_config.json`, 'utf8')));
-const BOS = 128000;
+// The id that encoding with special tokens puts first (Llama 3: 128000), or null when it adds none (GPT-4o).
+const probe = (await tokenizer.encode('x', null, { addSpecialTokens: true })).getIds();
+const probeBare = (await tokenizer.encode('x', null, { addSpecialTokens: false })).getIds();
+const BOS = probe.length === probeBare.length + 1 ? probe[0] : null;
 
 const out = [];
 const jsDisagreements = [];
 for (const c of cases) {
   const ids = (await tokenizer.encode(c.text, null, { addSpecialTokens: false })).getIds();
   const idsBos = (await tokenizer.encode(c.text, null, { addSpecialTokens: true })).getIds();
-  if (JSON.stringify(idsBos) !== JSON.stringify([BOS, ...ids])) {
+  if (JSON.stringify(idsBos) !== JSON.stringify(BOS === null ? ids : [BOS, ...ids])) {
     throw new Error(`${c.name}: encode with special tokens is not BOS + ids: ${idsBos} vs ${ids}`);
   }
   const decoded = await tokenizer.decode(ids, false);
@@ -247,7 +262,8 @@ const header = {
   format: 'minitron-golden',
   version: 1,
   generator: 'reference/golden_tokenizer.mjs',
-  regenerate: 'node reference/golden_tokenizer.mjs --modules DIR/node_modules (see the script header)',
+  regenerate: 'node reference/golden_tokenizer.mjs --modules DIR/node_modules'
+    + (defaults ? '' : ` --tokenizer ${TOKENIZER} --out ${OUT}`) + ' (see the script header)',
   reference: `tokenizers ${rustVersion} (npm; Hugging Face's Rust tokenizers crate through napi)`,
   cross_check: `@huggingface/tokenizers ${jsVersion} (pure JS) agrees on ${out.length - jsDisagreements.length} of ${out.length} cases`
     + (jsDisagreements.length ? `; disagrees on: ${jsDisagreements.join(', ')}` : ''),
@@ -255,7 +271,7 @@ const header = {
   tokenizer_sha256: createHash('sha256').update(tokenizerBytes).digest('hex'),
   bos_id: BOS,
   description: 'ids = encode(text, add_special_tokens=False); encode with add_special_tokens=True was checked to be '
-    + '[bos_id] + ids; decode(ids) was checked to give text back; decoded_skip_special (only where it differs from '
+    + (BOS === null ? 'ids (this tokenizer adds no BOS)' : '[bos_id] + ids') + '; decode(ids) was checked to give text back; decoded_skip_special (only where it differs from '
     + 'text) = decode(ids, skip_special_tokens=True).',
 };
 
