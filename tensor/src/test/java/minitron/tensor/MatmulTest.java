@@ -194,6 +194,7 @@ class MatmulTest {
             cases.add(Arguments.of(1, 1030, 29, t)); // BF16 bursts of 12 rows read ahead, the last one 5 rows
             cases.add(Arguments.of(2, 6151, 5, t));  // BF16 above the aligned-x limit: x halves from heap arrays
             cases.add(Arguments.of(1, 6177, 6, t));  // BF16 rows read in pairs: 96 double steps, a scalar tail of 33
+            cases.add(Arguments.of(3, 4100, 143, t)); // BF16 rows j and j + 72 paired over several claims; 71 alone
             cases.add(Arguments.of(2, 130, 17, t));
             cases.add(Arguments.of(4, 99, 21, t));
             cases.add(Arguments.of(5, 64, 70, t));
@@ -264,6 +265,19 @@ class MatmulTest {
         assertMatmulMatchesReference(q.transpose(1, 2), TestTensors.strided(11, 3, 11, 67), "a^T @ strided b");
         assertMatmulMatchesReference(TestTensors.uniform(12, 5, 1, 40), k.select(0, 0).transpose(0, 1),
                 "batched M=1");
+    }
+
+    /**
+     * BF16 GEMV rows longer than the four-row limit go in pairs from the two halves of each batch's W (row j with
+     * row j + ceil(N / 2)): with a batch axis the partner is in the same batch, and every output lands in place.
+     */
+    @Test
+    void batchedGemvPairsRowsWithinEachBatch() {
+        for (int n : new int[]{7, 8, 130}) {
+            Tensor x = TestTensors.uniform(13L + n, 3, 2, 2051);
+            Tensor weights = TestTensors.uniform(14L + n, DType.BF16, 3, n, 2051); // (B, out, in)
+            assertMatmulMatchesReference(x, weights.transpose(1, 2), "batched x @ W^T, N=" + n);
+        }
     }
 
     // ------------------------------------------------------------------ memory and threads

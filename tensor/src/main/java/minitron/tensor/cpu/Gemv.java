@@ -25,8 +25,9 @@ import minitron.tensor.Tensor;
  *   <li>transposed-contiguous: b (K, N) is the view W^T of an HF weight W (N, K), strides (1, K): each output
  *       out[i, j] = dot(a[i, :], W[j, :]) reads one contiguous row of W. Up to {@link #MAX_ROWS} rows of a
  *       reuse the W row from L1. Contiguous BF16 rows of K <= 2048 are read into the cache block by block before
- *       four-row products, and rows longer than {@link #ALIGNED_X_MAX_K} two at a time before two-row products
- *       (see {@link #touch}). BF16 rows are widened in registers: 2L shorts reinterpreted as L int
+ *       four-row products (see {@link #touch}); longer ones are multiplied in pairs taken from the two halves of W,
+ *       row j with row j + N/2, so that each core reads two sequential streams (see {@link #pairedRows}).
+ *       BF16 rows are widened in registers: 2L shorts reinterpreted as L int
  *       lanes hold pairs (w[2q] in the low half, w[2q+1] in the high half); the float w[2q] is lane << 16 and
  *       w[2q+1] is lane & 0xFFFF0000, which pair with a's even and odd elements (split once per call). No conversion
  *       instructions: two integer ops per 2L weights. F16 pairs are widened in registers too (see
@@ -65,11 +66,16 @@ public final class Gemv {
     private static final int W_ROWS = 4;
     /**
      * Longest BF16 row read four rows at a time, sharing each x load ({@link #dotFourBf16}), after {@link #touch}
-     * has read the block (16 KB at K = 2048) into the cache; longer rows stream one at a time. At K = 4096 four
-     * rows (without touch) ran at 33 vs 40-41 GB/s for one row on two threads (docs/perf-gemm.md, branch gemv3).
+     * has read the block (32 KB, {@link #TOUCH_BYTES}) into the cache; longer contiguous rows go in pairs from the
+     * two halves of W ({@link #pairedRows}). At K = 4096 four rows (without touch) ran at 33 vs 40-41 GB/s for one
+     * row on two threads (docs/perf-gemm.md, branch gemv3).
      */
     private static final int FOUR_ROW_BF16_MAX_K = 2048;
-    /** Longest BF16 row whose one-row products read x from aligned off-heap memory ({@link #dotBf16AlignedX}). */
+    /**
+     * Longest BF16 row whose one-row products read x from aligned off-heap memory ({@link #dotBf16AlignedX}: a row
+     * without a partner in {@link #pairedRows}, or rows of W that are not contiguous); in pairedRows, longer rows
+     * are read side by side before their products.
+     */
     private static final int ALIGNED_X_MAX_K = 6144;
     /**
      * Bytes of contiguous BF16 rows (K <= FOUR_ROW_BF16_MAX_K) that {@link #touch} reads before their products:
@@ -147,6 +153,10 @@ public final class Gemv {
         int cBase = (int) out.offset();
         if (isTransposedContiguous(b)) {
             long ldw = b.stride(-1);
+            if (b.dtype() == DType.BF16 && k > FOUR_ROW_BF16_MAX_K && ldw == k) {
+                pairedRows(a, b, m, k, n, c, cBase, batches);
+                return;
+            }
             boolean split = b.dtype().isHalf();
             // Items are (batch, block of W_ROWS rows of W); threads claim runs of CLAIM consecutive items from a
             // shared counter (balanced even when a core is shared with another process; sequential within a run).
@@ -203,6 +213,76 @@ public final class Gemv {
         }
     }
 
+    /**
+     * Contiguous BF16 rows longer than {@link #FOUR_ROW_BF16_MAX_K}, in pairs: row j with row j + h of the same
+     * batch (h = ceil(N / 2); with N odd, row h - 1 goes alone), multiplied together by {@link #dotTwoBf16}. Each
+     * thread then reads two sequential streams, one in each half of W, and every x load feeds two rows. A core
+     * streams more with two sequential streams than with one (a plain vector read, one thread: 29-30 -> 33-39
+     * GB/s): alternated call by call against the one-row loop with aligned x, two threads, twelve rounds each,
+     * (14336, 4096) 40.5 -> 45.1 GB/s (0.82 -> 0.91 of the copy, faster in 12 of 12 rounds), (4096, 14336) 40.5 ->
+     * 42.9 (12 of 12), (16384, 8192), where adjacent rows were already read in pairs, 38.3 -> 38.5. Rows longer
+     * than {@link #ALIGNED_X_MAX_K} read both rows first, side by side ({@link #touchPair}); at K <= 2048 the
+     * bursts of {@link #touch} and four-row products stay faster (39.9 against 40.4 at 2048). Pairs of adjacent
+     * rows had been a trade between the VM's memory states at K = 4096 (docs/perf-gemm.md, "Two streams").
+     */
+    private static void pairedRows(Tensor a, Tensor b, int m, int k, int n, float[] c, int cBase, int batches) {
+        int h = Gemm.ceilDiv(n, 2);
+        long distance = (long) h * k;                   // elements from row j to its partner j + h
+        int items = batches * h;                        // (batch, j), j < h
+        int claim = CLAIM * W_ROWS / 2;                 // pairs a thread claims at a time: 64 rows, as elsewhere
+        AtomicInteger next = new AtomicInteger();
+        int threads = Math.min(Gemm.poolThreadsFor(a, b), Gemm.ceilDiv(items, claim));
+        MemorySegment seg = b.data();
+        Parallel.forRange(threads, 1, (first, last) -> {
+            Scratch s = SCRATCH.get();
+            s.ensure(m, k);
+            int loadedBatch = -1;
+            long wBase = 0;
+            for (int start = next.getAndAdd(claim); start < items; start = next.getAndAdd(claim)) {
+                for (int item = start; item < Math.min(items, start + claim); item++) {
+                    int batch = item / h, j = item % h;
+                    if (batch != loadedBatch) {
+                        loadRows(a, batch, m, k, true, s);
+                        loadedBatch = batch;
+                        wBase = Gemm.batchBase(b, batch);
+                    }
+                    long w = wBase + (long) j * k;
+                    boolean partner = j + h < n;
+                    if (partner && k > ALIGNED_X_MAX_K) {
+                        s.touchSink += touchPair(seg, w * 2, (w + distance) * 2, 2L * k);
+                    }
+                    for (int i = 0; i < m; i++) {
+                        int cAt = cBase + (batch * m + i) * n + j;
+                        if (partner) {
+                            dotTwoBf16(seg, w, w + distance, s.x, i * k, s.xLowArray, s.xHighArray, i * half(k), k,
+                                    c, cAt, cAt + h);
+                        } else {
+                            c[cAt] = dotRow(b, w, k, i, s);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * {@link #touch} of two ranges of {@code bytes} at once, one 64-byte vector of each in turn, so that both are
+     * read as sequential streams side by side (two halves of one burst read that way were slower than one stream).
+     */
+    static int touchPair(MemorySegment seg, long aOffset, long bOffset, long bytes) {
+        ShortVector s0 = ShortVector.zero(S2), s1 = s0, s2 = s0, s3 = s0;
+        long step = S2.vectorByteSize();
+        long both = bytes / (2 * step) * (2 * step);
+        for (long at = 0; at < both; at += 2 * step) {
+            s0 = s0.add(ShortVector.fromMemorySegment(S2, seg, aOffset + at, ORDER));
+            s1 = s1.add(ShortVector.fromMemorySegment(S2, seg, bOffset + at, ORDER));
+            s2 = s2.add(ShortVector.fromMemorySegment(S2, seg, aOffset + at + step, ORDER));
+            s3 = s3.add(ShortVector.fromMemorySegment(S2, seg, bOffset + at + step, ORDER));
+        }
+        int rest = touch(seg, aOffset + both, bytes - both) + touch(seg, bOffset + both, bytes - both);
+        return s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD) + rest;
+    }
+
     /** Copies the m rows of a[batch] into s.x (m, K) and, when split, their even/odd elements into xLow/xHigh. */
     private static void loadRows(Tensor a, int batch, int m, int k, boolean split, Scratch s) {
         long base = Gemm.batchBase(a, batch);
@@ -245,13 +325,6 @@ public final class Gemv {
             case BF16 -> {
                 if (k <= FOUR_ROW_BF16_MAX_K) {
                     dotFourBf16(seg, w, ldw, s.x, i * k, s.xLowArray, s.xHighArray, i * half(k), k, c, cAt);
-                } else if (k > ALIGNED_X_MAX_K && ldw == k) {
-                    // Long contiguous rows: two at a time, the pair read into the cache first.
-                    for (int r = 0; r < W_ROWS; r += 2) {
-                        if (i == 0) s.touchSink += touch(seg, (w + r * ldw) * 2, 4L * k);
-                        dotTwoBf16(seg, w + r * ldw, ldw, s.x, i * k, s.xLowArray, s.xHighArray, i * half(k), k,
-                                c, cAt + r);
-                    }
                 } else {
                     for (int r = 0; r < W_ROWS; r++) c[cAt + r] = dotRow(b, w + r * ldw, k, i, s);
                 }
@@ -292,18 +365,16 @@ public final class Gemv {
     }
 
     /**
-     * c[cAt + r] = dot(x row, BF16 W row r) for the two W rows at element offsets w and w + ldw, for rows longer
-     * than {@link #ALIGNED_X_MAX_K}, after {@link #touch} has read the pair: each xLow and xHigh load feeds both
-     * rows, two vectors of pairs per step (8 accumulators). With x's halves (32 KB at K = 8192) and a 16 KB row
-     * the one-row loop no longer fits x and W in L1, and it lost to C's equivalent by 13-35%; this loop, against
+     * c[c0] = dot(x row, BF16 W row at element offset w0) and c[c1] the same for the row at w1 (see
+     * {@link #pairedRows}): each xLow and xHigh load feeds both rows, two vectors of pairs per step (8
+     * accumulators). With x's halves (32 KB at K = 8192) and a 16 KB row the one-row loop no longer fits x and W in
+     * L1, and it lost to C's equivalent by 13-35%; this loop over adjacent rows, after reading the pair, against
      * it, two threads, alternated runs: K = 8192 32.8-41.5 -> 37.0-47.5 GB/s, K = 14336 39.2-40.4 -> 46.9-48.7;
-     * one thread at 8192 19.2-20.8 -> 23.6-26.4. At K = 4096 it traded the VM's memory states (7-10% faster
-     * when the copy measures ~53 GB/s, 7% slower when it measures ~85), so those rows keep the one-row loop with
-     * aligned x (docs/perf-gemm.md, "Two long rows at a time").
+     * one thread at 8192 19.2-20.8 -> 23.6-26.4 (docs/perf-gemm.md, "Two long rows at a time").
      */
-    private static void dotTwoBf16(MemorySegment seg, long w, long ldw, float[] x, int xOff, float[] xLow,
-                                   float[] xHigh, int hOff, int k, float[] c, int cAt) {
-        long b0 = w * 2, b1 = (w + ldw) * 2;
+    private static void dotTwoBf16(MemorySegment seg, long w0, long w1, float[] x, int xOff, float[] xLow,
+                                   float[] xHigh, int hOff, int k, float[] c, int c0, int c1) {
+        long b0 = w0 * 2, b1 = w1 * 2;
         int pairs = k / 2;
         FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0;
         FloatVector lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
@@ -331,11 +402,11 @@ public final class Gemv {
         float s1 = DeterministicLanes.treeSum(lo1.add(hi1).add(lo3.add(hi3)));
         for (int p = 2 * q; p < k; p++) { // fewer than 2L pairs left, and an odd last element
             float xv = x[xOff + p];
-            s0 += bf16(seg, w + p) * xv;
-            s1 += bf16(seg, w + ldw + p) * xv;
+            s0 += bf16(seg, w0 + p) * xv;
+            s1 += bf16(seg, w1 + p) * xv;
         }
-        c[cAt] = s0;
-        c[cAt + 1] = s1;
+        c[c0] = s0;
+        c[c1] = s1;
     }
 
     /**
@@ -389,9 +460,10 @@ public final class Gemv {
      * DRAM at 19-25 while this loop reads DRAM at 30-40), and four rows streamed side by side are slower than one.
      * Reading 16 KB first, then multiplying from L1: K = 2048, W 134 MB, 28-29 GB/s against 21 on one Zen 5 core,
      * 41 against 32-35 on two; bursts of 32 KB ({@link #TOUCH_BYTES}) gained 5-11% more. At K = 4096 (one row
-     * streamed at a time) bursts lost: 24-37 against 48-50 GB/s on two cores in the same minutes. Rows longer
-     * than {@link #ALIGNED_X_MAX_K} are read a pair at a time before {@link #dotTwoBf16} (docs/perf-gemm.md,
-     * "Read the block, then multiply", "Bursts of 32 KB" and "Two long rows at a time").
+     * streamed at a time) bursts lost: 24-37 against 48-50 GB/s on two cores in the same minutes; rows longer
+     * than {@link #ALIGNED_X_MAX_K} are read a pair at a time ({@link #touchPair}) before {@link #dotTwoBf16}
+     * (docs/perf-gemm.md, "Read the block, then multiply", "Bursts of 32 KB", "Two long rows at a time" and "Two
+     * streams").
      */
     static int touch(MemorySegment seg, long byteOffset, long bytes) {
         ShortVector s0 = ShortVector.zero(S2), s1 = s0, s2 = s0, s3 = s0;
