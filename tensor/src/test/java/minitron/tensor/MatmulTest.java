@@ -151,16 +151,18 @@ class MatmulTest {
      */
     @Test
     void gemvRepeatsItsBitsAcrossCompilation() {
-        for (DType wType : new DType[]{DType.F32, DType.BF16, DType.F16}) {
-            Tensor x = TestTensors.uniform(61, 3, 1030);
-            Tensor weightT = TestTensors.uniform(62, wType, 21, 1030).transpose(0, 1);
-            Ops ops = Ops.of(Backends.cpu());
-            float[] first = ops.matmul(x, weightT).toFloatArray();
-            for (int rep = 0; rep < 3000; rep++) {
-                float[] again = ops.matmul(x, weightT).toFloatArray();
-                for (int j = 0; j < first.length; j++) {
-                    assertEquals(Float.floatToRawIntBits(first[j]), Float.floatToRawIntBits(again[j]),
-                            wType + " output " + j + " on call " + rep);
+        for (int k : new int[]{1000, 1030}) { // BF16: bursts and four-row products; pairs of rows
+            for (DType wType : new DType[]{DType.F32, DType.BF16, DType.F16}) {
+                Tensor x = TestTensors.uniform(61, 3, k);
+                Tensor weightT = TestTensors.uniform(62, wType, 21, k).transpose(0, 1);
+                Ops ops = Ops.of(Backends.cpu());
+                float[] first = ops.matmul(x, weightT).toFloatArray();
+                for (int rep = 0; rep < 3000; rep++) {
+                    float[] again = ops.matmul(x, weightT).toFloatArray();
+                    for (int j = 0; j < first.length; j++) {
+                        assertEquals(Float.floatToRawIntBits(first[j]), Float.floatToRawIntBits(again[j]),
+                                wType + " K=" + k + " output " + j + " on call " + rep);
+                    }
                 }
             }
         }
@@ -189,9 +191,11 @@ class MatmulTest {
             cases.add(Arguments.of(1, 1031, 75, t));
             cases.add(Arguments.of(1, 1061, 9, t)); // 530 BF16 pairs: unrolled steps, one single step, an odd tail
             cases.add(Arguments.of(3, 1061, 7, t));
-            cases.add(Arguments.of(1, 2051, 9, t)); // BF16 K above the four-row limit: one row at a time
-            cases.add(Arguments.of(2, 2048, 10, t)); // BF16 at the four-row limit, two rows of a, a tail of rows
-            cases.add(Arguments.of(1, 1030, 29, t)); // BF16 bursts of 12 rows read ahead, the last one 5 rows
+            cases.add(Arguments.of(1, 2051, 9, t)); // BF16 rows in pairs from the two halves; row 4 alone
+            cases.add(Arguments.of(2, 2048, 10, t)); // BF16 pairs, two rows of a
+            cases.add(Arguments.of(1, 1030, 29, t)); // BF16 pairs just above the burst limit
+            cases.add(Arguments.of(1, 1000, 29, t)); // BF16 bursts of 16 rows read ahead, the last one 13 rows
+            cases.add(Arguments.of(16, 1024, 21, t)); // BF16 at the burst limit: bursts, 16 rows of a
             cases.add(Arguments.of(2, 6151, 5, t));  // BF16 above the aligned-x limit: x halves from heap arrays
             cases.add(Arguments.of(1, 6177, 6, t));  // BF16 rows read in pairs: 96 double steps, a scalar tail of 33
             cases.add(Arguments.of(3, 4100, 143, t)); // BF16 rows j and j + 72 paired over several claims; 71 alone
@@ -268,7 +272,7 @@ class MatmulTest {
     }
 
     /**
-     * BF16 GEMV rows longer than the four-row limit go in pairs from the two halves of each batch's W (row j with
+     * BF16 GEMV rows longer than 1024 go in pairs from the two halves of each batch's W (row j with
      * row j + ceil(N / 2)): with a batch axis the partner is in the same batch, and every output lands in place.
      */
     @Test
