@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.stream.Stream;
+import minitron.autograd.Autograd;
 import minitron.autograd.NoGrad;
 import minitron.autograd.Var;
 import minitron.tensor.DType;
@@ -56,17 +57,26 @@ class LlamaInferenceTest {
         int b = ids.dim(0), t = ids.dim(1), prefill = 3;
         try (LlamaModel model = LlamaModel.load(c.modelDir(), LlamaModel.Mode.INFERENCE);
              NoGrad scope = NoGrad.enter()) {
-            Tensor full = model.forward(ids).value();                     // (B, T, V)
             KVCache cache = model.newCache(b, t + 2);
-            Tensor first = model.forward(ids.slice(1, 0, prefill).contiguous(), cache).value();
-            assertEquals(prefill, cache.length());
-            assertClose(full.slice(1, 0, prefill).contiguous(), first, CACHE_ATOL, CACHE_RTOL, name + " prefill");
-            for (int pos = prefill; pos < t; pos++) {
-                Tensor step = model.forward(ids.slice(1, pos, pos + 1).contiguous(), cache).value(); // (B, 1, V)
-                assertClose(full.slice(1, pos, pos + 1).contiguous(), step, CACHE_ATOL, CACHE_RTOL,
-                        name + " decode position " + pos);
-            }
+            assertCachedDecodingEqualsTheFullForward(model, ids, prefill, cache, name);
             assertEquals(t, cache.length());
+        }
+    }
+
+    /** Prefill of the first {@code prefill} ids, then one id at a time, each step against the full forward. */
+    static void assertCachedDecodingEqualsTheFullForward(LlamaModel model, Tensor ids, int prefill, KVCache cache,
+                                                         String name) {
+        int t = ids.dim(1);
+        Tensor full = model.forward(ids).value();                         // (B, T, V)
+        Tensor first = model.forward(ids.slice(1, 0, prefill).contiguous(), cache).value();
+        assertEquals(prefill, cache.length());
+        assertClose(full.slice(1, 0, prefill).contiguous(), first, CACHE_ATOL, CACHE_RTOL, name + " prefill");
+        for (int pos = prefill; pos < t; pos++) {
+            Tensor step = model.forward(ids.slice(1, pos, pos + 1).contiguous(), cache).value(); // (B, 1, V)
+            assertClose(full.slice(1, pos, pos + 1).contiguous(), step, CACHE_ATOL, CACHE_RTOL,
+                    name + " decode position " + pos + " (cache holds " + cache.allocated() + ")");
+            assertTrue(cache.allocated() >= cache.length() && cache.allocated() <= cache.capacity(),
+                    "allocated " + cache.allocated());
         }
     }
 
@@ -79,17 +89,9 @@ class LlamaInferenceTest {
         int b = ids.dim(0), t = ids.dim(1), prefill = 3;
         try (LlamaModel model = LlamaModel.load(c.modelDir(), LlamaModel.Mode.INFERENCE);
              NoGrad scope = NoGrad.enter()) {
-            Tensor full = model.forward(ids).value();                     // (B, T, V)
             KVCache cache = new KVCache(model.config, b, t, 1);
             assertEquals(1, cache.allocated());
-            model.forward(ids.slice(1, 0, prefill).contiguous(), cache);
-            assertEquals(prefill, cache.allocated(), "grown to what the prefill needs (more than twice 1)");
-            for (int pos = prefill; pos < t; pos++) {
-                Tensor step = model.forward(ids.slice(1, pos, pos + 1).contiguous(), cache).value(); // (B, 1, V)
-                assertClose(full.slice(1, pos, pos + 1).contiguous(), step, CACHE_ATOL, CACHE_RTOL,
-                        name + " decode position " + pos + " (allocated " + cache.allocated() + ")");
-                assertTrue(cache.allocated() >= cache.length() && cache.allocated() <= t, "" + cache.allocated());
-            }
+            assertCachedDecodingEqualsTheFullForward(model, ids, prefill, cache, name);
             assertEquals(t, cache.allocated(), "doubling stops at the capacity");
         }
     }
@@ -126,6 +128,21 @@ class LlamaInferenceTest {
                 assertClose(alone.slice(1, 4, 5).contiguous(), bothStep.slice(0, r, r + 1).contiguous(),
                         CACHE_ATOL, CACHE_RTOL, name + " cached row " + r);
             }
+        }
+    }
+
+    @Test
+    void theCacheGrowsToWhatAForwardNeedsThenDoublesUpToItsCapacity() {
+        LlamaGolden.Case c = LlamaGolden.get("llama_gqa");
+        try (LlamaModel model = LlamaModel.load(c.modelDir(), LlamaModel.Mode.INFERENCE)) {
+            KVCache cache = new KVCache(model.config, 1, 20, 1);
+            int[][] forwards = {{3, 3}, {1, 6}, {1, 6}, {1, 6}, {4, 12}, {10, 20}}; // {new positions, then allocated}
+            for (int[] f : forwards) {
+                cache.reserve(Autograd.ops(), f[0]);
+                cache.advance(f[0]);
+                assertEquals(f[1], cache.allocated(), "after " + cache.length() + " positions");
+            }
+            assertEquals(20, cache.length());
         }
     }
 
