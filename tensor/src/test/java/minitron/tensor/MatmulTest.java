@@ -151,7 +151,7 @@ class MatmulTest {
      */
     @Test
     void gemvRepeatsItsBitsAcrossCompilation() {
-        for (int k : new int[]{1000, 1030}) { // BF16: bursts and four-row products; pairs of rows
+        for (int k : new int[]{1000, 2051}) { // BF16: bursts and four-row products; pairs of rows
             for (DType wType : new DType[]{DType.F32, DType.BF16, DType.F16}) {
                 Tensor x = TestTensors.uniform(61, 3, k);
                 Tensor weightT = TestTensors.uniform(62, wType, 21, k).transpose(0, 1);
@@ -192,8 +192,9 @@ class MatmulTest {
             cases.add(Arguments.of(1, 1061, 9, t)); // 530 BF16 pairs: unrolled steps, one single step, an odd tail
             cases.add(Arguments.of(3, 1061, 7, t));
             cases.add(Arguments.of(1, 2051, 9, t)); // BF16 rows in pairs from the two halves; row 4 alone
-            cases.add(Arguments.of(2, 2048, 10, t)); // BF16 pairs, two rows of a
-            cases.add(Arguments.of(1, 1030, 29, t)); // BF16 pairs just above the burst limit
+            cases.add(Arguments.of(2, 2048, 10, t)); // BF16, two rows of a: bursts and four-row products
+            cases.add(Arguments.of(1, 2048, 10, t)); // BF16, one row of a: pairs
+            cases.add(Arguments.of(1, 1030, 29, t)); // BF16, one row of a: pairs just above 1024
             cases.add(Arguments.of(1, 1000, 29, t)); // BF16 bursts of 16 rows read ahead, the last one 13 rows
             cases.add(Arguments.of(16, 1024, 21, t)); // BF16 at the burst limit: bursts, 16 rows of a
             cases.add(Arguments.of(2, 6151, 5, t));  // BF16 above the aligned-x limit: x halves from heap arrays

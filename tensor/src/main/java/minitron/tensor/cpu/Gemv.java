@@ -24,9 +24,10 @@ import minitron.tensor.Tensor;
  * <ul>
  *   <li>transposed-contiguous: b (K, N) is the view W^T of an HF weight W (N, K), strides (1, K): each output
  *       out[i, j] = dot(a[i, :], W[j, :]) reads one contiguous row of W. Up to {@link #MAX_ROWS} rows of a
- *       reuse the W row from L1. Contiguous BF16 rows of K <= 1024 are read into the cache block by block before
- *       four-row products (see {@link #touch}); longer ones are multiplied in pairs taken from the two halves of W,
- *       row j with row j + N/2, so that each core reads two sequential streams (see {@link #pairedRows}).
+ *       reuse the W row from L1. Contiguous BF16 rows of K <= 2048 are read into the cache block by block before
+ *       four-row products (see {@link #touch}); longer ones, and for one row of a those longer than 1024, are
+ *       multiplied in pairs taken from the two halves of W, row j with row j + N/2, so that each core reads two
+ *       sequential streams (see {@link #pairedRows}).
  *       BF16 rows are widened in registers: 2L shorts reinterpreted as L int
  *       lanes hold pairs (w[2q] in the low half, w[2q+1] in the high half); the float w[2q] is lane << 16 and
  *       w[2q+1] is lane & 0xFFFF0000, which pair with a's even and odd elements (split once per call). No conversion
@@ -65,17 +66,20 @@ public final class Gemv {
     /** Rows of W per F32 dot-product block: one x vector load feeds four rows (34 vs 27 GB/s from DRAM, measured). */
     private static final int W_ROWS = 4;
     /**
-     * Longest BF16 row read four rows at a time, sharing each x load ({@link #dotFourBf16}): contiguous rows up to
-     * {@link #PAIRED_BF16_ABOVE_K} after {@link #touch} has read the block (32 KB, {@link #TOUCH_BYTES}) into the
-     * cache, rows of a strided W without it. At K = 4096 four rows (without touch) ran at 33 vs 40-41 GB/s for one
-     * row on two threads (docs/perf-gemm.md, branch gemv3).
+     * Longest BF16 row read four rows at a time, sharing each x load ({@link #dotFourBf16}): contiguous rows after
+     * {@link #touch} has read the block (32 KB, {@link #TOUCH_BYTES}) into the cache (for one row of x only up to
+     * {@link #PAIRED_BF16_ABOVE_K}), rows of a strided W without it. At K = 4096 four rows (without touch) ran at
+     * 33 vs 40-41 GB/s for one row on two threads (docs/perf-gemm.md, branch gemv3).
      */
     private static final int FOUR_ROW_BF16_MAX_K = 2048;
     /**
-     * Contiguous BF16 rows longer than this go in pairs from the two halves of W ({@link #pairedRows}); shorter ones
-     * are read in bursts before four-row products ({@link #touch}). Pairs against bursts, two threads, alternated
-     * call by call, twelve rounds each: K = 2048 36.6-40.7 -> 39.0-42.4 GB/s (faster in 11-12 of 12 rounds, four
-     * runs), 1536 35.4-35.8 -> 37.3-37.6 (11 of 12), 1024 24.3 / 28.6 -> 25.4 / 28.9 (7 and 4 of 12: even).
+     * For one row of x (decoding), contiguous BF16 rows longer than this go in pairs from the two halves of W
+     * ({@link #pairedRows}); shorter ones are read in bursts before four-row products ({@link #touch}), and so are
+     * rows up to {@link #FOUR_ROW_BF16_MAX_K} for several rows of x (a short prompt), where each x load feeding four
+     * rows counts more than the second stream: 5- and 16-token prompts of a 1B model 15% slower in pairs (33.8-34.4
+     * and 53.7-54.0 tokens/s against 38.8-43.4 and 62.1-69.4). Pairs against bursts for one row, two threads,
+     * alternated call by call, twelve rounds each: K = 2048 36.6-40.7 -> 39.0-42.4 GB/s (faster in 11-12 of 12
+     * rounds, four runs), 1536 35.4-35.8 -> 37.3-37.6 (11 of 12), 1024 24.3 / 28.6 -> 25.4 / 28.9 (even).
      */
     private static final int PAIRED_BF16_ABOVE_K = 1024;
     /**
@@ -85,7 +89,7 @@ public final class Gemv {
      */
     private static final int ALIGNED_X_MAX_K = 6144;
     /**
-     * Bytes of contiguous BF16 rows (K <= PAIRED_BF16_ABOVE_K) that {@link #touch} reads before their products:
+     * Bytes of contiguous BF16 rows (K <= FOUR_ROW_BF16_MAX_K) that {@link #touch} reads before their products:
      * 32 KB, which with x's halves still fits the 48 KB L1d of a Zen 5 core. Against 16 KB (four rows at K = 2048):
      * decode-order GEMVs of a 1B model 5-11% faster on two threads, 9% on one, and K = 1024 48.7-50.0 vs 36.6-36.7
      * GB/s; 64 KB was slower than either (docs/perf-gemm.md, "Bursts of 32 KB").
@@ -160,7 +164,8 @@ public final class Gemv {
         int cBase = (int) out.offset();
         if (isTransposedContiguous(b)) {
             long ldw = b.stride(-1);
-            if (b.dtype() == DType.BF16 && k > PAIRED_BF16_ABOVE_K && ldw == k) {
+            boolean paired = k > FOUR_ROW_BF16_MAX_K || m == 1 && k > PAIRED_BF16_ABOVE_K;
+            if (b.dtype() == DType.BF16 && ldw == k && paired) {
                 pairedRows(a, b, m, k, n, c, cBase, batches);
                 return;
             }
@@ -221,17 +226,17 @@ public final class Gemv {
     }
 
     /**
-     * Contiguous BF16 rows longer than {@link #PAIRED_BF16_ABOVE_K}, in pairs: row j with row j + h of the same
-     * batch (h = ceil(N / 2); with N odd, row h - 1 goes alone), multiplied together by {@link #dotTwoBf16}. Each
-     * thread then reads two sequential streams, one in each half of W, and every x load feeds two rows. A core
-     * streams more with two sequential streams than with one (a plain vector read, one thread: 29-30 -> 33-39
-     * GB/s): alternated call by call against the one-row loop with aligned x, two threads, twelve rounds each,
-     * (14336, 4096) 40.5 -> 45.1 GB/s (0.82 -> 0.91 of the copy, faster in 12 of 12 rounds), (4096, 14336) 40.5 ->
-     * 42.9 (12 of 12), (16384, 8192), where adjacent rows were already read in pairs, 38.3 -> 38.5. Rows longer
-     * than {@link #ALIGNED_X_MAX_K} read both rows first, side by side ({@link #touchPair}); at K = 2048 the pairs
-     * beat the bursts of {@link #touch} with four-row products by 4-10% (see PAIRED_BF16_ABOVE_K), while bursts
-     * read from both halves side by side did not (39.9 against 40.4). Pairs of adjacent rows had been a trade
-     * between the VM's memory states at K = 4096 (docs/perf-gemm.md, "Two streams").
+     * Contiguous BF16 rows longer than {@link #FOUR_ROW_BF16_MAX_K} (for one row of a, {@link #PAIRED_BF16_ABOVE_K}),
+     * in pairs: row j with row j + h of the same batch (h = ceil(N / 2); with N odd, row h - 1 goes alone), multiplied
+     * together by {@link #dotTwoBf16}. Each thread then reads two sequential streams, one in each half of W, and every
+     * x load feeds two rows. A core streams more with two sequential streams than with one (a plain vector read, one
+     * thread: 29-30 -> 33-39 GB/s). Alternated call by call against the one-row loop with aligned x, two threads,
+     * twelve rounds each: (14336, 4096) 40.5 -> 45.1 GB/s (0.82 -> 0.91 of the copy, faster in 12 of 12 rounds), (4096,
+     * 14336) 40.5 -> 42.9 (12 of 12), (16384, 8192), where adjacent rows were already read in pairs, 38.3 -> 38.5. Rows
+     * longer than {@link #ALIGNED_X_MAX_K} read both rows first, side by side ({@link #touchPair}). At K = 2048 the
+     * pairs beat the bursts of {@link #touch} with four-row products by 4-10% for one row of a (see
+     * PAIRED_BF16_ABOVE_K), while bursts read from both halves side by side did not (39.9 against 40.4). Pairs of
+     * adjacent rows had been a trade between the VM's memory states at K = 4096 (docs/perf-gemm.md, "Two streams").
      */
     private static void pairedRows(Tensor a, Tensor b, int m, int k, int n, float[] c, int cBase, int batches) {
         int h = Gemm.ceilDiv(n, 2);
@@ -320,7 +325,7 @@ public final class Gemv {
      * (TOUCH_BYTES / row bytes)-th row (at most one claim of rows, and no further than row n); 0 elsewhere.
      */
     private static long touchBytes(Tensor b, int k, long ldw, int j0, int n) {
-        if (b.dtype() != DType.BF16 || k > PAIRED_BF16_ABOVE_K || ldw != k || n - j0 < W_ROWS) return 0;
+        if (b.dtype() != DType.BF16 || k > FOUR_ROW_BF16_MAX_K || ldw != k || n - j0 < W_ROWS) return 0;
         int burstRows = Math.clamp(TOUCH_BYTES / (2L * k) / W_ROWS * W_ROWS, W_ROWS, CLAIM * W_ROWS);
         return j0 % burstRows == 0 ? (long) Math.min(burstRows, n - j0) * 2 * k : 0;
     }
