@@ -229,12 +229,14 @@ public final class SafetensorsFile implements AutoCloseable {
                 parseMetadata(value, metadata, problems);
                 continue;
             }
-            Entry e = parseEntry(name, value, dataSize, fileSize, problems);
+            Entry e = parseEntry(name, value, problems);
             if (e != null) parsed.add(e);
         }
 
         // The tensors must tile the data area: sorted by offset, each begins where the previous ended.
         parsed.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
+        reportPastEnd(parsed, dataStart, fileSize, problems);
+        parsed.removeIf(e -> e.end > dataSize);
         long expectedBegin = 0;
         Entry previous = null;
         for (Entry e : parsed) {
@@ -260,6 +262,24 @@ public final class SafetensorsFile implements AutoCloseable {
         SequencedMap<String, Entry> entries = new LinkedHashMap<>();
         for (Entry e : parsed) entries.put(e.name, e);
         return new Header(dataStart, Collections.unmodifiableMap(metadata), entries);
+    }
+
+    /**
+     * Tensors whose data would lie past the end of the file: one problem for all of them, since a cut file puts every
+     * tensor after the cut there, and a list of a hundred of them says less than the sizes do.
+     */
+    private static void reportPastEnd(List<Entry> sortedByOffset, long dataStart, long fileSize, List<String> problems) {
+        long dataSize = fileSize - dataStart;
+        List<Entry> pastEnd = sortedByOffset.stream().filter(e -> e.end > dataSize).toList();
+        if (pastEnd.isEmpty()) return;
+        Entry first = pastEnd.getFirst();
+        long needed = dataStart + pastEnd.stream().mapToLong(Entry::end).max().orElseThrow();
+        String which = pastEnd.size() == 1
+                ? "tensor \"" + first.name + "\": data_offsets " + range(first) + " end"
+                : pastEnd.size() + " tensors end";
+        String from = pastEnd.size() == 1 ? "" : ", from tensor \"" + first.name + "\" (data_offsets " + range(first) + ") on";
+        problems.add(which + " outside the data area of " + dataSize + " bytes" + from + " (file of " + fileSize
+                + " bytes, the header needs " + needed + "; truncated?)");
     }
 
     private static String range(Entry e) {
@@ -297,7 +317,7 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     /** One tensor entry, or null with the problems added. */
-    private static Entry parseEntry(String name, JsonNode value, long dataSize, long fileSize, List<String> problems) {
+    private static Entry parseEntry(String name, JsonNode value, List<String> problems) {
         String where = "tensor \"" + name + "\"";
         if (!value.isObject()) {
             problems.add(where + ": expected an object with dtype, shape, data_offsets, got " + value);
@@ -344,11 +364,6 @@ public final class SafetensorsFile implements AutoCloseable {
         long end = offsetsNode.get(1).longValue();
         if (begin > end) {
             problems.add(where + ": data_offsets [" + begin + ", " + end + ") has begin > end");
-            return null;
-        }
-        if (end > dataSize) {
-            problems.add(where + ": data_offsets [" + begin + ", " + end + ") end outside the data area of " + dataSize
-                    + " bytes (file of " + fileSize + " bytes; truncated?)");
             return null;
         }
         Shape shape = Shape.of(dims);

@@ -82,6 +82,22 @@ class CorruptFilesTest {
         assertRefused(headerCut, "runs past the end of the file (30 bytes", "truncated?");
     }
 
+    /** A cut through a file of many tensors: one line with the sizes, not one line for every tensor after the cut. */
+    @Test
+    void truncatedInsideManyTensorsIsOneProblem() throws IOException {
+        SequencedMap<String, Tensor> tensors = new LinkedHashMap<>();
+        for (int i = 0; i < 30; i++) tensors.put("t" + (char) ('a' + i / 26) + (char) ('a' + i % 26), TestTensors.uniform(i, 4, 6));
+        Path good = dir.resolve("many.safetensors");
+        SafetensorsWriter.write(good, tensors, null);
+        byte[] bytes = Files.readAllBytes(good);
+
+        Path cut = dir.resolve("many-cut.safetensors");
+        Files.write(cut, Arrays.copyOf(bytes, bytes.length - 96 * 20 - 10));
+        String m = assertRefused(cut, "21 tensors end outside the data area", "from tensor \"taj\"",
+                "(file of " + (bytes.length - 96 * 20 - 10) + " bytes, the header needs " + bytes.length + "; truncated?)");
+        assertFalse(m.contains("\n"), "one line:\n" + m);
+    }
+
     @Test
     void headerLengthTooLarge() throws IOException {
         byte[] h = "{}".getBytes(StandardCharsets.UTF_8);
