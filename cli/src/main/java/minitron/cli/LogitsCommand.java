@@ -49,14 +49,19 @@ public final class LogitsCommand implements Callable<Integer> {
         }
     }
 
-    /** "1 2 3" or "1,2,3" -> ids; a clear error for anything else. */
+    /** "1 2 3", "1,2,3" or "1, 2, 3" -> ids; a clear error for anything else, an empty id between commas included. */
     static int[] parseIds(String text) {
-        String[] parts = text.trim().split("[\\s,]+");
-        if (parts.length == 0 || parts[0].isEmpty()) {
+        String trimmed = text.strip();
+        if (trimmed.isEmpty()) {
             throw new IllegalArgumentException("--ids: expected at least one token id, found \"" + text + "\"");
         }
+        String[] parts = trimmed.split("\\s*,\\s*|\\s+", -1);
         int[] out = new int[parts.length];
         for (int i = 0; i < parts.length; i++) {
+            if (parts[i].isEmpty()) {
+                throw new IllegalArgumentException("--ids: expected an integer at position " + i + " of \"" + text
+                        + "\", found nothing (two commas in a row, or a comma at an end)");
+            }
             try {
                 out[i] = Integer.parseInt(parts[i]);
             } catch (NumberFormatException e) {

@@ -2,6 +2,7 @@ package minitron.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -80,6 +81,17 @@ class ModelCommandsTest {
         r = run("logits", "--model", dir.toString(), "--ids", "1 x");
         assertEquals("1", r[0]);
         assertTrue(r[2].contains("expected integers, found \"x\""), r[2]);
+    }
+
+    @Test
+    void idsTakeSpacesOrCommasButNoEmptyIds() {
+        assertArrayEquals(new int[]{1, 2, 3}, LogitsCommand.parseIds(" 1 2\t3 "));
+        assertArrayEquals(new int[]{1, 2, 3}, LogitsCommand.parseIds("1,2, 3"));
+        for (String bad : new String[]{"1,,2", ",1", "1,", "1 , ,2"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LogitsCommand.parseIds(bad), bad);
+            assertTrue(e.getMessage().contains("found nothing"), e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> LogitsCommand.parseIds("  "));
     }
 
     @Test
