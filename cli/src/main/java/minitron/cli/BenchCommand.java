@@ -15,13 +15,8 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure kernel speed on this machine.",
         subcommands = {BenchCommand.Gemm.class, BenchCommand.Gemv.class, DecodeBenchCommand.class,
                 BenchTrainCommand.class})
-public final class BenchCommand implements Runnable {
+public final class BenchCommand {
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    @Override
-    public void run() {
-        new picocli.CommandLine(this).usage(System.out);
-    }
 
     /** Prints the human line, then (with --json) one JSON object as the last line. */
     private static void report(String line, Map<String, Object> fields, boolean json) throws JsonProcessingException {

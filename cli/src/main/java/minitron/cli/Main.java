@@ -96,6 +96,9 @@ public final class Main implements Runnable {
         CommandLine commandLine = e.getCommandLine();
         String command = commandLine.getCommandSpec().qualifiedName();
         String message = e.getMessage().strip().replace("\n", " ");
+        if (message.startsWith("Missing required subcommand")) {
+            message = "expected a subcommand (" + String.join(", ", commandLine.getSubcommands().keySet()) + ")";
+        }
         commandLine.getErr().println(command + ": " + message + " (see " + command + " --help)");
         return 1;
     }

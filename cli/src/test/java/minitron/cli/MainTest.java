@@ -64,6 +64,16 @@ class MainTest {
     }
 
     @Test
+    void aCommandGroupWithoutItsSubcommandIsAnError() {
+        String[] r = CliRun.run("data");
+        assertEquals("1", r[0]);
+        assertEquals("minitron data: expected a subcommand (brown, cache) (see minitron data --help)", r[2]);
+        r = CliRun.run("bench");
+        assertEquals("1", r[0]);
+        assertTrue(r[2].startsWith("minitron bench: expected a subcommand (gemm, gemv, decode, train)"), r[2]);
+    }
+
+    @Test
     void runningOutOfHeapIsOneLineSayingHowToGiveMore() {
         java.io.PrintStream err = System.err;
         java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
