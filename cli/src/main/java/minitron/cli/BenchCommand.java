@@ -47,7 +47,7 @@ public final class BenchCommand {
 
         @Override
         public Integer call() throws JsonProcessingException {
-            GemmBench.Result r = GemmBench.run(Options.atLeast("--n", n, 1), Options.atLeast("--threads", threads, 1),
+            GemmBench.Result r = GemmBench.run(Options.atLeast("--n", n, 1), Options.threads(threads),
                     parseDtype(dtype), Options.atLeast("--warmup", warmup, 0),
                     Options.atLeast("--repeats", repeats, 1));
             Map<String, Object> fields = new LinkedHashMap<>();
@@ -91,7 +91,7 @@ public final class BenchCommand {
         @Override
         public Integer call() throws JsonProcessingException {
             GemvBench.Result r = GemvBench.run(Options.atLeast("--rows", rows, 1), Options.atLeast("--cols", cols, 1),
-                    parseDtype(dtype), Options.atLeast("--threads", threads, 1),
+                    parseDtype(dtype), Options.threads(threads),
                     Options.atLeast("--rounds", rounds, 1));
             Map<String, Object> fields = new LinkedHashMap<>();
             fields.put("bench", "gemv");

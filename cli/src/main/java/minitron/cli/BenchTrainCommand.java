@@ -46,7 +46,7 @@ final class BenchTrainCommand implements Callable<Integer> {
             Options.atLeast("--seq", seq, 2); // next-token targets need two positions
             Options.atLeast("--steps", steps, 1);
             Options.atLeast("--warmup", warmup, 0);
-            Parallel.setThreads(Options.atLeast("--threads", threads, 1));
+            Parallel.setThreads(Options.threads(threads));
             config = ModelFactory.resolve(model);
             Options.atMost("--seq", seq, config.maxPositionEmbeddings(), "the model's max_position_embeddings");
             m = ModelFactory.initialize(config, 1);

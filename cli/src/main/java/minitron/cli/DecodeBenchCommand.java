@@ -60,7 +60,7 @@ public final class DecodeBenchCommand implements Callable<Integer> {
         DecodeBench.Checkpoint checkpoint = model != null
                 ? DecodeBench.Checkpoint.existing(model)
                 : DecodeBench.Checkpoint.random(preset, layers, dir, keep);
-        DecodeBench.Result r = DecodeBench.run(checkpoint, Options.atLeast("--threads", threads, 1),
+        DecodeBench.Result r = DecodeBench.run(checkpoint, Options.threads(threads),
                 Options.atLeast("--prompt-tokens", promptTokens, 1),
                 Options.atLeast("--decode-tokens", decodeTokens, 1));
         System.out.println(r.line());

@@ -146,7 +146,7 @@ public final class TrainCommand implements Callable<Integer> {
     private int train() throws IOException {
         if (tokenizer == null) throw new TrainingException("--tokenizer is required (tokenizer.json or its folder)");
         // Everything that can be checked without the data is checked first: tokenizing a large dataset takes minutes.
-        Parallel.setThreads(Options.atLeast("--threads", threads, 1));
+        Parallel.setThreads(Options.threads(threads));
         Options.outputDirectory("--out", out);
         boolean f32 = Options.oneOf("--save-dtype", saveDtype, "f32", "bf16").equals("f32");
         Options.above("--lr", lr, 0);
@@ -306,7 +306,7 @@ public final class TrainCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             try {
-                Parallel.setThreads(Options.atLeast("--threads", threads, 1));
+                Parallel.setThreads(Options.threads(threads));
                 Options.atLeast("--seq", seq, 1);
                 Options.atLeast("--batch", batch, 1);
                 Options.outputDirectory("--cache", cacheDir);

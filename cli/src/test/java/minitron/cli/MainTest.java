@@ -35,6 +35,19 @@ class MainTest {
     }
 
     @Test
+    void threadCountsBeyondTheLimitAreOneLine() {
+        for (String[] args : new String[][]{{"bench", "gemm", "--n", "8"}, {"bench", "gemv", "--rows", "8"}, {"bench", "decode"},
+                {"bench", "train", "--model", "tiny"}}) {
+            String[] withThreads = java.util.Arrays.copyOf(args, args.length + 2);
+            withThreads[args.length] = "--threads";
+            withThreads[args.length + 1] = "100000";
+            String[] r = CliRun.run(withThreads);
+            assertEquals("1", r[0], String.join(" ", withThreads));
+            assertTrue(r[2].endsWith(": --threads: expected <= 1024 (one kernel thread per core is the useful range), found 100000"), r[2]);
+        }
+    }
+
+    @Test
     void benchTrainSeqBeyondTheModelsPositionsIsOneLine() {
         // was minutes of attention over 100000 positions of a model made for 128
         String[] r = CliRun.run("bench", "train", "--model", "tiny", "--seq", "100000");
