@@ -327,6 +327,31 @@ class MatmulTest {
         }
     }
 
+    /**
+     * A mapped safetensors file aligns its data to 8 bytes only, so BF16 rows usually start inside a cache line.
+     * Every start within a line, even and odd, for rows read in pairs (one and several rows of x, and pairs read
+     * first above 6144), in bursts with four-row products (K = 1024), and with an odd K, with W ending where its
+     * segment ends, so that no read may run past the last row.
+     */
+    @Test
+    void gemvOfBf16RowsAtEveryAlignment() {
+        int[][] shapes = {{1, 2048, 9}, {1, 1056, 4}, {3, 4096, 5}, {1, 8192, 7}, {1, 2051, 6}, {1, 1024, 10}, {3, 2048, 9}};
+        try (Arena arena = Arena.ofShared()) {
+            for (int start = 0; start < 64; start += 2) {
+                for (int[] mkn : shapes) {
+                    int m = mkn[0], k = mkn[1], n = mkn[2];
+                    long bytes = 2L * n * k;
+                    MemorySegment segment = arena.allocate(bytes + 64, 64).asSlice(start, bytes);
+                    Tensor weight = Tensor.wrap(segment, DType.BF16, Shape.of(n, k));
+                    SplittableRandom random = new SplittableRandom(start * 31L + k);
+                    for (long i = 0; i < weight.numel(); i++) weight.writeDouble(i, random.nextDouble(-1, 1));
+                    assertMatmulMatchesReference(TestTensors.uniform(70L + start, m, k), weight.transpose(0, 1),
+                            "BF16 W starting " + start + " bytes into a cache line, (M, K, N) = (" + m + ", " + k + ", " + n + ")");
+                }
+            }
+        }
+    }
+
     private static Tensor offHeap(Arena arena, long seed, DType dtype, int rows, int cols) {
         Shape shape = Shape.of(rows, cols);
         MemorySegment segment = arena.allocate(shape.numel() * dtype.byteSize(), 64);
