@@ -85,18 +85,28 @@ public final class DecodeBench {
             return weightBytesPerToken * decodeTokensPerSecond / 1e9 / readGigabytesPerSecond;
         }
 
+        /**
+         * The decode steps had clearly less than the pool's threads' worth of CPU (below 90%): other processes held
+         * cores, and the step time says more about them than about the kernels. (The kernels' own sequential parts,
+         * between the parallel loops, keep a clean run a few percent under the thread count.)
+         */
+        public boolean sharedCores() {
+            return decodeCpuPerWall < 0.9 * threads;
+        }
+
         public String line() {
             return String.format("decode %s (%d layers, %.2f GB checkpoint), threads=%d backend=%s:%n"
                             + "  prefill %d tokens: %.1f tokens/s (best of " + PREFILL_RUNS + ", cpu/wall %.2f)%n"
                             + "  decode %d tokens: %.2f tokens/s = %.2f GB/s of weights"
                             + " (%.0f MB/token; after %d warm-up steps)%n"
                             + "  copy bandwidth %.2f GB/s -> %.0f%% of copy; read bandwidth %.2f GB/s -> %.0f%% of read%n"
-                            + "  decode cpu/wall %.2f (below the thread count: other processes took cores)%n"
+                            + "  decode cpu/wall %.2f of %d thread%s%s%n"
                             + "  Java heap in use after the run: %.2f GB; peak resident set (heap + mapped weights) %.2f GB",
                     preset, layers, checkpointBytes / 1e9, threads, backend, promptTokens, prefillTokensPerSecond, prefillCpuPerWall,
                     decodeTokens, decodeTokensPerSecond, weightBytesPerToken * decodeTokensPerSecond / 1e9,
                     weightBytesPerToken / 1e6, warmUpSteps, copyGigabytesPerSecond, 100 * copyRatio(), readGigabytesPerSecond,
-                    100 * readRatio(), decodeCpuPerWall, heapUsedBytes / 1e9, peakRssBytes / 1e9);
+                    100 * readRatio(), decodeCpuPerWall, threads, threads == 1 ? "" : "s", sharedCores() ? " (other processes took cores)" : "",
+                    heapUsedBytes / 1e9, peakRssBytes / 1e9);
         }
     }
 
