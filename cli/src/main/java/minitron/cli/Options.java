@@ -14,12 +14,10 @@ final class Options {
         return value;
     }
 
-    /** The most threads a kernel pool may be given: far beyond any core count, short of exhausting the OS. */
-    static final int MAX_THREADS = 1024;
-
-    /** A --threads value: at least 1 and at most {@link #MAX_THREADS}. */
+    /** A --threads value: at least 1 and at most {@link minitron.tensor.Parallel#MAX_THREADS}. */
     static int threads(int value) {
-        return atMost("--threads", atLeast("--threads", value, 1), MAX_THREADS, "one kernel thread per core is the useful range");
+        return atMost("--threads", atLeast("--threads", value, 1), minitron.tensor.Parallel.MAX_THREADS,
+                "one kernel thread per core is the useful range");
     }
 
     /** Returns value, or throws "OPTION: expected <= MAX (WHY), found VALUE". */

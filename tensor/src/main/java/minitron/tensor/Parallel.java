@@ -37,6 +37,9 @@ public final class Parallel {
     private static volatile Pool pool;
     private static volatile int threads = defaultThreads();
 
+    /** The most threads the pool may have: far beyond any core count, short of exhausting the OS's threads. */
+    public static final int MAX_THREADS = 1024;
+
     private Parallel() {
     }
 
@@ -45,11 +48,12 @@ public final class Parallel {
         if (configured != null && !configured.isBlank()) {
             try {
                 int n = Integer.parseInt(configured.trim());
-                if (n >= 1) return n;
+                if (n >= 1 && n <= MAX_THREADS) return n;
             } catch (NumberFormatException ignored) {
                 // fall through to the warning
             }
-            System.err.println("minitron: ignoring thread count '" + configured + "' (expected an integer >= 1)");
+            System.err.println("minitron: ignoring thread count '" + configured + "' (expected an integer in [1, "
+                    + MAX_THREADS + "])");
         }
         return Runtime.getRuntime().availableProcessors();
     }
@@ -60,7 +64,9 @@ public final class Parallel {
 
     /** Sets the pool size (>= 1); the old pool's workers finish their chunk, if any, and stop. */
     public static synchronized void setThreads(int n) {
-        if (n < 1) throw TensorException.of("Parallel.setThreads", "a thread count >= 1", String.valueOf(n));
+        if (n < 1 || n > MAX_THREADS) {
+            throw TensorException.of("Parallel.setThreads", "a thread count in [1, " + MAX_THREADS + "]", String.valueOf(n));
+        }
         if (n == threads && pool != null) return;
         threads = n;
         Pool old = pool;

@@ -178,4 +178,15 @@ class ParallelTest {
             Parallel.setThreads(3);
         }
     }
+
+    @Test
+    void threadCountsOutsideTheRangeAreRefusedAndKeepThePool() {
+        Parallel.setThreads(3);
+        for (int bad : new int[]{0, -1, Parallel.MAX_THREADS + 1, 100_000}) {
+            TensorException e = assertThrows(TensorException.class, () -> Parallel.setThreads(bad));
+            assertTrue(e.getMessage().contains("a thread count in [1, 1024]") && e.getMessage().contains(String.valueOf(bad)),
+                    e.getMessage());
+            assertEquals(3, Parallel.threads());
+        }
+    }
 }
