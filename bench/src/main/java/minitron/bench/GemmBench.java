@@ -20,15 +20,14 @@ public final class GemmBench {
     private GemmBench() {
     }
 
-    /** One measurement: median milliseconds per call and GFLOPS = 2 n^3 / median time. */
     /**
-     * One measurement. cpuPerWall is the process CPU time over the wall time of the timed calls: close to the
+     * One measurement: median milliseconds per call and GFLOPS = 2 n^3 / median time. cpuPerWall is the process CPU time over the wall time of the timed calls: close to the
      * thread count when the machine gave us the cores we asked for, lower when other processes took them.
      */
     public record Result(int n, int threads, String dtype, int repeats, double medianMs, double minMs,
                          double gflops, double cpuPerWall, String backend) {
         public String line() {
-            return String.format("gemm n=%d dtype=%s threads=%d backend=%s: median %.2f ms (min %.2f ms over %d)"
+            return String.format("gemm n=%d dtype=%s threads=%d backend=%s: median %.4g ms (min %.4g ms over %d)"
                             + " = %.1f GFLOPS (cpu/wall %.2f)",
                     n, dtype, threads, backend, medianMs, minMs, repeats, gflops, cpuPerWall);
         }
