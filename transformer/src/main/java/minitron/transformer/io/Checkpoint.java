@@ -18,9 +18,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SequencedMap;
+import java.util.StringJoiner;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The tensors of an HF checkpoint, memory-mapped: one {@code model.safetensors}, or the shards named by
@@ -220,8 +223,9 @@ public final class Checkpoint implements AutoCloseable {
                     + config.hiddenSize() + ", " + config.numHiddenLayers() + " layers, head_dim " + config.headDim()
                     + "): " + problems.size() + " problem" + (problems.size() == 1 ? "" : "s");
             StringBuilder sb = new StringBuilder(head);
-            for (String p : problems.subList(0, Math.min(problems.size(), 50))) sb.append("\n  - ").append(p);
-            if (problems.size() > 50) sb.append("\n  ... and ").append(problems.size() - 50).append(" more");
+            List<String> lines = groupedByLayer(problems);
+            for (String p : lines.subList(0, Math.min(lines.size(), 50))) sb.append("\n  - ").append(p);
+            if (lines.size() > 50) sb.append("\n  ... and ").append(lines.size() - 50).append(" more");
             throw new SafetensorsException(sb.toString());
         }
         List<String> unexpected = new ArrayList<>();
@@ -231,6 +235,50 @@ public final class Checkpoint implements AutoCloseable {
             }
         }
         return unexpected;
+    }
+
+    private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d+)\\.");
+
+    /**
+     * Problems that differ only in the layer index as one line, "... model.layers.N.mlp.up_proj.weight ... for
+     * N = 0-15": a config with one wrong size puts the same mismatch in every layer, and a list of every layer's
+     * copy hides which sizes differ.
+     */
+    static List<String> groupedByLayer(List<String> problems) {
+        Map<String, List<Integer>> layers = new LinkedHashMap<>();
+        for (String p : problems) {
+            Matcher m = LAYER.matcher(p);
+            if (m.find()) {
+                String key = p.substring(0, m.start()) + "model.layers.N." + p.substring(m.end());
+                layers.computeIfAbsent(key, x -> new ArrayList<>()).add(Integer.parseInt(m.group(1)));
+            } else {
+                layers.putIfAbsent(p, new ArrayList<>());
+            }
+        }
+        List<String> out = new ArrayList<>();
+        for (Map.Entry<String, List<Integer>> e : layers.entrySet()) {
+            List<Integer> n = e.getValue();
+            if (n.isEmpty()) {
+                out.add(e.getKey());
+            } else if (n.size() == 1) {
+                out.add(e.getKey().replace("model.layers.N.", "model.layers." + n.getFirst() + "."));
+            } else {
+                out.add(e.getKey() + ", for N = " + ranges(n));
+            }
+        }
+        return out;
+    }
+
+    /** 0, 1, 2, 3, 7, 9, 10 -> "0-3, 7, 9-10". */
+    private static String ranges(List<Integer> sorted) {
+        StringJoiner out = new StringJoiner(", ");
+        for (int i = 0; i < sorted.size(); ) {
+            int j = i;
+            while (j + 1 < sorted.size() && sorted.get(j + 1) == sorted.get(j) + 1) j++;
+            out.add(j == i ? String.valueOf(sorted.get(i)) : sorted.get(i) + "-" + sorted.get(j));
+            i = j + 1;
+        }
+        return out.toString();
     }
 
     /** Every tensor the config needs that is missing or has another shape, one line each. */
@@ -315,7 +363,7 @@ public final class Checkpoint implements AutoCloseable {
         List<String> problems = mismatches(config, tensors);
         if (!problems.isEmpty()) {
             throw new SafetensorsException(directory + ": refusing to save tensors that do not match the config:\n  - "
-                    + String.join("\n  - ", problems));
+                    + String.join("\n  - ", groupedByLayer(problems)));
         }
         List<Path> written = new ArrayList<>(SafetensorsWriter.writeSharded(directory, tensors, storeAs, maxShardBytes));
         config.write(directory);

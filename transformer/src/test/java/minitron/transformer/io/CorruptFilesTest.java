@@ -190,6 +190,29 @@ class CorruptFilesTest {
         assertTrue(m.contains("missing tensor \"model.layers.2.mlp.down_proj.weight\" (expected shape (8, 12))"), m);
     }
 
+    /** One wrong size repeats a mismatch in every layer: one line per tensor kind, with the layers it is in. */
+    @Test
+    void mismatchesRepeatedInEveryLayerAreOneLineEach() throws IOException {
+        Path model = dir.resolve("model");
+        LlamaConfig c = tiny();
+        Checkpoint.saveModel(model, c, tinyTensors(c), null, SafetensorsWriter.DEFAULT_MAX_SHARD_BYTES);
+        // MLP 10 instead of 12, and 5 layers instead of 2
+        new LlamaConfig("llama", 8, 10, 5, 2, 1, 6, 1e-5, 10000.0, null, 64, 11, false, 1, List.of(2), null, null)
+                .write(model);
+        String m = assertThrows(SafetensorsException.class, () -> Checkpoint.openModel(model)).getMessage();
+        assertTrue(m.contains("33 problems"), m);   // 3 MLP tensors of layers 0-1, the 9 tensors of each of layers 2-4
+        List<String> lines = m.lines().skip(1).toList();
+        assertEquals(List.of(
+                "  - tensor \"model.layers.N.mlp.gate_proj.weight\" has shape (12, 8), the config needs (10, 8), for N = 0-1",
+                "  - tensor \"model.layers.N.mlp.up_proj.weight\" has shape (12, 8), the config needs (10, 8), for N = 0-1",
+                "  - tensor \"model.layers.N.mlp.down_proj.weight\" has shape (8, 12), the config needs (8, 10), for N = 0-1"),
+                lines.subList(0, 3));
+        assertTrue(lines.contains("  - missing tensor \"model.layers.N.mlp.down_proj.weight\" (expected shape (8, 10)), for N = 2-4"), m);
+        assertEquals(12, lines.size(), m);
+        assertEquals(List.of("a model.layers.3.x", "b", "a model.layers.N.y, for N = 0, 2-3, 7"), Checkpoint.groupedByLayer(List.of(
+                "a model.layers.3.x", "b", "a model.layers.0.y", "a model.layers.2.y", "a model.layers.3.y", "a model.layers.7.y")));
+    }
+
     @Test
     void unexpectedTensorsAreWarnings() throws IOException {
         Path model = dir.resolve("model");
