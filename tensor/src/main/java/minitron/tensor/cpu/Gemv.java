@@ -95,8 +95,22 @@ public final class Gemv {
      * GB/s; 64 KB was slower than either (docs/perf-gemm.md, "Bursts of 32 KB").
      */
     private static final int TOUCH_BYTES = 32 << 10;
-    /** Items (blocks of W_ROWS rows) a thread claims at a time: 64 rows, 512 KB of a 4096-column BF16 W. */
+    /**
+     * Threads claim runs of consecutive rows from a shared counter, about 1/CLAIMS_PER_THREAD of their share at a
+     * time: the longer a run, the longer each core's read streams stay sequential, and the few claims left at the
+     * end still balance the work when another process holds a core. Against fixed claims of 64 rows: the 1B
+     * model's decode-order GEMVs over its mapped checkpoint 60.4-64.9 -> 57.0-61.7 ms per step (each run one of
+     * 2, 4 or 8 claims per thread, alternated step by step), `bench decode` 13.9-16.1 -> 15.7-17.0 tokens/s (three
+     * alternated pairs, both memory states); (128256, 2048) 41.8 -> 45.5-46.4 GB/s, (131072, 1024) 38-40 -> 40-43.
+     */
+    private static final int CLAIMS_PER_THREAD = 4;
+    /**
+     * The unit of a claim of four-row blocks, and the smallest: 16 blocks, 64 rows, a multiple of every burst of
+     * {@link #touch}, so that a claim starts where a burst does. At most 16 of them (1024 rows).
+     */
     private static final int CLAIM = 16;
+    /** Smallest and largest claim of row pairs in {@link #pairedRows} (64 and 2048 rows; above ~256 pairs it is flat). */
+    private static final int MIN_PAIR_CLAIM = 32, MAX_PAIR_CLAIM = 1024;
     /** Output columns per task of the row-major path. */
     private static final int COLUMN_BLOCK = 4 * L;
 
@@ -170,19 +184,21 @@ public final class Gemv {
                 return;
             }
             boolean split = b.dtype().isHalf();
-            // Items are (batch, block of W_ROWS rows of W); threads claim runs of CLAIM consecutive items from a
+            // Items are (batch, block of W_ROWS rows of W); threads claim runs of consecutive items from a
             // shared counter (balanced even when a core is shared with another process; sequential within a run).
             int blocks = Gemm.ceilDiv(n, W_ROWS);
             int items = batches * blocks;
             AtomicInteger next = new AtomicInteger();
-            int threads = Math.min(Gemm.poolThreadsFor(a, b), Gemm.ceilDiv(items, CLAIM));
+            int poolThreads = Gemm.poolThreadsFor(a, b);
+            int claim = CLAIM * Math.clamp(items / (poolThreads * CLAIMS_PER_THREAD * CLAIM), 1, 16);
+            int threads = Math.min(poolThreads, Gemm.ceilDiv(items, claim));
             Parallel.forRange(threads, 1, (first, last) -> {
                 Scratch s = SCRATCH.get();
                 s.ensure(m, k);
                 int loadedBatch = -1;
                 long wBase = 0;
-                for (int start = next.getAndAdd(CLAIM); start < items; start = next.getAndAdd(CLAIM)) {
-                    for (int item = start; item < Math.min(items, start + CLAIM); item++) {
+                for (int start = next.getAndAdd(claim); start < items; start = next.getAndAdd(claim)) {
+                    for (int item = start; item < Math.min(items, start + claim); item++) {
                         int batch = item / blocks, j0 = (item % blocks) * W_ROWS;
                         if (batch != loadedBatch) {
                             loadRows(a, batch, m, k, split, s);
@@ -242,9 +258,10 @@ public final class Gemv {
         int h = Gemm.ceilDiv(n, 2);
         long distance = (long) h * k;                   // elements from row j to its partner j + h
         int items = batches * h;                        // (batch, j), j < h
-        int claim = CLAIM * W_ROWS / 2;                 // pairs a thread claims at a time: 64 rows, as elsewhere
+        int poolThreads = Gemm.poolThreadsFor(a, b);
+        int claim = Math.clamp(items / (poolThreads * CLAIMS_PER_THREAD), MIN_PAIR_CLAIM, MAX_PAIR_CLAIM);
         AtomicInteger next = new AtomicInteger();
-        int threads = Math.min(Gemm.poolThreadsFor(a, b), Gemm.ceilDiv(items, claim));
+        int threads = Math.min(poolThreads, Gemm.ceilDiv(items, claim));
         MemorySegment seg = b.data();
         Parallel.forRange(threads, 1, (first, last) -> {
             Scratch s = SCRATCH.get();

@@ -223,9 +223,12 @@ class LlamaInferenceTest {
         Files.writeString(dir.resolve("config.json"), config);
         RuntimeException e = assertThrows(RuntimeException.class, () -> LlamaModel.load(dir, LlamaModel.Mode.INFERENCE));
         String m = e.getMessage();
-        assertTrue(m.contains("model.layers.0.mlp.gate_proj.weight") && m.contains("(24, 16)") && m.contains("(32, 16)"),
-                m);
-        assertTrue(m.contains("model.layers.1.mlp.down_proj.weight"), "every mismatch is listed: " + m);
+        assertTrue(m.contains("6 problems"), m);
+        // the same mismatch in both layers: one line each, naming the layers
+        assertTrue(m.contains("tensor \"model.layers.N.mlp.gate_proj.weight\" has shape (24, 16), the config needs (32, 16), "
+                + "for N = 0-1"), m);
+        assertTrue(m.contains("tensor \"model.layers.N.mlp.down_proj.weight\" has shape (16, 24), the config needs (16, 32), "
+                + "for N = 0-1"), "every mismatch is listed: " + m);
     }
 
     @Test
