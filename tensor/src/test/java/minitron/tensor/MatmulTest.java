@@ -352,6 +352,24 @@ class MatmulTest {
         }
     }
 
+    /**
+     * Tall W: the GEMV's threads claim runs of hundreds of rows (a quarter of a thread's share), so the last claim
+     * is partial and the two threads' runs interleave; every output must still land once, in place.
+     */
+    @Test
+    void gemvOfTallWeightsOnTwoThreads() {
+        int previous = Parallel.threads();
+        try {
+            Parallel.setThreads(2);
+            Tensor pairs = TestTensors.uniform(81, DType.BF16, 2603, 1100);   // rows in pairs: 1302 of them
+            assertMatmulMatchesReference(TestTensors.uniform(82, 1, 1100), pairs.transpose(0, 1), "GEMV, 2603 rows in pairs");
+            Tensor blocks = TestTensors.uniform(83, DType.BF16, 9001, 1000); // four-row blocks after bursts
+            assertMatmulMatchesReference(TestTensors.uniform(84, 3, 1000), blocks.transpose(0, 1), "GEMV, 9001 rows in blocks");
+        } finally {
+            Parallel.setThreads(previous);
+        }
+    }
+
     private static Tensor offHeap(Arena arena, long seed, DType dtype, int rows, int cols) {
         Shape shape = Shape.of(rows, cols);
         MemorySegment segment = arena.allocate(shape.numel() * dtype.byteSize(), 64);
