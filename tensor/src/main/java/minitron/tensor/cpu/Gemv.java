@@ -98,17 +98,17 @@ public final class Gemv {
     /**
      * Threads claim runs of consecutive rows from a shared counter, about 1/CLAIMS_PER_THREAD of their share at a
      * time: the longer a run, the longer each core's read streams stay sequential, and the few claims left at the
-     * end still balance the work when another process holds a core. Against fixed claims of 64 rows: the 1B
-     * model's decode-order GEMVs over its mapped checkpoint 60.4-64.9 -> 57.0-61.7 ms per step (each run one of
-     * 2, 4 or 8 claims per thread, alternated step by step), `bench decode` 13.9-16.1 -> 15.7-17.0 tokens/s (three
-     * alternated pairs, both memory states); (128256, 2048) 41.8 -> 45.5-46.4 GB/s, (131072, 1024) 38-40 -> 40-43.
+     * end still balance the work when another process holds a core. Against fixed claims of 64 rows, switched step
+     * by step in one JVM: whole decode steps of the 1B model 61.5-63.0 -> 58.6-59.4 ms, its decode-order GEMVs over
+     * the mapped checkpoint 60.4-64.9 -> 57.0-61.7 (2, 4 or 8 claims per thread alike), (128256, 2048) 41.8 ->
+     * 45.5-46.4 GB/s, (131072, 1024) 38-40 -> 40-43 (docs/perf-gemm.md, "Longer claims").
      */
     private static final int CLAIMS_PER_THREAD = 4;
     /**
      * The unit of a claim of four-row blocks, and the smallest: 16 blocks, 64 rows, a multiple of every burst of
-     * {@link #touch}, so that a claim starts where a burst does. At most 16 of them (1024 rows).
+     * {@link #touch}, so that a claim starts where a burst does. At most MAX_CLAIM_UNITS of them (1024 rows).
      */
-    private static final int CLAIM = 16;
+    private static final int CLAIM = 16, MAX_CLAIM_UNITS = 16;
     /** Smallest and largest claim of row pairs in {@link #pairedRows} (64 and 2048 rows; above ~256 pairs it is flat). */
     private static final int MIN_PAIR_CLAIM = 32, MAX_PAIR_CLAIM = 1024;
     /** Output columns per task of the row-major path. */
@@ -190,7 +190,7 @@ public final class Gemv {
             int items = batches * blocks;
             AtomicInteger next = new AtomicInteger();
             int poolThreads = Gemm.poolThreadsFor(a, b);
-            int claim = CLAIM * Math.clamp(items / (poolThreads * CLAIMS_PER_THREAD * CLAIM), 1, 16);
+            int claim = CLAIM * Math.clamp(items / (poolThreads * CLAIMS_PER_THREAD * CLAIM), 1, MAX_CLAIM_UNITS);
             int threads = Math.min(poolThreads, Gemm.ceilDiv(items, claim));
             Parallel.forRange(threads, 1, (first, last) -> {
                 Scratch s = SCRATCH.get();
