@@ -173,17 +173,22 @@ class CorruptFilesTest {
                 noWeights.getMessage());
     }
 
-    @Test
-    void configShapesDisagreeWithTensors() throws IOException {
+    /** The message of opening the tiny model's tensors under a config.json that claims other shapes. */
+    private String refusalUnder(LlamaConfig claimed) throws IOException {
         Path model = dir.resolve("model");
         LlamaConfig c = tiny();
         Checkpoint.saveModel(model, c, tinyTensors(c), null, SafetensorsWriter.DEFAULT_MAX_SHARD_BYTES);
-        // A config that claims 3 layers and a vocabulary of 12: every difference is listed, not just the first.
-        new LlamaConfig("llama", 8, 12, 3, 2, 1, 6, 1e-5, 10000.0, null, 64, 12, false, 1, List.of(2), null, null)
-                .write(model);
-        SafetensorsException e = assertThrows(SafetensorsException.class, () -> Checkpoint.openModel(model));
-        String m = e.getMessage();
+        claimed.write(model);
+        String m = assertThrows(SafetensorsException.class, () -> Checkpoint.openModel(model)).getMessage();
         assertTrue(m.startsWith(model + ": checkpoint does not match config"), m);
+        return m;
+    }
+
+    @Test
+    void configShapesDisagreeWithTensors() throws IOException {
+        // A config that claims 3 layers and a vocabulary of 12: every difference is listed, not just the first.
+        String m = refusalUnder(
+                new LlamaConfig("llama", 8, 12, 3, 2, 1, 6, 1e-5, 10000.0, null, 64, 12, false, 1, List.of(2), null, null));
         assertTrue(m.contains("11 problems"), m);   // 2 vocab-sized tensors + 9 tensors of layer 2
         assertTrue(m.contains("tensor \"model.embed_tokens.weight\" has shape (11, 8), the config needs (12, 8)"), m);
         assertTrue(m.contains("tensor \"lm_head.weight\" has shape (11, 8)"), m);
@@ -193,13 +198,9 @@ class CorruptFilesTest {
     /** One wrong size repeats a mismatch in every layer: one line per tensor kind, with the layers it is in. */
     @Test
     void mismatchesRepeatedInEveryLayerAreOneLineEach() throws IOException {
-        Path model = dir.resolve("model");
-        LlamaConfig c = tiny();
-        Checkpoint.saveModel(model, c, tinyTensors(c), null, SafetensorsWriter.DEFAULT_MAX_SHARD_BYTES);
         // MLP 10 instead of 12, and 5 layers instead of 2
-        new LlamaConfig("llama", 8, 10, 5, 2, 1, 6, 1e-5, 10000.0, null, 64, 11, false, 1, List.of(2), null, null)
-                .write(model);
-        String m = assertThrows(SafetensorsException.class, () -> Checkpoint.openModel(model)).getMessage();
+        String m = refusalUnder(
+                new LlamaConfig("llama", 8, 10, 5, 2, 1, 6, 1e-5, 10000.0, null, 64, 11, false, 1, List.of(2), null, null));
         assertTrue(m.contains("33 problems"), m);   // 3 MLP tensors of layers 0-1, the 9 tensors of each of layers 2-4
         List<String> lines = m.lines().skip(1).toList();
         assertEquals(List.of(
