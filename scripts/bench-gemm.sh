@@ -73,8 +73,9 @@ for n, t in keys:
     cores = sorted({r["peer"]["coretype"] or "?" for r in group})
     ratios = ", ".join(f'{r["ours"]["gflops"] / r["peer"]["gflops"]:.2f}' for r in group)
     best_ratio = max(best(r["ours"], n) for r in group) / max(best(r["peer"], n) for r in group)
-    cpu_ours = statistics.median(r["ours"].get("cpu_per_wall", float("nan")) for r in group)
-    cpu_peer = statistics.median(r["peer"].get("cpu_per_wall", float("nan")) for r in group)
+    known = lambda v: float("nan") if v is None else v   # null: a run too short to measure
+    cpu_ours = statistics.median(known(r["ours"].get("cpu_per_wall")) for r in group)
+    cpu_peer = statistics.median(known(r["peer"].get("cpu_per_wall")) for r in group)
     print(f"| {n} | {t} | {ours:.1f} | {peer:.1f} | {'/'.join(cores)} | {ours / peer:.2f} | {ratios} | {best_ratio:.2f} | {cpu_ours:.2f}, {cpu_peer:.2f} |")
 PY
 
@@ -91,6 +92,7 @@ if [ "$GEMV" = 1 ]; then
       echo "$line" | "$PYTHON" -c '
 import json, sys
 r = json.loads(sys.stdin.read())
+r["cpu_per_wall"] = float("nan") if r.get("cpu_per_wall") is None else r["cpu_per_wall"]
 print("| ({rows}, {cols}) | {threads} | {weight_gbs:.1f} | {copy_gbs:.1f} | {ratio:.2f} | {read_gbs:.1f} | {read_ratio:.2f} | {cpu_per_wall:.2f} |".format(**r))'
     done
   done

@@ -96,16 +96,16 @@ public final class DecodeBench {
 
         public String line() {
             return String.format("decode %s (%d layers, %.2f GB checkpoint), threads=%d backend=%s:%n"
-                            + "  prefill %d tokens: %.1f tokens/s (best of " + PREFILL_RUNS + ", cpu/wall %.2f)%n"
+                            + "  prefill %d tokens: %.1f tokens/s (best of " + PREFILL_RUNS + ", cpu/wall %s)%n"
                             + "  decode %d tokens: %.2f tokens/s = %.2f GB/s of weights"
                             + " (%.0f MB/token; after %d warm-up steps)%n"
                             + "  copy bandwidth %.2f GB/s -> %.0f%% of copy; read bandwidth %.2f GB/s -> %.0f%% of read%n"
-                            + "  decode cpu/wall %.2f of %d thread%s%s%n"
+                            + "  decode on %d thread%s: cpu/wall %s%s%n"
                             + "  Java heap in use after the run: %.2f GB; peak resident set (heap + mapped weights) %.2f GB",
-                    preset, layers, checkpointBytes / 1e9, threads, backend, promptTokens, prefillTokensPerSecond, prefillCpuPerWall,
+                    preset, layers, checkpointBytes / 1e9, threads, backend, promptTokens, prefillTokensPerSecond, Timing.cpuPerWallText(prefillCpuPerWall),
                     decodeTokens, decodeTokensPerSecond, weightBytesPerToken * decodeTokensPerSecond / 1e9,
                     weightBytesPerToken / 1e6, warmUpSteps, copyGigabytesPerSecond, 100 * copyRatio(), readGigabytesPerSecond,
-                    100 * readRatio(), decodeCpuPerWall, threads, threads == 1 ? "" : "s", sharedCores() ? " (other processes took cores)" : "",
+                    100 * readRatio(), threads, threads == 1 ? "" : "s", Timing.cpuPerWallText(decodeCpuPerWall), sharedCores() ? " (other processes took cores)" : "",
                     heapUsedBytes / 1e9, peakRssBytes / 1e9);
         }
     }
@@ -178,12 +178,13 @@ public final class DecodeBench {
                 Tensor logits = null;
                 for (int run = 0; run < PREFILL_RUNS; run++) {
                     cache.clear();
-                    long t0 = System.nanoTime(), cpu0 = Timing.processCpuNanos();
+                    long cpu0 = Timing.threadsCpuNanos(), t0 = System.nanoTime();
                     logits = model.forward(Tensor.of(prompt, 1, promptTokens), cache, true).value();
                     long wall = System.nanoTime() - t0;
+                    long cpu = Timing.threadsCpuNanos() - cpu0;
                     if (wall / 1e9 < prefillSeconds) {
                         prefillSeconds = wall / 1e9;
-                        prefillCpuPerWall = (double) (Timing.processCpuNanos() - cpu0) / wall;
+                        prefillCpuPerWall = Timing.cpuPerWall(cpu, wall);
                     }
                 }
                 int next = argmaxLast(logits);
@@ -197,11 +198,12 @@ public final class DecodeBench {
                 for (int i = 0; i < decodeTokens; i++) {
                     copyGbs[i] = probe.copy(1);                    // interleaved: the same moment's bandwidth
                     readGbs[i] = probe.read(1);
-                    long s = System.nanoTime(), cpu = Timing.processCpuNanos();
+                    long cpu = Timing.threadsCpuNanos(), s = System.nanoTime();
                     logits = model.forward(Tensor.of(new int[]{next}, 1, 1), cache, true).value();
-                    stepSeconds[i] = (System.nanoTime() - s) / 1e9;
-                    decodeCpu += Timing.processCpuNanos() - cpu;
-                    decodeWall += System.nanoTime() - s;
+                    long wall = System.nanoTime() - s;
+                    decodeCpu += Timing.threadsCpuNanos() - cpu;
+                    stepSeconds[i] = wall / 1e9;
+                    decodeWall += wall;
                     next = argmaxLast(logits);
                 }
                 double decodeTps = 1 / Timing.median(stepSeconds);
@@ -209,7 +211,7 @@ public final class DecodeBench {
                 return new Result(checkpoint.name(), config.numHiddenLayers(), threads, promptTokens,
                         promptTokens / prefillSeconds, decodeTokens, decodeTps, weightBytesPerToken(model),
                         Timing.median(copyGbs), Timing.median(readGbs), checkpointBytes,
-                        rt.totalMemory() - rt.freeMemory(), peakResidentBytes(), prefillCpuPerWall, (double) decodeCpu / decodeWall,
+                        rt.totalMemory() - rt.freeMemory(), peakResidentBytes(), prefillCpuPerWall, Timing.cpuPerWall(decodeCpu, decodeWall),
                         Backends.cpu().name(), warmUpSteps);
             }
         } finally {

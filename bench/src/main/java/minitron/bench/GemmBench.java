@@ -21,15 +21,16 @@ public final class GemmBench {
     }
 
     /**
-     * One measurement: median milliseconds per call and GFLOPS = 2 n^3 / median time. cpuPerWall is the process CPU time over the wall time of the timed calls: close to the
+     * One measurement: median milliseconds per call and GFLOPS = 2 n^3 / median time. cpuPerWall is the CPU time
+     * of the Java threads over the wall time of the timed calls ({@link Timing#threadsCpuNanos}): close to the
      * thread count when the machine gave us the cores we asked for, lower when other processes took them.
      */
     public record Result(int n, int threads, String dtype, int repeats, double medianMs, double minMs,
                          double gflops, double cpuPerWall, String backend) {
         public String line() {
             return String.format("gemm n=%d dtype=%s threads=%d backend=%s: median %.4g ms (min %.4g ms over %d)"
-                            + " = %.1f GFLOPS (cpu/wall %.2f)",
-                    n, dtype, threads, backend, medianMs, minMs, repeats, gflops, cpuPerWall);
+                            + " = %.1f GFLOPS (cpu/wall %s)",
+                    n, dtype, threads, backend, medianMs, minMs, repeats, gflops, Timing.cpuPerWallText(cpuPerWall));
         }
     }
 
@@ -46,9 +47,10 @@ public final class GemmBench {
             Tensor a3 = a.unsqueeze(0), b3 = b.unsqueeze(0), out3 = out.unsqueeze(0);
             Runnable call = () -> backend.matmul(a3, b3, out3);
             Timing.warmUp(call, warmup, WARMUP_SECONDS);
-            long cpu0 = Timing.processCpuNanos(), wall0 = System.nanoTime();
+            long cpu0 = Timing.threadsCpuNanos(), wall0 = System.nanoTime();
             double[] ms = Timing.time(call, 0, repeats);
-            double cpuPerWall = (Timing.processCpuNanos() - cpu0) / (double) (System.nanoTime() - wall0);
+            long wall = System.nanoTime() - wall0;
+            double cpuPerWall = Timing.cpuPerWall(Timing.threadsCpuNanos() - cpu0, wall);
             double median = Timing.median(ms);
             double gflops = 2.0 * n * n * (double) n / (median * 1e6);
             double min = Arrays.stream(ms).min().orElse(0);

@@ -19,8 +19,9 @@ public final class GemvBench {
     }
 
     /**
-     * One measurement: medians over rounds, each round timing a block of GEMV calls (and the process CPU time they
-     * took over their wall time: below the thread count when other processes held cores), one 256 MB copy
+     * One measurement: medians over rounds, each round timing a block of GEMV calls (and the Java threads' CPU time
+     * they took over their wall time, {@link Timing#threadsCpuNanos}: below the thread count when other processes
+     * held cores), one 256 MB copy
      * ({@link MemoryBandwidth.Probe#copy}, read + write bytes, STREAM's count) and one 256 MB read-only sum, back to
      * back with the same threads. The ratios are medians of the per-round ratios, so a burst of load from other
      * processes on a shared machine hits both sides of a ratio alike.
@@ -32,9 +33,10 @@ public final class GemvBench {
         public String line() {
             return String.format("gemv (1, %d) @ W^T, W (%d, %d) %s, threads=%d backend=%s: median %.3f ms"
                             + " = %.1f GB/s of weights; copy %.1f GB/s (read + write): ratio %.2f; read-only %.1f GB/s: ratio %.2f "
-                            + "(medians of %d rounds; cpu/wall of the GEMV calls %.2f)",
+                            + "(medians of %d rounds; cpu/wall of the GEMV calls %s)",
                     cols, rows, cols, dtype, threads, backend, medianMs, weightGigabytesPerSecond,
-                    copyGigabytesPerSecond, ratio, readGigabytesPerSecond, readRatio, rounds, cpuPerWall);
+                    copyGigabytesPerSecond, ratio, readGigabytesPerSecond, readRatio, rounds,
+                    Timing.cpuPerWallText(cpuPerWall));
         }
     }
 
@@ -60,9 +62,10 @@ public final class GemvBench {
             double[] readGbs = new double[rounds], ratio = new double[rounds], readRatio = new double[rounds];
             double[] cpuPerWall = new double[rounds];
             for (int r = 0; r < rounds; r++) {
-                long cpu0 = Timing.processCpuNanos(), wall0 = System.nanoTime();
+                long cpu0 = Timing.threadsCpuNanos(), wall0 = System.nanoTime();
                 ms[r] = Timing.median(Timing.time(gemv, 0, calls));
-                cpuPerWall[r] = (Timing.processCpuNanos() - cpu0) / (double) (System.nanoTime() - wall0);
+                long wall = System.nanoTime() - wall0;
+                cpuPerWall[r] = Timing.cpuPerWall(Timing.threadsCpuNanos() - cpu0, wall);
                 weightGbs[r] = weightBytes / (ms[r] * 1e6);
                 copyGbs[r] = probe.copy(1);
                 readGbs[r] = probe.read(1);
@@ -71,7 +74,7 @@ public final class GemvBench {
             }
             return new Result(rows, cols, dtype.name().toLowerCase(), threads, rounds, Timing.median(ms),
                     Timing.median(weightGbs), Timing.median(copyGbs), Timing.median(readGbs), Timing.median(ratio),
-                    Timing.median(readRatio), Timing.median(cpuPerWall), backend.name());
+                    Timing.median(readRatio), Timing.medianOfKnown(cpuPerWall), backend.name());
         } finally {
             Parallel.setThreads(previousThreads);
         }

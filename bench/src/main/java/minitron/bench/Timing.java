@@ -3,7 +3,7 @@ package minitron.bench;
 import java.util.Arrays;
 
 /** Wall-clock timing helpers shared by the plain-Java measurements. */
-final class Timing {
+public final class Timing {
     private Timing() {
     }
 
@@ -25,13 +25,44 @@ final class Timing {
         for (int i = 0; i < calls || System.nanoTime() < end; i++) body.run();
     }
 
-    /** CPU time of this process (all threads) in nanoseconds, or -1 when the JVM does not report it. */
-    static long processCpuNanos() {
-        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-                instanceof com.sun.management.OperatingSystemMXBean os) {
-            return os.getProcessCpuTime();
+    /**
+     * CPU time of the process's Java threads (the kernel pool's among them) in nanoseconds, or -1 when the JVM does
+     * not report it: the sum of their own CPU clocks, which Linux keeps to the nanosecond. The process clock of
+     * OperatingSystemMXBean moves in 10 ms steps here, so a 50 ms measurement read 0.00 or 1.8 for the same load.
+     * JIT compiler and GC threads are not Java threads and are not counted: cpu/wall then says how much of the
+     * cores the computing threads got (spinning in the pool counts as theirs).
+     */
+    static long threadsCpuNanos() {
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        if (!threads.isThreadCpuTimeSupported() || !threads.isThreadCpuTimeEnabled()) return -1;
+        long sum = 0;
+        for (long id : threads.getAllThreadIds()) {
+            long nanos = threads.getThreadCpuTime(id); // -1 for a thread that ended meanwhile
+            if (nanos > 0) sum += nanos;
         }
-        return -1;
+        return sum;
+    }
+
+    /** Shortest wall time over which {@link #cpuPerWall} is reported: the CPU clocks' reads cost tens of us. */
+    static final long MIN_CPU_WALL_NANOS = 20_000_000;
+
+    /**
+     * CPU nanoseconds of the Java threads per wall nanosecond, or NaN when the wall time is too short to say
+     * (under {@link #MIN_CPU_WALL_NANOS}) or the CPU time is unknown.
+     */
+    static double cpuPerWall(long cpuNanos, long wallNanos) {
+        return cpuNanos < 0 || wallNanos < MIN_CPU_WALL_NANOS ? Double.NaN : (double) cpuNanos / wallNanos;
+    }
+
+    /** A cpu/wall value for a line of text: two decimals, or "n/a" for NaN. */
+    public static String cpuPerWallText(double cpuPerWall) {
+        return Double.isNaN(cpuPerWall) ? "n/a, too short to measure" : String.format("%.2f", cpuPerWall);
+    }
+
+    /** The median of the values that are not NaN; NaN when none is. */
+    static double medianOfKnown(double[] values) {
+        double[] known = Arrays.stream(values).filter(v -> !Double.isNaN(v)).toArray();
+        return known.length == 0 ? Double.NaN : median(known);
     }
 
     static double median(double[] values) {

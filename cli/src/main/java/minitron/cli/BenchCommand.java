@@ -18,6 +18,11 @@ import picocli.CommandLine.Option;
 public final class BenchCommand {
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** A measurement for JSON: null where it is unknown (NaN), since JSON has no NaN. */
+    static Double knownOrNull(double value) {
+        return Double.isNaN(value) ? null : value;
+    }
+
     /** Prints the human line, then (with --json) one JSON object as the last line. */
     private static void report(String line, Map<String, Object> fields, boolean json) throws JsonProcessingException {
         System.out.println(line);
@@ -59,7 +64,7 @@ public final class BenchCommand {
             fields.put("median_ms", r.medianMs());
             fields.put("min_ms", r.minMs());
             fields.put("repeats", r.repeats());
-            fields.put("cpu_per_wall", r.cpuPerWall());
+            fields.put("cpu_per_wall", knownOrNull(r.cpuPerWall()));
             fields.put("backend", r.backend());
             report(r.line(), fields, json);
             return 0;
@@ -106,7 +111,7 @@ public final class BenchCommand {
             fields.put("dtype", r.dtype());
             fields.put("median_ms", r.medianMs());
             fields.put("rounds", r.rounds());
-            fields.put("cpu_per_wall", r.cpuPerWall());
+            fields.put("cpu_per_wall", knownOrNull(r.cpuPerWall()));
             fields.put("backend", r.backend());
             report(r.line(), fields, json);
             return 0;

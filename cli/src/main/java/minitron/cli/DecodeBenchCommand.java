@@ -82,8 +82,8 @@ public final class DecodeBenchCommand implements Callable<Integer> {
             f.put("read_ratio", r.readRatio());
             f.put("heap_used_bytes", r.heapUsedBytes());
             f.put("peak_rss_bytes", r.peakRssBytes());
-            f.put("prefill_cpu_per_wall", r.prefillCpuPerWall());
-            f.put("decode_cpu_per_wall", r.decodeCpuPerWall());
+            f.put("prefill_cpu_per_wall", BenchCommand.knownOrNull(r.prefillCpuPerWall()));
+            f.put("decode_cpu_per_wall", BenchCommand.knownOrNull(r.decodeCpuPerWall()));
             f.put("backend", r.backend());
             System.out.println(new ObjectMapper().writeValueAsString(f));
         }
