@@ -3,7 +3,7 @@ package minitron.bench;
 import java.util.Arrays;
 
 /** Wall-clock timing helpers shared by the plain-Java measurements. */
-public final class Timing {
+final class Timing {
     private Timing() {
     }
 
@@ -55,7 +55,7 @@ public final class Timing {
     }
 
     /** A cpu/wall value for a line of text: two decimals, or "n/a" for NaN. */
-    public static String cpuPerWallText(double cpuPerWall) {
+    static String cpuPerWallText(double cpuPerWall) {
         return Double.isNaN(cpuPerWall) ? "n/a, too short to measure" : String.format("%.2f", cpuPerWall);
     }
 
