@@ -181,7 +181,7 @@ public final class DecodeBench {
                     long cpu0 = Timing.threadsCpuNanos(), t0 = System.nanoTime();
                     logits = model.forward(Tensor.of(prompt, 1, promptTokens), cache, true).value();
                     long wall = System.nanoTime() - t0;
-                    long cpu = Timing.threadsCpuNanos() - cpu0;
+                    long cpu = Timing.cpuBetween(cpu0, Timing.threadsCpuNanos());
                     if (wall / 1e9 < prefillSeconds) {
                         prefillSeconds = wall / 1e9;
                         prefillCpuPerWall = Timing.cpuPerWall(cpu, wall);
@@ -201,7 +201,8 @@ public final class DecodeBench {
                     long cpu = Timing.threadsCpuNanos(), s = System.nanoTime();
                     logits = model.forward(Tensor.of(new int[]{next}, 1, 1), cache, true).value();
                     long wall = System.nanoTime() - s;
-                    decodeCpu += Timing.threadsCpuNanos() - cpu;
+                    long stepCpu = Timing.cpuBetween(cpu, Timing.threadsCpuNanos());
+                    decodeCpu = decodeCpu < 0 || stepCpu < 0 ? -1 : decodeCpu + stepCpu;
                     stepSeconds[i] = wall / 1e9;
                     decodeWall += wall;
                     next = argmaxLast(logits);

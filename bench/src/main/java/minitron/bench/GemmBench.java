@@ -50,7 +50,7 @@ public final class GemmBench {
             long cpu0 = Timing.threadsCpuNanos(), wall0 = System.nanoTime();
             double[] ms = Timing.time(call, 0, repeats);
             long wall = System.nanoTime() - wall0;
-            double cpuPerWall = Timing.cpuPerWall(Timing.threadsCpuNanos() - cpu0, wall);
+            double cpuPerWall = Timing.cpuPerWall(Timing.cpuBetween(cpu0, Timing.threadsCpuNanos()), wall);
             double median = Timing.median(ms);
             double gflops = 2.0 * n * n * (double) n / (median * 1e6);
             double min = Arrays.stream(ms).min().orElse(0);

@@ -65,7 +65,7 @@ public final class GemvBench {
                 long cpu0 = Timing.threadsCpuNanos(), wall0 = System.nanoTime();
                 ms[r] = Timing.median(Timing.time(gemv, 0, calls));
                 long wall = System.nanoTime() - wall0;
-                cpuPerWall[r] = Timing.cpuPerWall(Timing.threadsCpuNanos() - cpu0, wall);
+                cpuPerWall[r] = Timing.cpuPerWall(Timing.cpuBetween(cpu0, Timing.threadsCpuNanos()), wall);
                 weightGbs[r] = weightBytes / (ms[r] * 1e6);
                 copyGbs[r] = probe.copy(1);
                 readGbs[r] = probe.read(1);

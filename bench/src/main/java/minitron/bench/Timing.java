@@ -43,6 +43,14 @@ final class Timing {
         return sum;
     }
 
+    /**
+     * The CPU time between two readings of {@link #threadsCpuNanos}, or -1 when either is unknown (so that two
+     * unknown readings do not look like zero CPU time).
+     */
+    static long cpuBetween(long before, long after) {
+        return before < 0 || after < 0 ? -1 : after - before;
+    }
+
     /** Shortest wall time over which {@link #cpuPerWall} is reported: the CPU clocks' reads cost tens of us. */
     static final long MIN_CPU_WALL_NANOS = 20_000_000;
 
@@ -54,9 +62,10 @@ final class Timing {
         return cpuNanos < 0 || wallNanos < MIN_CPU_WALL_NANOS ? Double.NaN : (double) cpuNanos / wallNanos;
     }
 
-    /** A cpu/wall value for a line of text: two decimals, or "n/a" for NaN. */
+    /** A cpu/wall value for a line of text: two decimals, or "n/a" with the reasons for NaN. */
     static String cpuPerWallText(double cpuPerWall) {
-        return Double.isNaN(cpuPerWall) ? "n/a, too short to measure" : String.format("%.2f", cpuPerWall);
+        return Double.isNaN(cpuPerWall) ? "n/a, too short to measure (or no thread CPU clock)"
+                : String.format("%.2f", cpuPerWall);
     }
 
     /** The median of the values that are not NaN; NaN when none is. */

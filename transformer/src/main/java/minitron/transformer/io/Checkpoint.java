@@ -220,7 +220,7 @@ public final class Checkpoint implements AutoCloseable {
         List<String> problems = mismatches(config, tensors);
         if (!problems.isEmpty()) {
             String head = location + ": checkpoint does not match config (" + config.modelType() + ", hidden_size "
-                    + config.hiddenSize() + ", " + config.numHiddenLayers() + " layers, head_dim " + config.headDim()
+                    + config.hiddenSize() + ", num_hidden_layers " + config.numHiddenLayers() + ", head_dim " + config.headDim()
                     + "): " + problems.size() + " problem" + (problems.size() == 1 ? "" : "s");
             StringBuilder sb = new StringBuilder(head);
             List<String> lines = groupedByLayer(problems);
