@@ -81,14 +81,16 @@ PY
 
 if [ "$GEMV" = 1 ]; then
   echo
-  echo "Decode GEMV, x (1, 4096) @ W^T with W (rows, 4096) BF16 off-heap; medians of 9 interleaved rounds"
+  echo "Decode GEMV, x (1, K) @ W^T with W (rows, K) BF16 off-heap; medians of 9 interleaved rounds"
   echo
   echo "| W | threads | weights GB/s | copy GB/s (read + write) | weights / copy | read-only GB/s | weights / read | cpu/wall |"
   echo "|---|---|---|---|---|---|---|---|"
-  for rows in 4096 14336; do
+  # the issue's shapes: 4096 -> 4096, 4096 -> 14336 (gate/up) and 14336 -> 4096 (down)
+  for shape in "4096 4096" "14336 4096" "4096 14336"; do
+    read -r rows cols <<<"$shape"
     for t in "$all_threads" 1; do
-      line=$(./minitron bench gemv --rows "$rows" --cols 4096 --dtype bf16 --threads "$t" --json 2>/dev/null | tail -n 1)
-      echo "gemv rows=$rows threads=$t: $line" >&2
+      line=$(./minitron bench gemv --rows "$rows" --cols "$cols" --dtype bf16 --threads "$t" --json 2>/dev/null | tail -n 1)
+      echo "gemv rows=$rows cols=$cols threads=$t: $line" >&2
       echo "$line" | "$PYTHON" -c '
 import json, sys
 r = json.loads(sys.stdin.read())
