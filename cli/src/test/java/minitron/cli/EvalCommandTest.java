@@ -32,21 +32,7 @@ class EvalCommandTest {
     static final double JSON_ROUND_TRIP_ATOL = 0.0;
 
     private Path tinyModel() throws Exception {
-        // tokenizer: 256 byte tokens, "hi" = 256, "<s>" = 257 (as TokenizeCommandTest's)
-        StringBuilder vocab = new StringBuilder();
-        int next = 256;
-        for (int b = 0; b < 256; b++) {
-            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE);
-            char c = printable ? (char) b : (char) next++;
-            String key = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : String.valueOf(c);
-            vocab.append('"').append(key).append("\": ").append(b).append(", ");
-        }
-        vocab.append("\"hi\": 256, \"<s>\": 257");
-        Files.writeString(dir.resolve("tokenizer.json"), "{\"normalizer\": null, \"pre_tokenizer\": {\"type\": "
-                + "\"ByteLevel\", \"add_prefix_space\": false, \"use_regex\": true}, \"decoder\": {\"type\": \"ByteLevel\"}, "
-                + "\"added_tokens\": [{\"id\": 257, \"content\": \"<s>\", \"special\": true, \"normalized\": false}], "
-                + "\"model\": {\"type\": \"BPE\", \"vocab\": {" + vocab + "}, \"merges\": [\"h i\"]}}");
-        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"bos_token\": \"<s>\"}");
+        TinyTokenizer.write(dir); // 256 byte tokens, "hi" = 256, "<s>" = 257
         LlamaConfig config = new LlamaConfig(LlamaConfig.LLAMA, 16, 24, 1, 2, 1, 8, 1e-5, 10000.0, null,
                 32, 258, true, 257, List.of(257), null, "float32");
         Random random = new Random(5);

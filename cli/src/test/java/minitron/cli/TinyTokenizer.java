@@ -5,7 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The tiny byte-level tokenizer of {@link TokenizeCommandTest} (256 bytes, the merge "hi" = 256, "<s>" = 257). */
+/** A tiny byte-level tokenizer for the CLI tests: 256 byte tokens, the merge "hi" = 256, and "<s>" = 257 as BOS. */
 final class TinyTokenizer {
     private TinyTokenizer() {
     }

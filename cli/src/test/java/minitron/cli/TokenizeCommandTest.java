@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -16,25 +15,10 @@ class TokenizeCommandTest {
     @TempDir
     Path dir;
 
-    /** A byte-level BPE over the 256 byte characters (id = byte value for ASCII) with one merge, h+i, id 256. */
+    /** {@link TinyTokenizer}'s files in the test's folder: 256 byte tokens (id = byte value for ASCII), "hi" = 256. */
     private Path tinyTokenizer() throws IOException {
-        StringBuilder vocab = new StringBuilder();
-        int next = 256;
-        for (int b = 0; b < 256; b++) {
-            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE);
-            char c = printable ? (char) b : (char) next++;
-            String key = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : String.valueOf(c);
-            vocab.append('"').append(key).append("\": ").append(b).append(", ");
-        }
-        vocab.append("\"hi\": 256, \"<s>\": 257");
-        String json = "{\"normalizer\": null, \"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false,"
-                + " \"use_regex\": true}, \"decoder\": {\"type\": \"ByteLevel\"}, \"added_tokens\": [{\"id\": 257, "
-                + "\"content\": \"<s>\", \"special\": true, \"normalized\": false}], \"model\": {\"type\": \"BPE\", "
-                + "\"vocab\": {" + vocab + "}, \"merges\": [\"h i\"]}}";
-        Path file = dir.resolve("tokenizer.json");
-        Files.writeString(file, json, StandardCharsets.UTF_8);
-        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"bos_token\": \"<s>\"}");
-        return file;
+        TinyTokenizer.write(dir);
+        return dir.resolve("tokenizer.json");
     }
 
     private String[] run(String... args) {
