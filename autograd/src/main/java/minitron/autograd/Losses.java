@@ -60,7 +60,8 @@ public final class Losses {
 
     /**
      * Forward KL(p_teacher || p_student) with p = softmax(logits / temperature), averaged over rows:
-     * loss = (1/R) sum_r sum_v p_t (log p_t - log p_s). The teacher is a constant.
+     * loss = (1/R) sum_r sum_v p_t (log p_t - log p_s), where a term with p_t = 0 (a teacher logit of -inf, or one
+     * whose probability underflows) is 0. The teacher is a constant.
      * d loss / d student_r = (p_s - p_t) / (temperature R).
      */
     public static Var klDivergence(Var student, Tensor teacher, double temperature) {

@@ -110,6 +110,41 @@ class LossTest {
         }
     }
 
+    /**
+     * Logits near 1e6 that differ by 2: the loss is -log p(target) formed as (max - x[t]) + log sum exp(x - max),
+     * exact to F32 rounding; lse - x[t] with lse rounded to one float first was off by up to 0.03 (steps of 0.06).
+     * Exact: the row [a, a, a - 2] gives L = log(2 + e^-2) at the first target and 2 + L at the last.
+     */
+    @ParameterizedTest
+    @MethodSource("minitron.tensor.TestTensors#backends")
+    void crossEntropyOfLargeLogitsIsExact(Backend backend) {
+        double l = Math.log(2 + Math.exp(-2));
+        Tensor logits = Tensor.of(new float[]{1e6f, 1e6f, 1e6f - 2, 1e6f, 1e6f, 1e6f - 2}, 2, 3);
+        Tensor loss = Ops.of(backend).crossEntropy(logits, Tensor.of(new int[]{0, 2}, 2), IGNORE).loss();
+        assertEquals(l, loss.get(0), 1e-6, "cross-entropy at 1e6, target 0");
+        assertEquals(2 + l, loss.get(1), 1e-6, "cross-entropy at 1e6, target 2");
+    }
+
+    /**
+     * A teacher logit of -inf is a probability of 0, whose term p_t (log p_t - log p_s) is 0 (its limit; PyTorch's
+     * kl_div with a target probability of 0 likewise), not 0 * -inf = NaN. Student [1, 2, 3], teacher [0, -inf, 1]:
+     * p_t = [1, 0, e] / (1 + e), log p_s = [1, 2, 3] - log(e + e^2 + e^3).
+     */
+    @ParameterizedTest
+    @MethodSource("minitron.tensor.TestTensors#backends")
+    void klDivergenceOfAZeroTeacherProbabilityIsFinite(Backend backend) {
+        double z = Math.log(Math.E + Math.exp(2) + Math.exp(3));
+        double pt0 = 1 / (1 + Math.E), pt2 = Math.E / (1 + Math.E);
+        double want = pt0 * (Math.log(pt0) - (1 - z)) + pt2 * (Math.log(pt2) - (3 - z));
+        Tensor student = Tensor.of(new float[]{1, 2, 3}, 1, 3);
+        Tensor teacher = Tensor.of(new float[]{0, Float.NEGATIVE_INFINITY, 1}, 1, 3);
+        Ops ops = Ops.of(backend);
+        assertEquals(want, ops.klDivergence(student, teacher, 1.0).get(0), 1e-6, "KL with p_t = 0 in one column");
+        Tensor grad = ops.klDivergenceBackward(student, teacher, 1.0, Tensor.of(new float[]{1}, 1));
+        double[] ps = {Math.exp(1 - z), Math.exp(2 - z), Math.exp(3 - z)}, pt = {pt0, 0, pt2};
+        for (int c = 0; c < 3; c++) assertEquals(ps[c] - pt[c], grad.get(0, c), 1e-6, "KL backward column " + c);
+    }
+
     @ParameterizedTest
     @MethodSource("minitron.tensor.TestTensors#backends")
     void lossesMatchScalarAtVocabularyScale(Backend backend) {

@@ -37,6 +37,30 @@ class SoftmaxTest {
         KernelChecks.gradCheck("logSoftmax", x, w, ops::logSoftmax, ops.logSoftmaxBackward(ops.logSoftmax(x), w));
     }
 
+    /**
+     * Logits of large magnitude whose differences are small: log p must come from (x - max) - log sum, as in
+     * PyTorch; max + log sum rounded to one number first loses the differences (F32 steps of 0.06 at 1e6, 8 at 1e8;
+     * F64 steps of 4e22 at 3e38). Exact: log_softmax([a, a, a - 2]) = [-L, -L, -2 - L] with L = log(2 + e^-2).
+     */
+    @ParameterizedTest
+    @MethodSource("minitron.tensor.TestTensors#backends")
+    void logSoftmaxKeepsDifferencesOfLargeLogits(Backend backend) {
+        double l = Math.log(2 + Math.exp(-2));
+        for (float a : new float[]{1e4f, 1e6f, 1e8f, 3e38f}) {
+            for (DType dtype : new DType[]{DType.F32, DType.F64}) {
+                Tensor x = Tensor.of(new float[]{a, a, a - 2, -a}, 1, 4).to(dtype);
+                Tensor y = Ops.of(backend).logSoftmax(x);
+                // a - 2 is a itself in F32 above 2^25: then the row is [a, a, a, -a] and log p = -log 3
+                boolean distinct = (float) (a - 2) != a;
+                double[] want = distinct ? new double[]{-l, -l, -2 - l} : new double[]{-Math.log(3), -Math.log(3), -Math.log(3)};
+                for (int c = 0; c < 3; c++) {
+                    org.junit.jupiter.api.Assertions.assertEquals(want[c], y.get(0, c), 1e-6,
+                            "logSoftmax at " + a + " " + dtype + " column " + c);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("minitron.tensor.TestTensors#backends")
     void forwardsMatchScalar(Backend backend) {

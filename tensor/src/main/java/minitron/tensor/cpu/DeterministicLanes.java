@@ -60,14 +60,18 @@ final class DeterministicLanes {
     private static final float LN2_LO = -2.12194440e-4f;
     /** 1.5 * 2^23: adding and subtracting it rounds a float of magnitude < 2^22 to the nearest integer. */
     private static final float ROUNDER = 12582912f;
-    /** exp(x) overflows float above ~88.72 and is below the smallest normal under ~-87.34 (then flushed to 0). */
-    private static final float MAX_ARG = 88.72f;
-    private static final float MIN_ARG = -87.33f;
+    /**
+     * Where the arguments are clamped: above 89, e^x overflows float (ln of the largest float is 88.7228, and
+     * between the two the product with 2^n overflows by itself); below -104 it is under half the smallest
+     * subnormal (e^-103.97), so 0. Between -103.97 and -87.34 the result is subnormal, rounded once.
+     */
+    private static final float MAX_ARG = 89f;
+    private static final float MIN_ARG = -104f;
 
     /**
      * e^x per lane: x = n ln2 + r with n = round(x / ln2), |r| <= ln2 / 2 (Cody-Waite, ln2 in two parts);
      * e^r by its Taylor polynomial to r^7 (truncation error r^8 / 8! < 6e-9 relative, under 0.1 ulp); times 2^n
-     * built in the exponent bits. Above 88.72: +inf; below -87.33 (including -inf): 0; NaN stays NaN.
+     * built in the exponent bits. Above 89: +inf; below -104 (including -inf): 0; NaN stays NaN.
      * Accuracy: within 2 ulp of the exact value (float rounding of ~10 fma steps).
      */
     static FloatVector exp(FloatVector x) {
@@ -85,7 +89,8 @@ final class DeterministicLanes {
         p = p.fma(r, r.broadcast(0.5f));
         p = p.fma(r, r.broadcast(1f));
         p = p.fma(r, r.broadcast(1f));
-        // 2^n: n in [-126, 128]; split as 2^(n/2) * 2^(n - n/2) so that n = 128 and n = -126 stay representable.
+        // 2^n: n in [-150, 128]; split as 2^(n/2) * 2^(n - n/2), two normal floats, so that n = 128 does not
+        // overflow and n < -126 gives a subnormal by the last product alone (one rounding).
         IntVector ni = (IntVector) n.convert(VectorOperators.F2I, 0);
         IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
         FloatVector s1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();

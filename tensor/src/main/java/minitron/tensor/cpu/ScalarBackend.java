@@ -181,20 +181,34 @@ public class ScalarBackend implements Backend {
     public void logSoftmax(Tensor x, Tensor out) {
         int rows = rows(x), cols = lastDim(x);
         for (int r = 0; r < rows; r++) {
-            double lse = logSumExp(x, r, cols, 1.0);
+            Shifted row = Shifted.of(x, r, cols, 1.0);
             for (int c = 0; c < cols; c++) {
-                out.writeDouble(rc(out, r, c, cols), x.readDouble(rc(x, r, c, cols)) - lse);
+                out.writeDouble(rc(out, r, c, cols), row.logP(x.readDouble(rc(x, r, c, cols))));
             }
         }
     }
 
-    /** log(sum_c exp(x[r, c] / temperature)), computed stably. */
-    private static double logSumExp(Tensor x, int r, int cols, double temperature) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int c = 0; c < cols; c++) max = Math.max(max, x.readDouble(rc(x, r, c, cols)) / temperature);
-        double sum = 0;
-        for (int c = 0; c < cols; c++) sum += Math.exp(x.readDouble(rc(x, r, c, cols)) / temperature - max);
-        return max + Math.log(sum);
+    /**
+     * log(sum_c exp(x[r, c] / temperature)) in two parts, the max of x / temperature and the log of the shifted
+     * sum; a log probability is (x / temperature - max) - logSum, which keeps the differences between values of any
+     * magnitude (max + logSum would round them away at 1e16 in F64).
+     */
+    private record Shifted(double max, double logSum) {
+        static Shifted of(Tensor x, int r, int cols, double temperature) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (int c = 0; c < cols; c++) max = Math.max(max, x.readDouble(rc(x, r, c, cols)) / temperature);
+            double sum = 0;
+            for (int c = 0; c < cols; c++) sum += Math.exp(x.readDouble(rc(x, r, c, cols)) / temperature - max);
+            return new Shifted(max, Math.log(sum));
+        }
+
+        double lse() {
+            return max + logSum;
+        }
+
+        double logP(double scaled) {
+            return (scaled - max) - logSum;
+        }
     }
 
     @Override
@@ -436,11 +450,11 @@ public class ScalarBackend implements Backend {
     public void crossEntropy(Tensor logits, Tensor targets, int ignoreIndex, Tensor loss, Tensor lse) {
         int rows = rows(logits), cols = lastDim(logits);
         for (int r = 0; r < rows; r++) {
-            double rowLse = logSumExp(logits, r, cols, 1.0);
+            Shifted row = Shifted.of(logits, r, cols, 1.0);
             int target = targets.readInt(targets.offsetOf(r));
-            double l = target == ignoreIndex ? 0 : rowLse - logits.readDouble(rc(logits, r, target, cols));
+            double l = target == ignoreIndex ? 0 : -row.logP(logits.readDouble(rc(logits, r, target, cols)));
             loss.writeDouble(loss.offsetOf(r), l);
-            lse.writeDouble(lse.offsetOf(r), rowLse);
+            lse.writeDouble(lse.offsetOf(r), row.lse());
         }
     }
 
@@ -463,13 +477,14 @@ public class ScalarBackend implements Backend {
     public void klDivergence(Tensor student, Tensor teacher, double temperature, Tensor loss) {
         int rows = rows(student), cols = lastDim(student);
         for (int r = 0; r < rows; r++) {
-            double lseS = logSumExp(student, r, cols, temperature);
-            double lseT = logSumExp(teacher, r, cols, temperature);
+            Shifted rowS = Shifted.of(student, r, cols, temperature);
+            Shifted rowT = Shifted.of(teacher, r, cols, temperature);
             double kl = 0;
             for (int c = 0; c < cols; c++) {
-                double logPt = teacher.readDouble(rc(teacher, r, c, cols)) / temperature - lseT;
-                double logPs = student.readDouble(rc(student, r, c, cols)) / temperature - lseS;
-                kl += Math.exp(logPt) * (logPt - logPs);
+                double logPt = rowT.logP(teacher.readDouble(rc(teacher, r, c, cols)) / temperature);
+                double logPs = rowS.logP(student.readDouble(rc(student, r, c, cols)) / temperature);
+                double pt = Math.exp(logPt);
+                if (pt != 0) kl += pt * (logPt - logPs); // p log p -> 0 as p -> 0 (torch.xlogy)
             }
             loss.writeDouble(loss.offsetOf(r), kl);
         }
@@ -480,12 +495,12 @@ public class ScalarBackend implements Backend {
                                      Tensor dstudent) {
         int rows = rows(student), cols = lastDim(student);
         for (int r = 0; r < rows; r++) {
-            double lseS = logSumExp(student, r, cols, temperature);
-            double lseT = logSumExp(teacher, r, cols, temperature);
+            Shifted rowS = Shifted.of(student, r, cols, temperature);
+            Shifted rowT = Shifted.of(teacher, r, cols, temperature);
             double g = dloss.readDouble(dloss.offsetOf(r)) / temperature;
             for (int c = 0; c < cols; c++) {
-                double ps = Math.exp(student.readDouble(rc(student, r, c, cols)) / temperature - lseS);
-                double pt = Math.exp(teacher.readDouble(rc(teacher, r, c, cols)) / temperature - lseT);
+                double ps = Math.exp(rowS.logP(student.readDouble(rc(student, r, c, cols)) / temperature));
+                double pt = Math.exp(rowT.logP(teacher.readDouble(rc(teacher, r, c, cols)) / temperature));
                 dstudent.writeDouble(rc(dstudent, r, c, cols), g * (ps - pt));
             }
         }
