@@ -85,7 +85,7 @@ public final class EvalCommand implements Callable<Integer> {
             Options.atLeast("--batch", batch, 1);
             Options.atLeast("--max-gen-toks", maxGenToks, 1);
             List<Evaluator.Spec> specs = Evaluator.parse(tasks);
-            try (LlamaModel llama = LlamaModel.load(model, LlamaModel.Mode.INFERENCE)) {
+            try (LlamaModel llama = Options.loadModel("eval", model)) {
                 LlamaCausalLm lm = maxContext == null ? new LlamaCausalLm(llama) : new LlamaCausalLm(llama, maxContext);
                 TokenEncoder encoder = TokenEncoder.of(Tokenizer.load(model));
                 Evaluator evaluator = new Evaluator(lm, encoder,

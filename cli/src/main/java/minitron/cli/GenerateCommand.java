@@ -60,15 +60,31 @@ public final class GenerateCommand implements Callable<Integer> {
             if (tokenizer == null && Files.isDirectory(model) && !Files.exists(tokenizerPath)) {
                 throw new IllegalArgumentException(model + ": no tokenizer.json in the model directory (give one with --tokenizer)");
             }
-            try (LlamaModel m = LlamaModel.load(model, LlamaModel.Mode.INFERENCE)) {
+            try (LlamaModel m = Options.loadModel("generate", model)) {
                 Tokenizer tok = Tokenizer.load(tokenizerPath);
                 boolean bos = tok.addBosToken() && tok.bosId().isPresent();
                 int[] ids = tok.encode(prompt, bos);
                 if (ids.length == 0) throw new IllegalArgumentException("--prompt: the prompt encodes to no tokens");
-                // the KV cache holds prompt + new tokens, allocated up front; positions past the config's are untrained
-                int room = Math.max(0, m.config.maxPositionEmbeddings() - ids.length);
-                Options.atMost("--max-new-tokens", maxNewTokens, room, "max_position_embeddings "
-                        + m.config.maxPositionEmbeddings() + " - " + tokens(ids.length) + " of prompt");
+                int vocab = m.config.vocabSize();
+                for (int id : ids) {
+                    if (id >= vocab) {
+                        throw new IllegalArgumentException("--prompt: " + tokenizerPath + " encodes it to id " + id
+                                + ", outside the model's vocabulary (vocab_size " + vocab + " in " + model.resolve("config.json")
+                                + "): the tokenizer does not belong to the model");
+                    }
+                }
+                if (vocab > tok.vocabSize()) {
+                    System.err.println("minitron generate: warning: the model's vocab_size " + vocab + " is larger than "
+                            + tokenizerPath + "'s " + tok.vocabSize() + " ids; sampled ids past them print nothing, as "
+                            + "in HF's decode");
+                }
+                // HF generates past max_position_embeddings too (RoPE has no table to run out of); say so, but go on
+                long positions = (long) ids.length + maxNewTokens;
+                if (positions > m.config.maxPositionEmbeddings()) {
+                    System.err.println("minitron generate: warning: " + tokens(ids.length) + " of prompt + --max-new-tokens "
+                            + maxNewTokens + " can reach " + positions + " positions, past max_position_embeddings "
+                            + m.config.maxPositionEmbeddings() + " of the config; the model was not trained on those");
+                }
                 Set<Integer> eos = new LinkedHashSet<>(m.config.eosTokenIds());
                 tok.eosId().ifPresent(eos::add);
                 Generator.Result r = new Generator(m).generateText(tok, ids, maxNewTokens, sampler, eos, piece -> {

@@ -49,7 +49,7 @@ public final class ImportanceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (LlamaModel llama = LlamaModel.load(model, LlamaModel.Mode.INFERENCE)) {
+        try (LlamaModel llama = Options.loadModel("importance", model)) {
             Aggregation agg = Aggregation.parse(aggregation);
             Options.outputDirectory("--out", out);
             Options.atLeast("--seq-len", seqLen, 1);

@@ -3,6 +3,7 @@ package minitron.cli;
 import java.nio.file.Path;
 import java.util.StringJoiner;
 import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
 import minitron.autograd.NoGrad;
 import minitron.tensor.Ops;
 import minitron.tensor.Tensor;
@@ -17,7 +18,8 @@ import picocli.CommandLine.Option;
 @Command(name = "logits", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = {"Runs the model on token ids (one sequence, positions 0..T-1, weights used in place from the "
                 + "memory-mapped checkpoint) and prints the logits of the last position and the argmax at every position.",
-                "--json prints {\"last\": [V logits], \"argmax\": [T ids]}. Errors: one message on stderr, exit code 1."})
+                "--json prints {\"last\": [V logits], \"argmax\": [T ids]} (a NaN or infinite logit as null, with a "
+                        + "warning). Errors: one message on stderr, exit code 1."})
 public final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR",
             description = "HF model directory: config.json and model.safetensors (or shards with model.safetensors.index.json)")
@@ -34,12 +36,21 @@ public final class LogitsCommand implements Callable<Integer> {
     public Integer call() {
         try {
             int[] tokens = parseIds(ids);
-            try (LlamaModel m = LlamaModel.load(model, LlamaModel.Mode.INFERENCE);
+            try (LlamaModel m = Options.loadModel("logits", model);
                  NoGrad scope = NoGrad.enter()) {
                 checkVocabulary(tokens, m.config.vocabSize());
+                if (tokens.length > m.config.maxPositionEmbeddings()) {
+                    System.err.println("minitron logits: warning: " + tokens.length + " ids, past max_position_embeddings "
+                            + m.config.maxPositionEmbeddings() + " of the config; the model was not trained on those positions");
+                }
                 Tensor logits = m.forward(Tensor.of(tokens, 1, tokens.length)).value();          // (1, T, V)
                 float[] last = logits.select(0, 0).select(0, tokens.length - 1).toFloatArray();   // (V)
                 int[] argmax = Ops.cpu().argmax(logits.select(0, 0), -1).toIntArray();           // (T)
+                long notFinite = IntStream.range(0, last.length).filter(i -> !Float.isFinite(last[i])).count();
+                if (json && notFinite > 0) {
+                    System.err.println("minitron logits: warning: " + notFinite + " of the last position's logits are NaN "
+                            + "or infinite, written as null (JSON has no such numbers)");
+                }
                 System.out.println(json ? toJson(last, argmax) : toText(last, argmax));
             }
             return 0;
@@ -82,7 +93,7 @@ public final class LogitsCommand implements Callable<Integer> {
 
     static String toJson(float[] last, int[] argmax) {
         StringJoiner l = new StringJoiner(", ", "[", "]");
-        for (float v : last) l.add(Float.toString(v));
+        for (float v : last) l.add(Float.isFinite(v) ? Float.toString(v) : "null");
         StringJoiner a = new StringJoiner(", ", "[", "]");
         for (int v : argmax) a.add(Integer.toString(v));
         return "{\"last\": " + l + ", \"argmax\": " + a + "}";

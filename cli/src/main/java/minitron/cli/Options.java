@@ -2,10 +2,20 @@ package minitron.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import minitron.transformer.model.LlamaModel;
 
 /** Checks of option values, reported as the one-line errors of {@link Main}. */
 final class Options {
     private Options() {
+    }
+
+    /**
+     * Loads a model directory for inference and prints each of its checkpoint's warnings (tensors the config does
+     * not use, an index whose totals disagree) as "minitron COMMAND: warning: ..." on stderr.
+     */
+    static LlamaModel loadModel(String command, Path directory) {
+        return LlamaModel.load(directory, LlamaModel.Mode.INFERENCE,
+                warning -> System.err.println("minitron " + command + ": warning: " + warning));
     }
 
     /** Returns value, or throws "OPTION: expected >= MIN, found VALUE". */

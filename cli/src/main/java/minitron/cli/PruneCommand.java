@@ -108,7 +108,7 @@ public final class PruneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (LlamaModel source = LlamaModel.load(model, LlamaModel.Mode.INFERENCE)) {
+        try (LlamaModel source = Options.loadModel("prune", model)) {
             checkOptions();
             boolean width = importance != null || hiddenSize != null || intermediateSize != null
                     || numAttentionHeads != null || !baseline.equals("importance");

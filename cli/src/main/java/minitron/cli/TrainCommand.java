@@ -191,14 +191,9 @@ public final class TrainCommand implements Callable<Integer> {
         trainer.run(progress);
         progress.finish();
         Path fin = out.resolve("final");
-        LlamaConfig saved = new LlamaConfig(config.modelType(), config.hiddenSize(), config.intermediateSize(),
-                config.numHiddenLayers(), config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim(),
-                config.rmsNormEps(), config.ropeTheta(), config.ropeScaling(), config.maxPositionEmbeddings(),
-                config.vocabSize(), config.tieWordEmbeddings(), config.bosTokenId(), config.eosTokenIds(),
-                config.slidingWindow(), f32 ? "float32" : "bfloat16");                 // torch_dtype as stored
         java.util.SequencedMap<String, minitron.tensor.Tensor> weights = new java.util.LinkedHashMap<>();
         m.parameters().forEach((name, v) -> weights.put(name, v.value()));
-        minitron.transformer.io.Checkpoint.saveModel(fin, saved, weights,
+        minitron.transformer.io.Checkpoint.saveModel(fin, config, weights,            // torch_dtype: as stored
                 f32 ? minitron.tensor.DType.F32 : minitron.tensor.DType.BF16,
                 minitron.transformer.io.SafetensorsWriter.DEFAULT_MAX_SHARD_BYTES);
         for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
@@ -315,7 +310,7 @@ public final class TrainCommand implements Callable<Integer> {
                 TokenDataset train = open(data, tok, id).dataset();
                 List<TokenDataset> datasets = new ArrayList<>();   // all opened first: a bad one stops before the table
                 for (String e : evals) datasets.add(open(e, tok, id).dataset());
-                try (LlamaModel m = LlamaModel.load(model, LlamaModel.Mode.INFERENCE)) {
+                try (LlamaModel m = Options.loadModel("train", model)) {
                     Options.atMost("--seq", seq, m.config.maxPositionEmbeddings(), "the model's max_position_embeddings");
                     System.out.printf("%-22s %10s %12s %12s %12s%n", "dataset", "tokens", "model_loss", "unigram_loss",
                             "model_ppl");

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import minitron.tensor.DType;
 import minitron.tensor.Shape;
 import minitron.transformer.io.AtomicFile;
 
@@ -88,6 +89,24 @@ public record LlamaConfig(
         if (!(ropeTheta > 0)) {
             throw new ConfigException(where + ": rope_theta must be > 0, got " + ropeTheta);
         }
+        if (headDim % 2 != 0) {
+            throw new ConfigException(where + ": head_dim must be even (RoPE rotates pairs of dimensions), got " + headDim);
+        }
+        for (String product : List.of("num_attention_heads", "num_key_value_heads")) {
+            long width = (long) (product.equals("num_attention_heads") ? numAttentionHeads : numKeyValueHeads) * headDim;
+            if (width > Integer.MAX_VALUE) {
+                throw new ConfigException(where + ": " + product + " * head_dim = " + width + " is larger than a tensor "
+                        + "dimension can be (2^31 - 1)");
+            }
+        }
+        if (bosTokenId != null && (bosTokenId < 0 || bosTokenId >= vocabSize)) {
+            throw new ConfigException(where + ": bos_token_id must be in [0, vocab_size " + vocabSize + "), got " + bosTokenId);
+        }
+        for (int eos : eosTokenIds) {
+            if (eos < 0 || eos >= vocabSize) {
+                throw new ConfigException(where + ": eos_token_id must be in [0, vocab_size " + vocabSize + "), got " + eos);
+            }
+        }
         if (slidingWindow != null && slidingWindow <= 0) {
             throw new ConfigException(where + ": sliding_window must be positive or null, got " + slidingWindow);
         }
@@ -118,6 +137,11 @@ public record LlamaConfig(
                 + 3 * d * f                 // gate_proj, up_proj, down_proj
                 + 2 * d;                    // input_layernorm, post_attention_layernorm
         return embeddings + numHiddenLayers * perLayer + d;   // + model.norm
+    }
+
+    /** How many tensors {@link #expectedTensors()} lists: embeddings, 9 per layer, the final norm, an untied head. */
+    public long expectedTensorCount() {
+        return 2 + 9L * numHiddenLayers + (tieWordEmbeddings ? 0 : 1);
     }
 
     /**
@@ -204,13 +228,28 @@ public record LlamaConfig(
                 : root.has("sliding_window") ? f.nullableInt("sliding_window")
                 : Integer.valueOf(MISTRAL_DEFAULT_SLIDING_WINDOW);
 
-        // transformers 5 moves rope_theta and the scaling fields into one "rope_parameters" object.
+        // transformers 5 moves rope_theta and the scaling fields into one "rope_parameters" object; files written
+        // in between may carry both spellings (then they must agree), and "rope_scaling": null next to it.
         JsonNode ropeParameters = root.get("rope_parameters");
-        boolean v5Rope = ropeParameters != null && ropeParameters.isObject() && !root.has("rope_scaling");
-        double ropeTheta = v5Rope && ropeParameters.has("rope_theta")
-                ? new Fields(ropeParameters, source, "rope_parameters.").number("rope_theta", 10000.0)
-                : f.number("rope_theta", 10000.0);
-        RopeScaling ropeScaling = parseRopeScaling(v5Rope ? ropeParameters : root.get("rope_scaling"), source,
+        JsonNode ropeScalingNode = root.get("rope_scaling");
+        boolean v5Rope = ropeParameters != null && !ropeParameters.isNull();
+        if (v5Rope && ropeScalingNode != null && !ropeScalingNode.isNull() && !ropeScalingNode.equals(ropeParameters)) {
+            throw new ConfigException(source + ": rope_scaling " + ropeScalingNode + " and rope_parameters " + ropeParameters
+                    + " disagree; keep one of them (transformers 5 reads rope_parameters)");
+        }
+        if (v5Rope && !ropeParameters.isObject()) {
+            throw new ConfigException(source + ": rope_parameters must be an object or null, got " + ropeParameters);
+        }
+        double ropeTheta = f.number("rope_theta", 10000.0);
+        if (v5Rope && ropeParameters.has("rope_theta")) {
+            double inner = new Fields(ropeParameters, source, "rope_parameters.").number("rope_theta", ropeTheta);
+            if (root.has("rope_theta") && inner != ropeTheta) {
+                throw new ConfigException(source + ": rope_theta " + ropeTheta + " and rope_parameters.rope_theta "
+                        + inner + " disagree; keep one of them");
+            }
+            ropeTheta = inner;
+        }
+        RopeScaling ropeScaling = parseRopeScaling(v5Rope ? ropeParameters : ropeScalingNode, source,
                 v5Rope ? "rope_parameters." : "rope_scaling.");
 
         try {
@@ -365,6 +404,23 @@ public record LlamaConfig(
                 tieWordEmbeddings, bosTokenId, eosTokenIds, slidingWindow, torchDtype);
     }
 
+    /** This config with another torch_dtype (the dtype the weights are stored in). */
+    public LlamaConfig withTorchDtype(String torchDtype) {
+        return new LlamaConfig(modelType, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
+                numKeyValueHeads, headDim, rmsNormEps, ropeTheta, ropeScaling, maxPositionEmbeddings, vocabSize,
+                tieWordEmbeddings, bosTokenId, eosTokenIds, slidingWindow, torchDtype);
+    }
+
+    /** The torch_dtype name of a storage dtype: "float32", "bfloat16" or "float16". */
+    public static String torchDtypeName(DType dtype) {
+        return switch (dtype) {
+            case F32 -> "float32";
+            case BF16 -> "bfloat16";
+            case F16 -> "float16";
+            default -> throw new IllegalArgumentException("torch_dtype: weights are stored as F32, BF16 or F16, not " + dtype);
+        };
+    }
+
     // ---------------------------------------------------------------- presets
 
     /**
@@ -466,9 +522,14 @@ public record LlamaConfig(
             return v.doubleValue();
         }
 
+        /** An optional number: absent gives the fallback (HF's default); an explicit null is refused, as HF fails on it. */
         double number(String field, double fallback) {
             JsonNode v = node.get(field);
-            if (v == null || v.isNull()) return fallback;
+            if (v == null) return fallback;
+            if (v.isNull()) {
+                throw new ConfigException(source + ": " + prefix + field + " must be a number, got null (leave the field "
+                        + "out for the default " + fallback + ")");
+            }
             if (!v.isNumber()) throw bad(field, "a number", v);
             return v.doubleValue();
         }
@@ -500,6 +561,10 @@ public record LlamaConfig(
         }
 
         void refuseUnless(String field, String supported, String what) {
+            JsonNode v = node.get(field);
+            if (v != null && v.isNull()) {
+                throw new ConfigException(source + ": " + prefix + field + " must be \"" + supported + "\", got null");
+            }
             String value = string(field, supported);
             if (!supported.equals(value)) {
                 throw new ConfigException(source + ": " + prefix + field + " \"" + value + "\" is not supported (supported: "

@@ -63,7 +63,7 @@ public final class Generator {
                 throw TensorException.of("generate", "prompt ids in [0, " + vocab + ")", prompt[i] + " at position " + i);
             }
         }
-        KVCache cache = model.newCache(1, prompt.length + Math.max(maxNewTokens, 1));
+        KVCache cache = model.newCache(1, (int) Math.min(Integer.MAX_VALUE, (long) prompt.length + Math.max(maxNewTokens, 1)));
         List<Integer> out = new ArrayList<>();
         Stop stop = Stop.LENGTH;
         long prefillNanos = 0, decodeNanos = 0;

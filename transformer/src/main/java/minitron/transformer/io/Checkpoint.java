@@ -66,7 +66,14 @@ public final class Checkpoint implements AutoCloseable {
         Checkpoint raw = open(directory);
         try {
             List<String> warnings = new ArrayList<>(raw.warnings);
-            warnings.addAll(raw.checkAgainst(config));
+            try {
+                warnings.addAll(raw.checkAgainst(config));
+            } catch (SafetensorsException e) {
+                if (raw.warnings.isEmpty()) throw e;
+                // e.g. a tensor the config needs that a shard holds but the index does not list: say both
+                throw new SafetensorsException(e.getMessage() + "\n  also found while opening the files:\n  - "
+                        + String.join("\n  - ", raw.warnings), e);
+            }
             return new Checkpoint(raw.location, raw.files, raw.tensors, Collections.unmodifiableList(warnings), config);
         } catch (RuntimeException e) {
             raw.close();
@@ -216,6 +223,12 @@ public final class Checkpoint implements AutoCloseable {
      * warning for each tensor the config does not use.
      */
     public List<String> checkAgainst(LlamaConfig config) {
+        long needed = config.expectedTensorCount();
+        if (needed > 2L * tensors.size() + 100) {   // not a few missing tensors but another model: say so at once
+            throw new SafetensorsException(location + ": the config (num_hidden_layers " + config.numHiddenLayers()
+                    + ") needs " + needed + " tensors, the checkpoint holds " + tensors.size()
+                    + ": config.json does not belong to these weights");
+        }
         SequencedMap<String, Shape> expected = config.expectedTensors();
         List<String> problems = mismatches(config, tensors);
         if (!problems.isEmpty()) {
@@ -358,6 +371,16 @@ public final class Checkpoint implements AutoCloseable {
      * each file atomically. The tensors are checked against the config first, so a save never produces a directory
      * that {@link #openModel} would refuse.
      */
+    /** The dtype every tensor has, or null when they differ. */
+    private static DType commonDtype(java.util.Collection<Tensor> tensors) {
+        DType common = null;
+        for (Tensor t : tensors) {
+            if (common != null && t.dtype() != common) return null;
+            common = t.dtype();
+        }
+        return common;
+    }
+
     public static List<Path> saveModel(Path directory, LlamaConfig config, SequencedMap<String, Tensor> tensors,
                                        DType storeAs, long maxShardBytes) throws IOException {
         List<String> problems = mismatches(config, tensors);
@@ -366,7 +389,9 @@ public final class Checkpoint implements AutoCloseable {
                     + String.join("\n  - ", groupedByLayer(problems)));
         }
         List<Path> written = new ArrayList<>(SafetensorsWriter.writeSharded(directory, tensors, storeAs, maxShardBytes));
-        config.write(directory);
+        // torch_dtype says what the files hold: transformers' torch_dtype="auto" loads the weights as that type
+        DType stored = storeAs != null ? storeAs : commonDtype(tensors.values());
+        (stored == null ? config : config.withTorchDtype(LlamaConfig.torchDtypeName(stored))).write(directory);
         written.add(directory.resolve("config.json"));
         return written;
     }

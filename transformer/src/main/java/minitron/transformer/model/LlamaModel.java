@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SequencedMap;
+import java.util.function.Consumer;
 import minitron.autograd.Activations;
 import minitron.autograd.Attention;
 import minitron.autograd.Autograd;
@@ -142,10 +143,18 @@ public final class LlamaModel implements AutoCloseable {
     /**
      * Loads an HF model directory (config.json + model.safetensors or sharded). The checkpoint is validated
      * against the config before anything is used (every tensor present with its shape; see {@link Checkpoint}).
+     * Its warnings (tensors the config does not use, an index whose totals disagree) are dropped: use
+     * {@link #load(Path, Mode, Consumer)} to see them.
      */
     public static LlamaModel load(Path directory, Mode mode) {
+        return load(directory, mode, warning -> { });
+    }
+
+    /** As {@link #load(Path, Mode)}, passing each of the checkpoint's warnings to {@code warnings} first. */
+    public static LlamaModel load(Path directory, Mode mode, Consumer<String> warnings) {
         Checkpoint checkpoint = Checkpoint.openModel(directory);
         try {
+            checkpoint.warnings().forEach(warnings);
             if (mode == Mode.TRAINING) {
                 LlamaModel model = fromTensors(checkpoint.config(), checkpoint.tensors(), true);
                 checkpoint.close();

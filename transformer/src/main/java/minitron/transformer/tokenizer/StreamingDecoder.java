@@ -23,9 +23,9 @@ public final class StreamingDecoder {
         this.skipSpecialTokens = skipSpecialTokens;
     }
 
-    /** Adds one id; returns the text that is now complete (possibly empty). */
+    /** Adds one id; returns the text that is now complete (possibly empty). An id the tokenizer lacks adds nothing. */
     public String next(int id) {
-        if (skipSpecialTokens && tokenizer.isSpecial(id)) {
+        if (!tokenizer.contains(id) || (skipSpecialTokens && tokenizer.isSpecial(id))) {
             return "";
         }
         pending.writeBytes(tokenizer.bytesOf(id));

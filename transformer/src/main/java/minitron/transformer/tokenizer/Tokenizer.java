@@ -361,12 +361,14 @@ public final class Tokenizer {
 
     /**
      * The exact bytes {@code ids} stand for: each token's byte-level characters mapped back to bytes (an added
-     * token contributes its content). {@code skipSpecialTokens} leaves out added tokens marked special.
+     * token contributes its content). {@code skipSpecialTokens} leaves out added tokens marked special. An id the
+     * tokenizer does not have (a model whose vocab_size is padded past the tokenizer's) stands for nothing, as in
+     * HF tokenizers' decode, which drops ids it cannot map.
      */
     public byte[] decodeBytes(int[] ids, boolean skipSpecialTokens) {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(ids.length * 4);
         for (int id : ids) {
-            if (skipSpecialTokens && isSpecial(id)) continue;
+            if (!contains(id) || (skipSpecialTokens && isSpecial(id))) continue;
             out.writeBytes(bytesOf(id));
         }
         return out.toByteArray();
@@ -411,6 +413,11 @@ public final class Tokenizer {
         return special[id];
     }
 
+    /** Whether {@code id} is one of this tokenizer's ids (its vocabulary or an added token). */
+    public boolean contains(int id) {
+        return id >= 0 && id < idToToken.length && idToToken[id] != null;
+    }
+
     /** One more than the largest id (model vocabulary and added tokens). */
     public int vocabSize() {
         return idToToken.length;
@@ -435,7 +442,7 @@ public final class Tokenizer {
     }
 
     private void checkId(int id) {
-        if (id < 0 || id >= idToToken.length || idToToken[id] == null) {
+        if (!contains(id)) {
             throw new TokenizerException("token id: expected an id in the vocabulary of " + source + " (0.."
                     + (idToToken.length - 1) + "), got " + id);
         }

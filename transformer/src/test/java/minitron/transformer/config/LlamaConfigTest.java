@@ -122,8 +122,7 @@ class LlamaConfigTest {
         assertNull(c.bosTokenId());
         assertFalse(c.tieWordEmbeddings());
 
-        assertEquals(List.of(128001, 128008, 128009),
-                LlamaConfig.parse(llama("\"eos_token_id\": [128001, 128008, 128009]"), "x").eosTokenIds());
+        assertEquals(List.of(97, 98, 99), LlamaConfig.parse(llama("\"eos_token_id\": [97, 98, 99]"), "x").eosTokenIds());
         assertEquals(List.of(7), LlamaConfig.parse(llama("\"eos_token_id\": 7"), "x").eosTokenIds());
         assertEquals(RopeScaling.linear(2.0),
                 LlamaConfig.parse(llama("\"rope_scaling\": {\"type\": \"linear\", \"factor\": 2.0}"), "x").ropeScaling());
@@ -146,6 +145,10 @@ class LlamaConfigTest {
         LlamaConfig v5Default = LlamaConfig.parse(llama("\"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 1e6}"), "x");
         assertEquals(1e6, v5Default.ropeTheta());
         assertNull(v5Default.ropeScaling());
+        // files in between carry "rope_scaling": null (and the same rope_theta) next to rope_parameters
+        LlamaConfig v5WithNull = LlamaConfig.parse(llama("\"rope_scaling\": null, \"rope_theta\": 10000.0, "
+                + "\"rope_parameters\": {\"rope_type\": \"linear\", \"factor\": 2.0, \"rope_theta\": 10000.0}"), "x");
+        assertEquals(RopeScaling.linear(2.0), v5WithNull.ropeScaling());
         // Harmless unknown fields are ignored.
         assertEquals(c, LlamaConfig.parse(llama("\"use_cache\": false, \"pretraining_tp\": 2, \"foo\": {\"bar\": [1]}"), "tiny.json"));
     }
@@ -176,6 +179,15 @@ class LlamaConfigTest {
                 + " \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192}"),
                 "rope_scaling.llama3 needs 0 < low_freq_factor < high_freq_factor, got low 4.0, high 4.0");
         assertRefused(llama("\"rope_scaling\": {\"type\": \"linear\", \"factor\": 0}"), "rope_scaling.factor must be > 0");
+        // an explicit null where HF has a default: HF fails on it (None + float), so it is not taken as the default
+        assertRefused(llama("\"rms_norm_eps\": null"), "rms_norm_eps must be a number, got null");
+        assertRefused(llama("\"rope_theta\": null"), "rope_theta must be a number, got null");
+        assertRefused(llama("\"hidden_act\": null"), "hidden_act must be \"silu\", got null");
+        // both RoPE spellings, disagreeing
+        assertRefused(llama("\"rope_scaling\": {\"type\": \"linear\", \"factor\": 2.0}, \"rope_parameters\": "
+                + "{\"rope_type\": \"linear\", \"factor\": 4.0}"), "rope_scaling", "rope_parameters", "disagree");
+        assertRefused(llama("\"rope_theta\": 10000.0, \"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 5e5}"),
+                "rope_theta 10000.0 and rope_parameters.rope_theta 500000.0 disagree");
         // attention_bias false / mlp_bias false / hidden_act silu are accepted.
         LlamaConfig.parse(llama("\"attention_bias\": false, \"mlp_bias\": false, \"hidden_act\": \"silu\""), "x");
     }
@@ -191,6 +203,10 @@ class LlamaConfigTest {
         assertRefused(llama("\"num_key_value_heads\": 3"), "multiple of num_key_value_heads");
         assertRefused(llama("").replace("\"hidden_size\": 64", "\"hidden_size\": 66"), "head_dim is absent");
         assertRefused(llama("\"eos_token_id\": [1, \"x\"]"), "eos_token_id must be an integer");
+        assertRefused(llama("\"eos_token_id\": [1, 100]"), "eos_token_id must be in [0, vocab_size 100), got 100");
+        assertRefused(llama("\"bos_token_id\": -1"), "bos_token_id must be in [0, vocab_size 100), got -1");
+        assertRefused(llama("\"head_dim\": 5"), "head_dim must be even", "5");
+        assertRefused(llama("\"head_dim\": 1073741824"), "num_attention_heads * head_dim = 4294967296");
         assertRefused(llama("\"hidden_size\": 1"), "Duplicate field 'hidden_size'");
         ConfigException missing = assertThrows(ConfigException.class, () -> LlamaConfig.read(dir));
         assertTrue(missing.getMessage().contains(dir.resolve("config.json") + ": no such file"), missing.getMessage());

@@ -163,6 +163,13 @@ class TokenizerFilesTest {
         assertEquals("plain", t.decode(ids, true));
         // Content that is not all byte-level characters (é and a real space) decodes to its own UTF-8 bytes.
         assertArrayEquals("é sp".getBytes(StandardCharsets.UTF_8), t.decodeBytes(new int[] {306}, false));
+        // Ids the tokenizer lacks (a model vocabulary padded past it, or a gap) decode to nothing, as in HF tokenizers.
+        int past = t.vocabSize();
+        assertEquals("plain", t.decode(new int[] {-1, 305, past, past + 1000}, false));
+        var stream = t.streamingDecoder(false);
+        assertEquals("", stream.next(past));
+        assertEquals("plain", stream.next(305));
+        assertThrows(TokenizerException.class, () -> t.token(past), "the lookups that name one id stay strict");
     }
 
     /** Expected ids checked with HF tokenizers 0.23.2 on the same files (added-token ids renumbered, see above). */
