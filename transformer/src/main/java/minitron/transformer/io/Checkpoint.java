@@ -59,8 +59,12 @@ public final class Checkpoint implements AutoCloseable {
      */
     public static Checkpoint openModel(Path directory) {
         if (!Files.isDirectory(directory)) {
-            throw new SafetensorsException(directory + ": not a directory (a model directory holds config.json and "
-                    + SafetensorsWriter.SINGLE_FILE + " or " + SafetensorsWriter.INDEX_FILE + ")");
+            throw new SafetensorsException(directory + ": " + (Files.exists(directory) ? "a file, not a directory" : "no such "
+                    + "directory") + " (a model directory holds config.json and " + SafetensorsWriter.SINGLE_FILE + " or "
+                    + SafetensorsWriter.INDEX_FILE + ")");
+        }
+        if (Files.isDirectory(directory.resolve("config.json"))) {
+            throw new SafetensorsException(directory.resolve("config.json") + ": a directory, expected the HF config file");
         }
         LlamaConfig config = LlamaConfig.read(directory.resolve("config.json"));
         Checkpoint raw = open(directory);
@@ -122,7 +126,8 @@ public final class Checkpoint implements AutoCloseable {
                 problems.add("shard name \"" + shard + "\" is not a plain file name in the directory");
             } else if (!Files.isRegularFile(directory.resolve(shard))) {
                 problems.add("shard " + shard + " (holding " + byShard.get(shard).size() + " tensors, e.g. \""
-                        + byShard.get(shard).getFirst() + "\") does not exist");
+                        + byShard.get(shard).getFirst() + "\") " + (Files.exists(directory.resolve(shard))
+                        ? "is not a regular file" : "does not exist"));
             }
         }
         if (!problems.isEmpty()) {

@@ -89,7 +89,7 @@ public final class SafetensorsFile implements AutoCloseable {
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = channel.size();
             MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            Header header = parseHeader(path.getFileName().toString(), mapped);
+            Header header = parseHeader(path.toString(), mapped);
             SafetensorsFile file = new SafetensorsFile(path, arena, mapped, header);
             ok = true;
             return file;
@@ -213,7 +213,7 @@ public final class SafetensorsFile implements AutoCloseable {
         }
         if (root == null || !root.isObject()) {
             throw new SafetensorsException(fileName + ": header must be a JSON object, got "
-                    + (root == null ? "nothing" : root.getNodeType()));
+                    + (root == null || root.isMissingNode() ? "an empty header" : root.getNodeType()));
         }
 
         long dataStart = 8 + n;

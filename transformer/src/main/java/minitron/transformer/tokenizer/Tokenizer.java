@@ -85,8 +85,20 @@ public final class Tokenizer {
      * may be null); {@code where} and {@code configWhere} name them in error messages.
      */
     public static Tokenizer fromJson(JsonNode root, String where, JsonNode config, String configWhere) {
+        if (root.isMissingNode()) throw new TokenizerException(where + ": the file is empty, expected a JSON object");
         if (!root.isObject()) {
-            throw new TokenizerException(where + ": expected a JSON object, got " + root.getNodeType());
+            throw new TokenizerException(where + ": expected a JSON object, got " + describe(root));
+        }
+        if (config != null && !config.isObject()) {
+            throw new TokenizerException(configWhere + ": expected a JSON object, got "
+                    + (config.isMissingNode() ? "an empty file" : describe(config)));
+        }
+        // HF applies these on every encode; they are not implemented here, so they must be absent
+        for (String setting : new String[] {"truncation", "padding"}) {
+            if (!root.path(setting).isMissingNode() && !root.path(setting).isNull()) {
+                throw new TokenizerException(where + ": " + setting + ": expected null (" + setting + " on encode is not "
+                        + "implemented), got " + root.path(setting));
+            }
         }
         JsonNode model = root.path("model");
         if (!model.isObject()) {
@@ -198,8 +210,12 @@ public final class Tokenizer {
                 addBos = config.path("add_bos_token").asBoolean();
             }
         }
+        if (addBos && bos < 0) {
+            throw new TokenizerException(configWhere + ": add_bos_token is true, but there is no bos_token (neither here "
+                    + "nor in " + where + "'s post-processor template)");
+        }
         return new Tokenizer(where, new AddedTokens(added), preTokenizer, bpe, idToToken, special, tokenToId,
-                bos, eos, addBos && bos >= 0);
+                bos, eos, addBos);
     }
 
     private static String[] parseMerge(JsonNode merge, int index, String where) {
@@ -318,7 +334,9 @@ public final class Tokenizer {
         } catch (NoSuchFileException e) {
             throw new TokenizerException(file + ": tokenizer file not found");
         } catch (JsonProcessingException e) {
-            throw new TokenizerException(file + ": not valid JSON: " + e.getOriginalMessage()
+            // the parser quotes the character it stopped at: a binary file's would garble the terminal
+            String message = e.getOriginalMessage().replaceAll("[\\p{Cntrl}&&[^\\n\\t]]", "?");
+            throw new TokenizerException(file + ": not valid JSON: " + message
                     + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")", e);
         } catch (IOException e) {
             throw new TokenizerException(file + ": cannot read: " + e, e);

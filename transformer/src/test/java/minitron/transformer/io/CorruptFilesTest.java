@@ -171,6 +171,32 @@ class CorruptFilesTest {
         SafetensorsException noWeights = assertThrows(SafetensorsException.class, () -> Checkpoint.openModel(model));
         assertTrue(noWeights.getMessage().contains("no checkpoint found (expected model.safetensors or model.safetensors.index.json"),
                 noWeights.getMessage());
+
+        Path nowhere = dir.resolve("nowhere");
+        SafetensorsException missing = assertThrows(SafetensorsException.class, () -> Checkpoint.openModel(nowhere));
+        assertTrue(missing.getMessage().startsWith(nowhere + ": no such directory"), missing.getMessage());
+        Path aFile = Files.writeString(dir.resolve("a-file"), "x");
+        SafetensorsException notDir = assertThrows(SafetensorsException.class, () -> Checkpoint.openModel(aFile));
+        assertTrue(notDir.getMessage().startsWith(aFile + ": a file, not a directory"), notDir.getMessage());
+        Path configDir = Files.createDirectories(dir.resolve("odd").resolve("config.json"));
+        SafetensorsException configIsDir = assertThrows(SafetensorsException.class,
+                () -> Checkpoint.openModel(configDir.getParent()));
+        assertEquals(configDir + ": a directory, expected the HF config file", configIsDir.getMessage());
+    }
+
+    /** A config that needs thousands of layers the checkpoint lacks is named at once, not listed tensor by tensor. */
+    @Test
+    void aConfigOfAnotherModelIsNamedAtOnce() throws IOException {
+        Path model = dir.resolve("model");
+        LlamaConfig c = tiny();
+        Checkpoint.saveModel(model, c, tinyTensors(c), null, SafetensorsWriter.DEFAULT_MAX_SHARD_BYTES);
+        LlamaConfig huge = c.withShape(c.hiddenSize(), c.intermediateSize(), 100_000_000, c.numAttentionHeads(),
+                c.numKeyValueHeads());
+        huge.write(model);
+        String m = assertThrows(SafetensorsException.class, () -> Checkpoint.openModel(model)).getMessage();
+        assertEquals(model + ": the config (num_hidden_layers 100000000) needs " + huge.expectedTensorCount()
+                + " tensors, the checkpoint holds " + c.expectedTensorCount() + ": config.json does not belong to these "
+                + "weights", m);
     }
 
     /** The message of opening the tiny model's tensors under a config.json that claims other shapes. */

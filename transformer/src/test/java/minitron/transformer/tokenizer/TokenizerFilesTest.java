@@ -304,6 +304,22 @@ class TokenizerFilesTest {
         Path f3 = write(normalizer);
         e = assertThrows(TokenizerException.class, () -> Tokenizer.load(f3));
         assertTrue(e.getMessage().contains("normalizer") && e.getMessage().contains("NFKC"), e.getMessage());
+
+        // HF applies truncation and padding on every encode; not implemented here, so refused rather than ignored
+        ObjectNode truncating = tinyTokenizer(false, false);
+        truncating.putObject("truncation").put("max_length", 3);
+        Path f4 = write(truncating);
+        e = assertThrows(TokenizerException.class, () -> Tokenizer.load(f4));
+        assertTrue(e.getMessage().startsWith(f4 + ": truncation: expected null") && e.getMessage().contains("max_length"),
+                e.getMessage());
+
+        Files.writeString(notJson, "");
+        e = assertThrows(TokenizerException.class, () -> Tokenizer.load(notJson));
+        assertEquals(notJson + ": the file is empty, expected a JSON object", e.getMessage());
+
+        Files.write(notJson, new byte[] {0, 1, 2, 'x'});
+        e = assertThrows(TokenizerException.class, () -> Tokenizer.load(notJson));
+        assertTrue(e.getMessage().chars().noneMatch(c -> c < 0x20), "no control characters echoed: " + e.getMessage());
     }
 
     @Test
@@ -328,5 +344,14 @@ class TokenizerFilesTest {
         TokenizerException e = assertThrows(TokenizerException.class, () -> Tokenizer.load(dir));
         assertTrue(e.getMessage().startsWith(dir.resolve("tokenizer_config.json") + ": bos_token")
                 && e.getMessage().contains("\"<bos>\""), e.getMessage());
+
+        // add_bos_token without any BOS: HF's fast Llama tokenizer raises too, rather than adding nothing
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"add_bos_token\": true}");
+        e = assertThrows(TokenizerException.class, () -> Tokenizer.load(dir));
+        assertTrue(e.getMessage().contains("add_bos_token is true, but there is no bos_token"), e.getMessage());
+
+        Files.writeString(dir.resolve("tokenizer_config.json"), "\"<s>\"");
+        e = assertThrows(TokenizerException.class, () -> Tokenizer.load(dir));
+        assertTrue(e.getMessage().startsWith(dir.resolve("tokenizer_config.json") + ": expected a JSON object"), e.getMessage());
     }
 }
