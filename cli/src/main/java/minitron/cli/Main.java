@@ -24,7 +24,9 @@ public final class Main implements Runnable {
     /** Set in the child JVM of a relaunch, so that it never relaunches again. */
     private static final String RELAUNCHED = "MINITRON_RELAUNCHED";
 
-    public static void main(String[] args) {
+    public static void main(String[] commandLineArgs) {
+        String[] args = Utf8Console.arguments(commandLineArgs);
+        Utf8Console.useUtf8Output();
         if (Backends.vector() == null && System.getenv(RELAUNCHED) == null) {
             Integer code = relaunchWithVectorModule(args);
             if (code != null) System.exit(code);
@@ -71,6 +73,7 @@ public final class Main implements Runnable {
             command.addAll(List.of(args));
             ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
             pb.environment().put(RELAUNCHED, "1");
+            pb.environment().put(Utf8Console.ARGS_VARIABLE, Utf8Console.carry(args)); // exact, whatever the locale
             return pb.start().waitFor();
         } catch (Exception e) {
             return null;
