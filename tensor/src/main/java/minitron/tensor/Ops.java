@@ -101,6 +101,12 @@ public final class Ops {
     public Tensor concat(int axis, Tensor... parts) {
         if (parts.length == 0) throw TensorException.of("concat", "at least one tensor", "none");
         Tensor first = parts[0];
+        for (Tensor t : parts) {
+            if (t.dtype() != first.dtype()) { // no silent conversion: an I32 part would truncate F32 values
+                throw TensorException.of("concat", "parts of one dtype", "dtypes " + Arrays.toString(
+                        Arrays.stream(parts).map(Tensor::dtype).toArray()));
+            }
+        }
         int a = first.shape().axis(axis);
         int total = 0;
         for (Tensor t : parts) {
@@ -136,8 +142,9 @@ public final class Ops {
             throw TensorException.of("matmul", "a of dtype F32 or F64 (BF16/F16 are weight types: pass them as b)",
                     "a of dtype " + a.dtype());
         }
-        if (b.dtype() == DType.I32 || (a.dtype() == DType.F64 && b.dtype() != DType.F64)) {
-            throw TensorException.of("matmul", "b of dtype F32, BF16 or F16 (F64 with an F64 a)",
+        // F64 on one side only would compute in F32 (or read F64 as weights): both or neither must be F64.
+        if (b.dtype() == DType.I32 || (a.dtype() == DType.F64) != (b.dtype() == DType.F64)) {
+            throw TensorException.of("matmul", "b of dtype F32, BF16 or F16 with an F32 a, F64 with an F64 a",
                     "a " + a.dtype() + " and b " + b.dtype());
         }
         Shape batch = Shape.broadcast("matmul", a.shape().dropLast(2), b.shape().dropLast(2));
@@ -448,6 +455,9 @@ public final class Ops {
         if (k.dim(0) != q.dim(0) || k.dim(3) != q.dim(3)) {
             throw TensorException.of(op, "k of shape (" + q.dim(0) + ", G, S, " + q.dim(3) + ") for q " + q.shape(),
                     "k " + k.shape());
+        }
+        if (k.dim(2) == 0) { // a softmax over no scores has no value (0 / 0)
+            throw TensorException.of(op, "at least one key position", "k of shape " + k.shape() + " (S = 0)");
         }
         if (k.dim(1) == 0 || q.dim(1) % k.dim(1) != 0) {
             throw TensorException.of(op, "query heads divisible by KV heads (GQA)",
