@@ -14,6 +14,7 @@ import minitron.tensor.DType;
 import minitron.tensor.Tensor;
 import minitron.tensor.TensorException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 
 /** What backward() promises: accumulation, detach, NoGrad, zeroGrad, graph release, deep graphs, errors. */
 class BackwardSemanticsTest {
@@ -140,6 +141,22 @@ class BackwardSemanticsTest {
         Var w = Var.parameter(Tensor.zeros(DType.F32, 5, 4));
         e = assertThrows(TensorException.class, () -> LinearAlgebra.linear(a, w));
         assertTrue(e.getMessage().contains("linear"), e.getMessage());
+    }
+
+    @Test
+    void crossEntropyTargetsMustHaveTheLogitsLeadingShape() {
+        // (3, 2) targets hold as many rows as logits (2, 3, 5) but pair them with the wrong positions
+        Var logits = Var.parameter(Tensor.zeros(DType.F32, 2, 3, 5));
+        Tensor transposed = Tensor.zeros(DType.I32, 3, 2);
+        for (Executable call : new Executable[]{
+                () -> Losses.crossEntropy(logits, transposed),
+                () -> Composite.crossEntropy(logits, transposed, Losses.IGNORE_INDEX, Losses.Reduction.MEAN)}) {
+            TensorException e = assertThrows(TensorException.class, call);
+            assertTrue(e.getMessage().startsWith("crossEntropy: expected targets of shape logits.shape[:-1]"), e.getMessage());
+            assertTrue(e.getMessage().contains("got targets (3, 2)"), e.getMessage());
+        }
+        double f32Loss = 1e-6; // ln 5 ~ 1.6 rounded to F32 (relative 6e-8)
+        assertEquals(Math.log(5), Losses.crossEntropy(logits, Tensor.zeros(DType.I32, 2, 3)).item(), f32Loss);
     }
 
     @Test
