@@ -107,7 +107,7 @@ public final class Ops {
                         Arrays.stream(parts).map(Tensor::dtype).toArray()));
             }
         }
-        int a = first.shape().axis(axis);
+        int a = first.shape().axis("concat", axis);
         int total = 0;
         for (Tensor t : parts) {
             if (t.rank() != first.rank() || !t.shape().with(a, 1).equals(first.shape().with(a, 1))) {
@@ -227,7 +227,7 @@ public final class Ops {
     /** op along {@code axis}; keepDim keeps it with size 1. */
     public Tensor reduce(ReduceOp op, Tensor x, int axis, boolean keepDim) {
         String name = op.name().toLowerCase();
-        int a = x.shape().axis(axis);
+        int a = x.shape().axis(name, axis);
         if (x.dim(a) == 0 && op == ReduceOp.MAX) {
             throw TensorException.of(name, "a non-empty axis " + axis, "shape " + x.shape());
         }
@@ -260,7 +260,9 @@ public final class Ops {
      */
     public Tensor sumTo(Tensor x, Shape shape) {
         if (x.shape().equals(shape)) return x;
-        Shape.broadcast("sumTo", x.shape(), shape); // validates compatibility
+        if (!Shape.broadcast("sumTo", x.shape(), shape).equals(x.shape())) {
+            throw TensorException.of("sumTo", "a shape that broadcasts to x's shape " + x.shape(), shape.toString());
+        }
         Tensor t = x;
         while (t.rank() > shape.rank()) t = sum(t, 0, false);
         for (int i = 0; i < shape.rank(); i++) {
@@ -271,7 +273,7 @@ public final class Ops {
 
     /** Index of the first maximum along {@code axis}, as I32, with that axis removed. */
     public Tensor argmax(Tensor x, int axis) {
-        int a = x.shape().axis(axis);
+        int a = x.shape().axis("argmax", axis);
         if (x.dim(a) == 0) throw TensorException.of("argmax", "a non-empty axis " + axis, "shape " + x.shape());
         computeType("argmax", x);
         Tensor out = Tensor.zeros(DType.I32, x.shape().with(a, 1));
