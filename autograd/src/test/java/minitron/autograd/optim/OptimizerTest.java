@@ -148,6 +148,28 @@ class OptimizerTest {
     }
 
     @Test
+    void invalidHyperParametersAreRejectedAsTorchOptimDoes() {
+        List<Var> ps = List.of(param(1.0));
+        assertMessage("AdamW: expected lr >= 0, got -0.1", () -> new AdamW(ps, -0.1, 0.9, 0.999, 1e-8, 0));
+        assertMessage("AdamW: expected lr >= 0, got NaN", () -> new AdamW(ps, Double.NaN, 0.9, 0.999, 1e-8, 0));
+        assertMessage("AdamW: expected beta1 in [0, 1), got 1.0", () -> new AdamW(ps, 0.1, 1.0, 0.999, 1e-8, 0));
+        assertMessage("AdamW: expected beta2 in [0, 1), got -0.5", () -> new AdamW(ps, 0.1, 0.9, -0.5, 1e-8, 0));
+        assertMessage("AdamW: expected eps >= 0, got -1.0E-8", () -> new AdamW(ps, 0.1, 0.9, 0.999, -1e-8, 0));
+        assertMessage("AdamW: expected weight_decay >= 0, got -0.01", () -> new AdamW(ps, 0.1, 0.9, 0.999, 1e-8, -0.01));
+        assertMessage("SGD: expected lr >= 0, got -0.1", () -> new SGD(ps, -0.1, 0));
+        assertMessage("SGD: expected momentum >= 0, got -0.5", () -> new SGD(ps, 0.1, -0.5));
+        Map<String, Var> named = Map.of("w", ps.get(0));
+        assertMessage("SGD: expected weight_decay >= 0, got -1.0", () -> new SGD(named, 0.1, 0, 0, -1, false));
+        // the boundaries are valid, as in torch.optim
+        new AdamW(ps, 0, 0, 0, 0, 0);
+        new SGD(ps, 0, 0);
+    }
+
+    private static void assertMessage(String expected, org.junit.jupiter.api.function.Executable call) {
+        assertEquals(expected, assertThrows(TensorException.class, call).getMessage());
+    }
+
+    @Test
     void schedulesByHand() {
         LrSchedule cosine = LrSchedule.cosineWithWarmup(1e-2, 1e-3, 3, 10);
         assertEquals(1e-2 / 3, cosine.lr(0), EXACT);
