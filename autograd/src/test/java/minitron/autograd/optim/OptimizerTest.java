@@ -2,6 +2,7 @@ package minitron.autograd.optim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -145,6 +146,24 @@ class OptimizerTest {
         double c = 1.0 / (total + 1e-6);
         org.junit.jupiter.api.Assertions.assertArrayEquals(new double[]{3 * c, 4 * c}, a.grad().toDoubleArray(), EXACT);
         org.junit.jupiter.api.Assertions.assertArrayEquals(new double[]{3 * c, 4 * c}, b.grad().toDoubleArray(), EXACT);
+    }
+
+    @Test
+    void clipGradNormWithANonFiniteTotalScalesAsPyTorch() {
+        // torch 1.13 clip_grad_norm_([p, q], 1.0) with p.grad = [nan, 1], q.grad = [5, 5]: all nan
+        Var p = param(0, 0);
+        Var q = param(0, 0);
+        grad(p, Double.NaN, 1);
+        grad(q, 5, 5);
+        assertTrue(Double.isNaN(GradClip.clipGradNorm(List.of(p, q), 1.0)));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new double[]{Double.NaN, Double.NaN}, p.grad().toDoubleArray());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new double[]{Double.NaN, Double.NaN}, q.grad().toDoubleArray());
+        // p.grad = [inf, 1]: total inf, coefficient 0: [nan, 0] and [0, 0]
+        grad(p, Double.POSITIVE_INFINITY, 1);
+        grad(q, 5, 5);
+        assertEquals(Double.POSITIVE_INFINITY, GradClip.clipGradNorm(List.of(p, q), 1.0));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new double[]{Double.NaN, 0}, p.grad().toDoubleArray());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new double[]{0, 0}, q.grad().toDoubleArray());
     }
 
     @Test
