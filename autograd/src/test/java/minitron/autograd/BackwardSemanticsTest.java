@@ -144,6 +144,30 @@ class BackwardSemanticsTest {
     }
 
     @Test
+    void aGradientHasItsVarsDtypeWhenF64ConstantsMixIn() {
+        // torch: p (float32) * c (float64) is float64, and p.grad is float32
+        Var p = Var.parameter(Tensor.of(new float[]{1, 2}, 2));
+        p.mul(Var.constant(Tensor.of(new double[]{3, 4}, 2))).sum().backward();
+        assertEquals(DType.F32, p.grad().dtype());
+        assertArrayEquals(new double[]{3, 4}, p.grad());
+
+        // linear's backward receives its output's dtype (F32), so its matmuls with F32 weights work
+        Var w = Var.parameter(Tensor.of(new float[]{1, 2, 3, 4, 5, 6}, 3, 2));
+        Var x = Var.parameter(Tensor.of(new float[]{1, 1, 2, 2}, 2, 2));
+        LinearAlgebra.linear(x, w).mul(Var.constant(Tensor.of(new double[]{0.5}, 1))).sum().backward();
+        assertEquals(DType.F32, w.grad().dtype());
+        assertEquals(DType.F32, x.grad().dtype());
+        assertArrayEquals(new double[]{1.5, 1.5, 1.5, 1.5, 1.5, 1.5}, w.grad()); // 0.5 * column sums of x
+        assertArrayEquals(new double[]{4.5, 6, 4.5, 6}, x.grad());               // 0.5 * column sums of w
+
+        // an F64 seed on an F32 result, and the same through matmul
+        Var a = Var.parameter(Tensor.of(new float[]{1, 2}, 1, 2));
+        a.matmul(Var.constant(Tensor.of(new float[]{3, 4}, 2, 1))).backward(Tensor.of(new double[]{2}, 1, 1));
+        assertEquals(DType.F32, a.grad().dtype());
+        assertArrayEquals(new double[]{6, 8}, a.grad());
+    }
+
+    @Test
     void crossEntropyTargetsMustHaveTheLogitsLeadingShape() {
         // (3, 2) targets hold as many rows as logits (2, 3, 5) but pair them with the wrong positions
         Var logits = Var.parameter(Tensor.zeros(DType.F32, 2, 3, 5));
