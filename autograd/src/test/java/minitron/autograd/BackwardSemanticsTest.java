@@ -168,6 +168,27 @@ class BackwardSemanticsTest {
     }
 
     @Test
+    void linearAndMatmulBackwardWithAnEmptyInnerSize() {
+        // torch: F.linear(x (2, 0), w (3, 0)) is zeros (2, 3); x.grad is (2, 0) and w.grad (3, 0)
+        Var x = Var.parameter(Tensor.zeros(DType.F32, 2, 0));
+        Var w = Var.parameter(Tensor.zeros(DType.F32, 3, 0));
+        Var y = LinearAlgebra.linear(x, w);
+        assertEquals(minitron.tensor.Shape.of(2, 3), y.shape());
+        y.sum().backward();
+        assertEquals(x.shape(), x.grad().shape());
+        assertEquals(w.shape(), w.grad().shape());
+        // a (2, 0) @ b (0, 4): db is (0, 4), da (2, 0); and no rows: a (0, 3) @ b (3, 4) gives db = zeros (3, 4)
+        Var a = Var.parameter(Tensor.zeros(DType.F32, 2, 0));
+        Var b = Var.parameter(Tensor.zeros(DType.F32, 0, 4));
+        a.matmul(b).sum().backward();
+        assertEquals(b.shape(), b.grad().shape());
+        Var rows = Var.parameter(Tensor.zeros(DType.F32, 0, 3));
+        Var c = Var.parameter(Tensor.of(new float[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, 3, 4));
+        rows.matmul(c).sum().backward();
+        assertArrayEquals(new double[12], c.grad());
+    }
+
+    @Test
     void crossEntropyTargetsMustHaveTheLogitsLeadingShape() {
         // (3, 2) targets hold as many rows as logits (2, 3, 5) but pair them with the wrong positions
         Var logits = Var.parameter(Tensor.zeros(DType.F32, 2, 3, 5));

@@ -156,10 +156,12 @@ public final class Tensor {
     /** Element offset (from the start of data) of the i-th element in row-major order of this view. */
     public long offsetOf(long linearIndex) {
         long off = offset;
+        long rest = linearIndex;
         for (int axis = shape.rank() - 1; axis >= 0; axis--) {
             int d = shape.dim(axis);
-            off += (linearIndex % d) * strides[axis];
-            linearIndex /= d;
+            if (d == 0) throw TensorException.of("index", "a tensor with elements", "index " + linearIndex + " into " + shape);
+            off += (rest % d) * strides[axis];
+            rest /= d;
         }
         return off;
     }
