@@ -200,6 +200,9 @@ class BackwardSemanticsTest {
             assertTrue(e.getMessage().startsWith("crossEntropy: expected targets of shape logits.shape[:-1]"), e.getMessage());
             assertTrue(e.getMessage().contains("got targets (3, 2)"), e.getMessage());
         }
+        TensorException scalarLogits = assertThrows(TensorException.class,
+                () -> Losses.crossEntropy(Var.parameter(Tensor.scalar(1f)), Tensor.zeros(DType.I32)));
+        assertEquals("crossEntropy: expected logits (..., V) of rank >= 1, got logits of shape ()", scalarLogits.getMessage());
         double f32Loss = 1e-6; // ln 5 ~ 1.6 rounded to F32 (relative 6e-8)
         assertEquals(Math.log(5), Losses.crossEntropy(logits, Tensor.zeros(DType.I32, 2, 3)).item(), f32Loss);
     }
