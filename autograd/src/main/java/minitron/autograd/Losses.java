@@ -58,7 +58,8 @@ public final class Losses {
     /** targets (...) for logits (..., V): the same leading shape, not merely the same number of rows. */
     static void requireTargetShape(Var logits, Tensor targets) {
         if (logits.rank() < 1) {
-            throw TensorException.of("crossEntropy", "logits (..., V) of rank >= 1", "logits of shape " + logits.shape());
+            throw TensorException.of("crossEntropy", "logits (..., V) of rank >= 1",
+                    "logits of shape " + logits.shape());
         }
         if (!targets.shape().equals(logits.shape().dropLast(1))) {
             throw TensorException.of("crossEntropy", "targets of shape logits.shape[:-1] for logits " + logits.shape(),

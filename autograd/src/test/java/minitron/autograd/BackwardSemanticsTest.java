@@ -197,12 +197,14 @@ class BackwardSemanticsTest {
                 () -> Losses.crossEntropy(logits, transposed),
                 () -> Composite.crossEntropy(logits, transposed, Losses.IGNORE_INDEX, Losses.Reduction.MEAN)}) {
             TensorException e = assertThrows(TensorException.class, call);
-            assertTrue(e.getMessage().startsWith("crossEntropy: expected targets of shape logits.shape[:-1]"), e.getMessage());
+            String m = e.getMessage();
+            assertTrue(m.startsWith("crossEntropy: expected targets of shape logits.shape[:-1]"), m);
             assertTrue(e.getMessage().contains("got targets (3, 2)"), e.getMessage());
         }
         TensorException scalarLogits = assertThrows(TensorException.class,
                 () -> Losses.crossEntropy(Var.parameter(Tensor.scalar(1f)), Tensor.zeros(DType.I32)));
-        assertEquals("crossEntropy: expected logits (..., V) of rank >= 1, got logits of shape ()", scalarLogits.getMessage());
+        assertEquals("crossEntropy: expected logits (..., V) of rank >= 1, got logits of shape ()",
+                scalarLogits.getMessage());
         double f32Loss = 1e-6; // ln 5 ~ 1.6 rounded to F32 (relative 6e-8)
         assertEquals(Math.log(5), Losses.crossEntropy(logits, Tensor.zeros(DType.I32, 2, 3)).item(), f32Loss);
     }

@@ -159,7 +159,9 @@ public final class Tensor {
         long rest = linearIndex;
         for (int axis = shape.rank() - 1; axis >= 0; axis--) {
             int d = shape.dim(axis);
-            if (d == 0) throw TensorException.of("index", "a tensor with elements", "index " + linearIndex + " into " + shape);
+            if (d == 0) {
+                throw TensorException.of("index", "a tensor with elements", "index " + linearIndex + " into " + shape);
+            }
             off += (rest % d) * strides[axis];
             rest /= d;
         }

@@ -112,7 +112,9 @@ class EmptyTensorTest {
                 }
             }
         }
-        if (!failures.isEmpty()) fail(failures.size() + " ops failed with a raw exception:\n" + String.join("\n", failures));
+        if (!failures.isEmpty()) {
+            fail(failures.size() + " ops failed with a raw exception:\n" + String.join("\n", failures));
+        }
     }
 
     @ParameterizedTest

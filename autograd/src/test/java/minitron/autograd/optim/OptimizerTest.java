@@ -156,8 +156,9 @@ class OptimizerTest {
         grad(p, Double.NaN, 1);
         grad(q, 5, 5);
         assertTrue(Double.isNaN(GradClip.clipGradNorm(List.of(p, q), 1.0)));
-        org.junit.jupiter.api.Assertions.assertArrayEquals(new double[]{Double.NaN, Double.NaN}, p.grad().toDoubleArray());
-        org.junit.jupiter.api.Assertions.assertArrayEquals(new double[]{Double.NaN, Double.NaN}, q.grad().toDoubleArray());
+        double[] allNaN = {Double.NaN, Double.NaN};
+        org.junit.jupiter.api.Assertions.assertArrayEquals(allNaN, p.grad().toDoubleArray());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(allNaN, q.grad().toDoubleArray());
         // p.grad = [inf, 1]: total inf, coefficient 0: [nan, 0] and [0, 0]
         grad(p, Double.POSITIVE_INFINITY, 1);
         grad(q, 5, 5);
@@ -174,7 +175,8 @@ class OptimizerTest {
         assertMessage("AdamW: expected beta1 in [0, 1), got 1.0", () -> new AdamW(ps, 0.1, 1.0, 0.999, 1e-8, 0));
         assertMessage("AdamW: expected beta2 in [0, 1), got -0.5", () -> new AdamW(ps, 0.1, 0.9, -0.5, 1e-8, 0));
         assertMessage("AdamW: expected eps >= 0, got -1.0E-8", () -> new AdamW(ps, 0.1, 0.9, 0.999, -1e-8, 0));
-        assertMessage("AdamW: expected weight_decay >= 0, got -0.01", () -> new AdamW(ps, 0.1, 0.9, 0.999, 1e-8, -0.01));
+        assertMessage("AdamW: expected weight_decay >= 0, got -0.01",
+                () -> new AdamW(ps, 0.1, 0.9, 0.999, 1e-8, -0.01));
         assertMessage("SGD: expected lr >= 0, got -0.1", () -> new SGD(ps, -0.1, 0));
         assertMessage("SGD: expected momentum >= 0, got -0.5", () -> new SGD(ps, 0.1, -0.5));
         Map<String, Var> named = Map.of("w", ps.get(0));
