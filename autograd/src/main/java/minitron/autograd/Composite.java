@@ -108,6 +108,7 @@ public final class Composite {
 
     /** -sum(log_softmax(logits) * onehot(targets)) / N (mean) or without / N (sum). logits (..., V). */
     public static Var crossEntropy(Var logits, Tensor targets, int ignoreIndex, Losses.Reduction reduction) {
+        Losses.requireTargetShape(logits, targets);
         int vocab = logits.dim(-1);
         Var rows = Views.reshape(logits, -1, vocab);                                // (R, V)
         Tensor oneHot = Indexing.oneHot(targets.reshape(-1), vocab, ignoreIndex, rows.dtype());

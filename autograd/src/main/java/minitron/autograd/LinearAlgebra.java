@@ -28,8 +28,8 @@ public final class LinearAlgebra {
             if (b.requiresGrad()) {
                 if (bv.rank() == 2) {
                     // b (K, N) shared by every batch: one product over all rows, instead of a (batch, K, N) sum.
-                    int k = av.dim(-1), n = bv.dim(-1);
-                    db = ops.matmul(av.reshape(-1, k).transpose(0, 1), dout.reshape(-1, n));
+                    int rows = rows(av), k = av.dim(-1), n = bv.dim(-1);
+                    db = ops.matmul(av.reshape(rows, k).transpose(0, 1), dout.reshape(rows, n));
                 } else {
                     db = ops.sumTo(ops.matmul(av.transpose(-1, -2), dout), bv.shape());
                 }
@@ -46,16 +46,21 @@ public final class LinearAlgebra {
         Ops ops = Autograd.ops();
         Tensor out = ops.linear(x.value(), weight.value());
         return Var.fromOp("linear", out, dout -> {
-            int in = weight.dim(1), outFeatures = weight.dim(0);
-            Tensor g = dout.reshape(-1, outFeatures);                  // (R, out)
+            int rows = rows(x.value()), in = weight.dim(1), outFeatures = weight.dim(0);
+            Tensor g = dout.reshape(rows, outFeatures);                // (R, out)
             Tensor dx = x.requiresGrad()
                     ? ops.matmul(g, weight.value()).reshape(x.shape().dims())  // (R, out) @ (out, in)
                     : null;
             Tensor dweight = weight.requiresGrad()
-                    ? ops.matmul(g.transpose(0, 1), x.value().reshape(-1, in)) // (out, R) @ (R, in)
+                    ? ops.matmul(g.transpose(0, 1), x.value().reshape(rows, in)) // (out, R) @ (R, in)
                     : null;
             return new Tensor[]{dx, dweight};
         }, x, weight);
+    }
+
+    /** R, the product of the leading sizes (reshape(-1, K) cannot infer it when K is 0). */
+    private static int rows(Tensor t) {
+        return (int) t.shape().dropLast(1).numel();
     }
 
     /** x @ weight^T + bias, bias (out) broadcast over rows (composite). */

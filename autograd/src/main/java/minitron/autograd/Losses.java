@@ -36,11 +36,8 @@ public final class Losses {
      */
     public static Var crossEntropy(Var logits, Tensor targets, int ignoreIndex, Reduction reduction) {
         Ops ops = Autograd.ops();
+        requireTargetShape(logits, targets);
         int vocab = logits.dim(-1);
-        if (targets.numel() * vocab != logits.value().numel() || targets.rank() != logits.rank() - 1) {
-            throw TensorException.of("crossEntropy", "targets of shape logits.shape[:-1] for logits " + logits.shape(),
-                    "targets " + targets.shape());
-        }
         Tensor rows = logits.value().reshape(-1, vocab);            // (R, V)
         Tensor flatTargets = targets.reshape(-1);                   // (R)
         Ops.CrossEntropyResult saved = ops.crossEntropy(rows, flatTargets, ignoreIndex);
@@ -56,6 +53,18 @@ public final class Losses {
             Tensor drows = ops.crossEntropyBackward(rows, flatTargets, ignoreIndex, saved, dloss);
             return new Tensor[]{drows.reshape(logits.shape().dims())};
         }, logits);
+    }
+
+    /** targets (...) for logits (..., V): the same leading shape, not merely the same number of rows. */
+    static void requireTargetShape(Var logits, Tensor targets) {
+        if (logits.rank() < 1) {
+            throw TensorException.of("crossEntropy", "logits (..., V) of rank >= 1",
+                    "logits of shape " + logits.shape());
+        }
+        if (!targets.shape().equals(logits.shape().dropLast(1))) {
+            throw TensorException.of("crossEntropy", "targets of shape logits.shape[:-1] for logits " + logits.shape(),
+                    "targets " + targets.shape());
+        }
     }
 
     /**

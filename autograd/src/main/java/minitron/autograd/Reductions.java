@@ -13,7 +13,7 @@ public final class Reductions {
     public static Var sum(Var a, int axis, boolean keepDim) {
         Ops ops = Autograd.ops();
         Shape original = a.shape();
-        int ax = original.axis(axis);
+        int ax = original.axis("sum", axis);
         return Var.fromOp("sum", ops.sum(a.value(), ax, keepDim), dout -> {
             Tensor kept = keepDim ? dout : dout.unsqueeze(ax);
             return new Tensor[]{kept.expand(original)};
@@ -29,7 +29,7 @@ public final class Reductions {
 
     /** Mean along axis (composite: sum, then scale by 1/n). */
     public static Var mean(Var a, int axis, boolean keepDim) {
-        int n = a.dim(axis);
+        int n = a.dim(a.shape().axis("mean", axis));
         return Elementwise.scale(sum(a, axis, keepDim), 1.0 / n);
     }
 

@@ -239,6 +239,11 @@ public final class Var {
     }
 
     private static void accumulate(Var v, Tensor g, Ops ops) {
+        if (g.dtype() != v.value.dtype()) {
+            // A gradient has its Var's dtype, as in PyTorch: F32 p * F64 c gives an F64 d(p * c), and p's gradient
+            // (or the dout that an F32 op's backward receives, e.g. linear's matmul with F32 weights) must be F32.
+            g = g.to(v.value.dtype());
+        }
         if (v.leaf && !g.isContiguous()) {
             g = ops.contiguous(g); // leaf gradients are read by optimizers: keep them dense
         }

@@ -14,6 +14,7 @@ import minitron.tensor.DType;
 import minitron.tensor.Tensor;
 import minitron.tensor.TensorException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 
 /** What backward() promises: accumulation, detach, NoGrad, zeroGrad, graph release, deep graphs, errors. */
 class BackwardSemanticsTest {
@@ -140,6 +141,72 @@ class BackwardSemanticsTest {
         Var w = Var.parameter(Tensor.zeros(DType.F32, 5, 4));
         e = assertThrows(TensorException.class, () -> LinearAlgebra.linear(a, w));
         assertTrue(e.getMessage().contains("linear"), e.getMessage());
+    }
+
+    @Test
+    void aGradientHasItsVarsDtypeWhenF64ConstantsMixIn() {
+        // torch: p (float32) * c (float64) is float64, and p.grad is float32
+        Var p = Var.parameter(Tensor.of(new float[]{1, 2}, 2));
+        p.mul(Var.constant(Tensor.of(new double[]{3, 4}, 2))).sum().backward();
+        assertEquals(DType.F32, p.grad().dtype());
+        assertArrayEquals(new double[]{3, 4}, p.grad());
+
+        // linear's backward receives its output's dtype (F32), so its matmuls with F32 weights work
+        Var w = Var.parameter(Tensor.of(new float[]{1, 2, 3, 4, 5, 6}, 3, 2));
+        Var x = Var.parameter(Tensor.of(new float[]{1, 1, 2, 2}, 2, 2));
+        LinearAlgebra.linear(x, w).mul(Var.constant(Tensor.of(new double[]{0.5}, 1))).sum().backward();
+        assertEquals(DType.F32, w.grad().dtype());
+        assertEquals(DType.F32, x.grad().dtype());
+        assertArrayEquals(new double[]{1.5, 1.5, 1.5, 1.5, 1.5, 1.5}, w.grad()); // 0.5 * column sums of x
+        assertArrayEquals(new double[]{4.5, 6, 4.5, 6}, x.grad());               // 0.5 * column sums of w
+
+        // an F64 seed on an F32 result, and the same through matmul
+        Var a = Var.parameter(Tensor.of(new float[]{1, 2}, 1, 2));
+        a.matmul(Var.constant(Tensor.of(new float[]{3, 4}, 2, 1))).backward(Tensor.of(new double[]{2}, 1, 1));
+        assertEquals(DType.F32, a.grad().dtype());
+        assertArrayEquals(new double[]{6, 8}, a.grad());
+    }
+
+    @Test
+    void linearAndMatmulBackwardWithAnEmptyInnerSize() {
+        // torch: F.linear(x (2, 0), w (3, 0)) is zeros (2, 3); x.grad is (2, 0) and w.grad (3, 0)
+        Var x = Var.parameter(Tensor.zeros(DType.F32, 2, 0));
+        Var w = Var.parameter(Tensor.zeros(DType.F32, 3, 0));
+        Var y = LinearAlgebra.linear(x, w);
+        assertEquals(minitron.tensor.Shape.of(2, 3), y.shape());
+        y.sum().backward();
+        assertEquals(x.shape(), x.grad().shape());
+        assertEquals(w.shape(), w.grad().shape());
+        // a (2, 0) @ b (0, 4): db is (0, 4), da (2, 0); and no rows: a (0, 3) @ b (3, 4) gives db = zeros (3, 4)
+        Var a = Var.parameter(Tensor.zeros(DType.F32, 2, 0));
+        Var b = Var.parameter(Tensor.zeros(DType.F32, 0, 4));
+        a.matmul(b).sum().backward();
+        assertEquals(b.shape(), b.grad().shape());
+        Var rows = Var.parameter(Tensor.zeros(DType.F32, 0, 3));
+        Var c = Var.parameter(Tensor.of(new float[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, 3, 4));
+        rows.matmul(c).sum().backward();
+        assertArrayEquals(new double[12], c.grad());
+    }
+
+    @Test
+    void crossEntropyTargetsMustHaveTheLogitsLeadingShape() {
+        // (3, 2) targets hold as many rows as logits (2, 3, 5) but pair them with the wrong positions
+        Var logits = Var.parameter(Tensor.zeros(DType.F32, 2, 3, 5));
+        Tensor transposed = Tensor.zeros(DType.I32, 3, 2);
+        for (Executable call : new Executable[]{
+                () -> Losses.crossEntropy(logits, transposed),
+                () -> Composite.crossEntropy(logits, transposed, Losses.IGNORE_INDEX, Losses.Reduction.MEAN)}) {
+            TensorException e = assertThrows(TensorException.class, call);
+            String m = e.getMessage();
+            assertTrue(m.startsWith("crossEntropy: expected targets of shape logits.shape[:-1]"), m);
+            assertTrue(e.getMessage().contains("got targets (3, 2)"), e.getMessage());
+        }
+        TensorException scalarLogits = assertThrows(TensorException.class,
+                () -> Losses.crossEntropy(Var.parameter(Tensor.scalar(1f)), Tensor.zeros(DType.I32)));
+        assertEquals("crossEntropy: expected logits (..., V) of rank >= 1, got logits of shape ()",
+                scalarLogits.getMessage());
+        double f32Loss = 1e-6; // ln 5 ~ 1.6 rounded to F32 (relative 6e-8)
+        assertEquals(Math.log(5), Losses.crossEntropy(logits, Tensor.zeros(DType.I32, 2, 3)).item(), f32Loss);
     }
 
     @Test

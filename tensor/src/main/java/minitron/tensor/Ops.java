@@ -66,6 +66,14 @@ public final class Ops {
         }
     }
 
+    /**
+     * True when t has no elements. Ops skip the kernel then: the zero-filled output is already the result (an empty
+     * tensor, or a sum over nothing), and kernels need not handle sizes of 0.
+     */
+    private static boolean isEmpty(Tensor t) {
+        return t.numel() == 0;
+    }
+
     /** Checks that every id lies in [0, limit) (ignoring {@code ignore}); names the first one that does not. */
     private static void requireIdsInRange(String op, String name, Tensor ids, int limit, Integer ignore) {
         long n = ids.numel();
@@ -87,13 +95,13 @@ public final class Ops {
     /** dst[...] = src[...] with dtype conversion; dst may be a view into a larger tensor. */
     public void copyInto(Tensor src, Tensor dst) {
         requireShape("copy", "src", src, dst.shape());
-        backend.copy(src, dst);
+        if (!isEmpty(dst)) backend.copy(src, dst);
     }
 
     public Tensor contiguous(Tensor x) {
         if (x.isContiguous()) return x;
         Tensor out = Tensor.zeros(x.dtype(), x.shape());
-        backend.copy(x, out);
+        if (!isEmpty(out)) backend.copy(x, out);
         return out;
     }
 
@@ -101,7 +109,13 @@ public final class Ops {
     public Tensor concat(int axis, Tensor... parts) {
         if (parts.length == 0) throw TensorException.of("concat", "at least one tensor", "none");
         Tensor first = parts[0];
-        int a = first.shape().axis(axis);
+        for (Tensor t : parts) {
+            if (t.dtype() != first.dtype()) { // no silent conversion: an I32 part would truncate F32 values
+                throw TensorException.of("concat", "parts of one dtype", "dtypes " + Arrays.toString(
+                        Arrays.stream(parts).map(Tensor::dtype).toArray()));
+            }
+        }
+        int a = first.shape().axis("concat", axis);
         int total = 0;
         for (Tensor t : parts) {
             if (t.rank() != first.rank() || !t.shape().with(a, 1).equals(first.shape().with(a, 1))) {
@@ -113,7 +127,7 @@ public final class Ops {
         Tensor out = Tensor.zeros(first.dtype(), first.shape().with(a, total));
         int at = 0;
         for (Tensor t : parts) {
-            backend.copy(t, out.slice(a, at, at + t.dim(a)));
+            if (!isEmpty(t)) backend.copy(t, out.slice(a, at, at + t.dim(a)));
             at += t.dim(a);
         }
         return out;
@@ -136,8 +150,9 @@ public final class Ops {
             throw TensorException.of("matmul", "a of dtype F32 or F64 (BF16/F16 are weight types: pass them as b)",
                     "a of dtype " + a.dtype());
         }
-        if (b.dtype() == DType.I32 || (a.dtype() == DType.F64 && b.dtype() != DType.F64)) {
-            throw TensorException.of("matmul", "b of dtype F32, BF16 or F16 (F64 with an F64 a)",
+        // F64 on one side only would compute in F32 (or read F64 as weights): both or neither must be F64.
+        if (b.dtype() == DType.I32 || (a.dtype() == DType.F64) != (b.dtype() == DType.F64)) {
+            throw TensorException.of("matmul", "b of dtype F32, BF16 or F16 with an F32 a, F64 with an F64 a",
                     "a " + a.dtype() + " and b " + b.dtype());
         }
         Shape batch = Shape.broadcast("matmul", a.shape().dropLast(2), b.shape().dropLast(2));
@@ -149,7 +164,8 @@ public final class Ops {
         int[] bDims = outDims.clone();
         bDims[batch.rank()] = b.dim(-2);
         Tensor out = Tensor.zeros(a.dtype(), outDims);
-        backend.matmul(a.expand(aDims), b.expand(bDims), out);
+        // With K = 0 each element is a sum of no products: 0, as the zero-filled out already holds.
+        if (!isEmpty(out) && a.dim(-1) > 0) backend.matmul(a.expand(aDims), b.expand(bDims), out);
         return out;
     }
 
@@ -162,7 +178,8 @@ public final class Ops {
         }
         int[] outDims = x.shape().dims();
         outDims[outDims.length - 1] = weight.dim(0);
-        Tensor flat = x.reshape(-1, weight.dim(1));
+        int rows = (int) x.shape().dropLast(1).numel(); // not reshape(-1, in): -1 is undefined when in = 0
+        Tensor flat = x.reshape(rows, weight.dim(1));
         return matmul(flat, weight.transpose(0, 1)).reshape(outDims);
     }
 
@@ -170,7 +187,7 @@ public final class Ops {
 
     public Tensor unary(UnaryOp op, Tensor x) {
         Tensor out = Tensor.zeros(computeType(op.name().toLowerCase(), x), x.shape());
-        backend.unary(op, x, out);
+        if (!isEmpty(out)) backend.unary(op, x, out);
         return out;
     }
 
@@ -179,7 +196,7 @@ public final class Ops {
         DType dtype = computeType(name, a, b);
         Shape shape = Shape.broadcast(name, a.shape(), b.shape());
         Tensor out = Tensor.zeros(dtype, shape);
-        backend.binary(op, a.expand(shape), b.expand(shape), out);
+        if (!isEmpty(out)) backend.binary(op, a.expand(shape), b.expand(shape), out);
         return out;
     }
 
@@ -220,12 +237,16 @@ public final class Ops {
     /** op along {@code axis}; keepDim keeps it with size 1. */
     public Tensor reduce(ReduceOp op, Tensor x, int axis, boolean keepDim) {
         String name = op.name().toLowerCase();
-        int a = x.shape().axis(axis);
+        int a = x.shape().axis(name, axis);
         if (x.dim(a) == 0 && op == ReduceOp.MAX) {
             throw TensorException.of(name, "a non-empty axis " + axis, "shape " + x.shape());
         }
         Tensor out = Tensor.zeros(computeType(name, x), x.shape().with(a, 1));
-        backend.reduce(op, x, a, out);
+        if (x.dim(a) == 0) {
+            if (op == ReduceOp.MEAN) backend.fill(out, Double.NaN); // 0 / 0, as torch.mean; a sum of nothing is 0
+        } else if (!isEmpty(out)) {
+            backend.reduce(op, x, a, out);
+        }
         return keepDim ? out : out.reshape(x.shape().without(a).dims());
     }
 
@@ -253,7 +274,9 @@ public final class Ops {
      */
     public Tensor sumTo(Tensor x, Shape shape) {
         if (x.shape().equals(shape)) return x;
-        Shape.broadcast("sumTo", x.shape(), shape); // validates compatibility
+        if (!Shape.broadcast("sumTo", x.shape(), shape).equals(x.shape())) {
+            throw TensorException.of("sumTo", "a shape that broadcasts to x's shape " + x.shape(), shape.toString());
+        }
         Tensor t = x;
         while (t.rank() > shape.rank()) t = sum(t, 0, false);
         for (int i = 0; i < shape.rank(); i++) {
@@ -264,11 +287,11 @@ public final class Ops {
 
     /** Index of the first maximum along {@code axis}, as I32, with that axis removed. */
     public Tensor argmax(Tensor x, int axis) {
-        int a = x.shape().axis(axis);
+        int a = x.shape().axis("argmax", axis);
         if (x.dim(a) == 0) throw TensorException.of("argmax", "a non-empty axis " + axis, "shape " + x.shape());
         computeType("argmax", x);
         Tensor out = Tensor.zeros(DType.I32, x.shape().with(a, 1));
-        backend.argmax(x, a, out);
+        if (!isEmpty(out)) backend.argmax(x, a, out);
         return out.reshape(x.shape().without(a).dims());
     }
 
@@ -277,14 +300,14 @@ public final class Ops {
     public Tensor softmax(Tensor x) {
         requireAtLeastRank1("softmax", x);
         Tensor out = Tensor.zeros(computeType("softmax", x), x.shape());
-        backend.softmax(x, out);
+        if (!isEmpty(out)) backend.softmax(x, out);
         return out;
     }
 
     public Tensor logSoftmax(Tensor x) {
         requireAtLeastRank1("logSoftmax", x);
         Tensor out = Tensor.zeros(computeType("logSoftmax", x), x.shape());
-        backend.logSoftmax(x, out);
+        if (!isEmpty(out)) backend.logSoftmax(x, out);
         return out;
     }
 
@@ -292,7 +315,7 @@ public final class Ops {
     public Tensor softmaxBackward(Tensor y, Tensor dy) {
         requireShape("softmaxBackward", "dy", dy, y.shape());
         Tensor dx = Tensor.zeros(computeType("softmaxBackward", y, dy), y.shape());
-        backend.softmaxBackward(y, dy, dx);
+        if (!isEmpty(dx)) backend.softmaxBackward(y, dy, dx);
         return dx;
     }
 
@@ -300,7 +323,7 @@ public final class Ops {
     public Tensor logSoftmaxBackward(Tensor y, Tensor dy) {
         requireShape("logSoftmaxBackward", "dy", dy, y.shape());
         Tensor dx = Tensor.zeros(computeType("logSoftmaxBackward", y, dy), y.shape());
-        backend.logSoftmaxBackward(y, dy, dx);
+        if (!isEmpty(dx)) backend.logSoftmaxBackward(y, dy, dx);
         return dx;
     }
 
@@ -311,7 +334,7 @@ public final class Ops {
         requireAtLeastRank1("rmsNorm", x);
         requireShape("rmsNorm", "weight", weight, Shape.of(x.dim(-1)));
         Tensor out = Tensor.zeros(computeType("rmsNorm", x, weight), x.shape());
-        backend.rmsNorm(x, weight, eps, out);
+        if (!isEmpty(out)) backend.rmsNorm(x, weight, eps, out);
         return out;
     }
 
@@ -325,7 +348,7 @@ public final class Ops {
         DType dtype = computeType("rmsNormBackward", x, weight, dy);
         Tensor dx = Tensor.zeros(dtype, x.shape());
         Tensor dw = Tensor.zeros(dtype, weight.shape());
-        backend.rmsNormBackward(x, weight, eps, dy, dx, dw);
+        if (!isEmpty(dx)) backend.rmsNormBackward(x, weight, eps, dy, dx, dw); // else dw: a sum over no rows
         return new RmsNormGrads(dx, dw);
     }
 
@@ -377,7 +400,7 @@ public final class Ops {
         requireShape("rope", "cos", tables.cos(), table);
         requireShape("rope", "sin", tables.sin(), table);
         Tensor out = Tensor.zeros(computeType("rope", x, tables.cos(), tables.sin()), x.shape());
-        backend.rope(x, tables.cos(), tables.sin(), out);
+        if (!isEmpty(out)) backend.rope(x, tables.cos(), tables.sin(), out);
         return out;
     }
 
@@ -386,7 +409,7 @@ public final class Ops {
     public Tensor swiglu(Tensor gate, Tensor up) {
         requireShape("swiglu", "up", up, gate.shape());
         Tensor out = Tensor.zeros(computeType("swiglu", gate, up), gate.shape());
-        backend.swiglu(gate, up, out);
+        if (!isEmpty(out)) backend.swiglu(gate, up, out);
         return out;
     }
 
@@ -400,7 +423,7 @@ public final class Ops {
         DType dtype = computeType("swigluBackward", gate, up, dy);
         Tensor dgate = Tensor.zeros(dtype, gate.shape());
         Tensor dup = Tensor.zeros(dtype, gate.shape());
-        backend.swigluBackward(gate, up, dy, dgate, dup);
+        if (!isEmpty(dgate)) backend.swigluBackward(gate, up, dy, dgate, dup);
         return new SwigluGrads(dgate, dup);
     }
 
@@ -414,7 +437,7 @@ public final class Ops {
         int[] outDims = Arrays.copyOf(ids.shape().dims(), ids.rank() + 1);
         outDims[ids.rank()] = table.dim(1);
         Tensor out = Tensor.zeros(table.dtype() == DType.F64 ? DType.F64 : DType.F32, outDims);
-        backend.embedding(table, ids, out);
+        if (!isEmpty(out)) backend.embedding(table, ids, out);
         return out;
     }
 
@@ -427,7 +450,7 @@ public final class Ops {
                     "dout " + dout.shape());
         }
         Tensor dtable = Tensor.zeros(computeType("embeddingBackward", dout), vocab, dout.dim(-1));
-        backend.embeddingBackward(ids, contiguous(dout), dtable);
+        if (!isEmpty(dout)) backend.embeddingBackward(ids, contiguous(dout), dtable);
         return dtable;
     }
 
@@ -448,6 +471,9 @@ public final class Ops {
         if (k.dim(0) != q.dim(0) || k.dim(3) != q.dim(3)) {
             throw TensorException.of(op, "k of shape (" + q.dim(0) + ", G, S, " + q.dim(3) + ") for q " + q.shape(),
                     "k " + k.shape());
+        }
+        if (k.dim(2) == 0) { // a softmax over no scores has no value (0 / 0)
+            throw TensorException.of(op, "at least one key position", "k of shape " + k.shape() + " (S = 0)");
         }
         if (k.dim(1) == 0 || q.dim(1) % k.dim(1) != 0) {
             throw TensorException.of(op, "query heads divisible by KV heads (GQA)",
@@ -488,7 +514,7 @@ public final class Ops {
         DType dtype = computeType("attention", q, k, v);
         Tensor out = Tensor.zeros(dtype, q.shape());
         Tensor lse = Tensor.zeros(dtype, q.dim(0), q.dim(1), q.dim(2));
-        backend.attention(q, k, v, scale, causal, window, out, lse);
+        if (!isEmpty(lse)) backend.attention(q, k, v, scale, causal, window, out, lse); // else B, H or T is 0
         return new AttentionResult(out, lse);
     }
 
@@ -507,7 +533,9 @@ public final class Ops {
         Tensor dq = Tensor.zeros(dtype, q.shape());
         Tensor dk = Tensor.zeros(dtype, k.shape());
         Tensor dv = Tensor.zeros(dtype, v.shape());
-        backend.attentionBackward(q, k, v, saved.out(), saved.lse(), dout, scale, causal, window, dq, dk, dv);
+        if (!isEmpty(q)) { // else no query reads k or v: dk and dv are 0
+            backend.attentionBackward(q, k, v, saved.out(), saved.lse(), dout, scale, causal, window, dq, dk, dv);
+        }
         return new AttentionGrads(dq, dk, dv);
     }
 
@@ -520,13 +548,14 @@ public final class Ops {
     /** logits (R, V), targets (R) I32 in [0, V) or equal to ignoreIndex. */
     public CrossEntropyResult crossEntropy(Tensor logits, Tensor targets, int ignoreIndex) {
         requireRank("crossEntropy", "logits", logits, 2);
+        requireAtLeastRank1("crossEntropy", logits);
         requireI32("crossEntropy", "targets", targets);
         requireShape("crossEntropy", "targets", targets, Shape.of(logits.dim(0)));
         requireIdsInRange("crossEntropy", "targets", targets, logits.dim(1), ignoreIndex);
         DType dtype = computeType("crossEntropy", logits);
         Tensor loss = Tensor.zeros(dtype, logits.dim(0));
         Tensor lse = Tensor.zeros(dtype, logits.dim(0));
-        backend.crossEntropy(logits, targets, ignoreIndex, loss, lse);
+        if (!isEmpty(loss)) backend.crossEntropy(logits, targets, ignoreIndex, loss, lse);
         return new CrossEntropyResult(loss, lse);
     }
 
@@ -534,24 +563,25 @@ public final class Ops {
                                        Tensor dloss) {
         requireShape("crossEntropyBackward", "dloss", dloss, Shape.of(logits.dim(0)));
         Tensor dlogits = Tensor.zeros(computeType("crossEntropyBackward", logits, dloss), logits.shape());
-        backend.crossEntropyBackward(logits, targets, ignoreIndex, saved.lse(), dloss, dlogits);
+        if (!isEmpty(dlogits)) backend.crossEntropyBackward(logits, targets, ignoreIndex, saved.lse(), dloss, dlogits);
         return dlogits;
     }
 
     /** Per-row KL(softmax(teacher/T) || softmax(student/T)) for logits (R, V). */
     public Tensor klDivergence(Tensor student, Tensor teacher, double temperature) {
         requireRank("klDivergence", "student", student, 2);
+        requireAtLeastRank1("klDivergence", student);
         requireShape("klDivergence", "teacher", teacher, student.shape());
         if (!(temperature > 0)) throw TensorException.of("klDivergence", "temperature > 0", String.valueOf(temperature));
         Tensor loss = Tensor.zeros(computeType("klDivergence", student, teacher), student.dim(0));
-        backend.klDivergence(student, teacher, temperature, loss);
+        if (!isEmpty(loss)) backend.klDivergence(student, teacher, temperature, loss);
         return loss;
     }
 
     public Tensor klDivergenceBackward(Tensor student, Tensor teacher, double temperature, Tensor dloss) {
         requireShape("klDivergenceBackward", "dloss", dloss, Shape.of(student.dim(0)));
         Tensor ds = Tensor.zeros(computeType("klDivergenceBackward", student, teacher, dloss), student.shape());
-        backend.klDivergenceBackward(student, teacher, temperature, dloss, ds);
+        if (!isEmpty(ds)) backend.klDivergenceBackward(student, teacher, temperature, dloss, ds);
         return ds;
     }
 }

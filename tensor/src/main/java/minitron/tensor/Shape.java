@@ -44,9 +44,14 @@ public final class Shape {
 
     /** Normalizes a possibly negative axis to [0, rank), or throws naming the axis and the shape. */
     public int axis(int axis) {
+        return axis("axis", axis);
+    }
+
+    /** As {@link #axis(int)}, the error naming {@code op}, the operation the caller was asked for. */
+    public int axis(String op, int axis) {
         int a = axis < 0 ? axis + dims.length : axis;
         if (a < 0 || a >= dims.length) {
-            throw TensorException.of("axis", "an axis in [" + (-dims.length) + ", " + dims.length + ")",
+            throw TensorException.of(op, "an axis in [" + (-dims.length) + ", " + dims.length + ")",
                     axis + " for shape " + this);
         }
         return a;

@@ -156,10 +156,14 @@ public final class Tensor {
     /** Element offset (from the start of data) of the i-th element in row-major order of this view. */
     public long offsetOf(long linearIndex) {
         long off = offset;
+        long rest = linearIndex;
         for (int axis = shape.rank() - 1; axis >= 0; axis--) {
             int d = shape.dim(axis);
-            off += (linearIndex % d) * strides[axis];
-            linearIndex /= d;
+            if (d == 0) {
+                throw TensorException.of("index", "a tensor with elements", "index " + linearIndex + " into " + shape);
+            }
+            off += (rest % d) * strides[axis];
+            rest /= d;
         }
         return off;
     }
@@ -272,6 +276,9 @@ public final class Tensor {
         int infer = -1;
         long known = 1;
         for (int i = 0; i < resolved.length; i++) {
+            if (resolved[i] < -1) {
+                throw TensorException.of("reshape", "sizes >= 0 (one may be -1)", Arrays.toString(dims));
+            }
             if (resolved[i] == -1) {
                 if (infer >= 0) throw TensorException.of("reshape", "at most one -1", Arrays.toString(dims));
                 infer = i;
@@ -303,7 +310,7 @@ public final class Tensor {
         long[] st = new long[rank()];
         boolean[] seen = new boolean[rank()];
         for (int i = 0; i < order.length; i++) {
-            int a = shape.axis(order[i]);
+            int a = shape.axis("permute", order[i]);
             if (seen[a]) throw TensorException.of("permute", "each axis once", Arrays.toString(order));
             seen[a] = true;
             dims[i] = shape.dim(a);
@@ -316,7 +323,7 @@ public final class Tensor {
     public Tensor transpose(int axis0, int axis1) {
         int[] order = new int[rank()];
         for (int i = 0; i < order.length; i++) order[i] = i;
-        int a = shape.axis(axis0), b = shape.axis(axis1);
+        int a = shape.axis("transpose", axis0), b = shape.axis("transpose", axis1);
         order[a] = b;
         order[b] = a;
         return permute(order);
@@ -324,7 +331,7 @@ public final class Tensor {
 
     /** Elements [start, end) along {@code axis}. */
     public Tensor slice(int axis, int start, int end) {
-        int a = shape.axis(axis);
+        int a = shape.axis("slice", axis);
         int size = shape.dim(a);
         if (start < 0 || end > size || start > end) {
             throw TensorException.of("slice", "0 <= start <= end <= " + size + " on axis " + axis + " of " + shape,
@@ -335,7 +342,11 @@ public final class Tensor {
 
     /** Index {@code index} of {@code axis}, removing that axis. */
     public Tensor select(int axis, int index) {
-        int a = shape.axis(axis);
+        int a = shape.axis("select", axis);
+        if (index < 0 || index >= shape.dim(a)) {
+            throw TensorException.of("select", "an index in [0, " + shape.dim(a) + ") on axis " + axis + " of " + shape,
+                    String.valueOf(index));
+        }
         Tensor s = slice(a, index, index + 1);
         long[] st = new long[rank() - 1];
         for (int i = 0, j = 0; i < rank(); i++) if (i != a) st[j++] = strides[i];

@@ -29,7 +29,7 @@ public enum UnaryOp {
             case SIGMOID -> 1.0 / (1.0 + Math.exp(-x));
             case SILU -> x / (1.0 + Math.exp(-x));
             case TANH -> Math.tanh(x);
-            case RELU -> x > 0 ? x : 0.0;
+            case RELU -> x <= 0 ? 0.0 : x; // NaN stays NaN, as torch.relu
         };
     }
 }

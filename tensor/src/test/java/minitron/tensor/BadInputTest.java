@@ -30,6 +30,9 @@ class BadInputTest {
         assertError("matmul", () -> ops.matmul(f32(2, 3), Tensor.zeros(DType.I32, 3, 5)), "I32");
         assertError("matmul", () -> ops.matmul(f32(2, 2, 3), f32(3, 3, 5)), "2", "3");
         assertError("linear", () -> ops.linear(f32(4, 7), f32(5, 6)), "(4, 7)");
+        // F64 on one side only: computing in F32 would round the F64 operand silently
+        assertError("matmul", () -> ops.matmul(f32(2, 3), Tensor.zeros(DType.F64, 3, 5)), "F32", "F64");
+        assertError("matmul", () -> ops.matmul(Tensor.zeros(DType.F64, 2, 3), f32(3, 5)), "F64", "F32");
     }
 
     @Test
@@ -39,9 +42,32 @@ class BadInputTest {
         assertError("mul", () -> ops.mul(f32(2), Tensor.zeros(DType.I32, 2)), "I32");
         assertError("max", () -> ops.max(f32(2, 0), 1, false), "(2, 0)");
         assertError("argmax", () -> ops.argmax(f32(0, 3), 0), "(0, 3)");
-        assertError("axis", () -> ops.sum(f32(2, 3), 2, false), "2", "(2, 3)");
+        assertError("sum", () -> ops.sum(f32(2, 3), 2, false), "[-2, 2)", "2 for shape (2, 3)");
+        assertError("mean", () -> ops.mean(f32(2, 3), -3, false), "-3 for shape (2, 3)");
+        assertError("argmax", () -> ops.argmax(f32(2, 3), 2), "2 for shape (2, 3)");
+        assertError("concat", () -> ops.concat(2, f32(2, 3), f32(2, 3)), "2 for shape (2, 3)");
         assertError("copy", () -> ops.copyInto(f32(2, 3), f32(3, 2)), "(2, 3)", "(3, 2)");
         assertError("concat", () -> ops.concat(0, f32(2, 3), f32(2, 4)), "(2, 4)");
+        assertError("concat", () -> ops.concat(0, Tensor.zeros(DType.I32, 1), f32(1)), "[I32, F32]");
+    }
+
+    @Test
+    void viewsNameTheOpCalled() {
+        assertError("transpose", () -> f32(2, 3).transpose(0, 5), "[-2, 2)", "5 for shape (2, 3)");
+        assertError("permute", () -> f32(2, 3).permute(0, 2), "[-2, 2)", "2 for shape (2, 3)");
+        assertError("slice", () -> Tensor.scalar(1f).slice(0, 0, 1), "[0, 0)", "0 for shape ()");
+        assertError("slice", () -> f32(2, 3).slice(1, 2, 4), "[2, 4)");
+        assertError("select", () -> f32(2, 3).select(0, 5), "[0, 2) on axis 0 of (2, 3)", "got 5");
+        assertError("select", () -> f32(2, 3).select(0, -1), "got -1");
+        assertError("select", () -> f32(2, 3).select(2, 0), "2 for shape (2, 3)");
+        assertError("reshape", () -> f32(2, 3).reshape(-2, -3), "[-2, -3]");
+    }
+
+    @Test
+    void sumToOnlySumsDownToAShapeThatBroadcastsBack() {
+        assertError("sumTo", () -> ops.sumTo(f32(3), Shape.of(2, 3)), "(3)", "(2, 3)");
+        assertError("sumTo", () -> ops.sumTo(f32(2, 3), Shape.of(1, 1, 3)), "(2, 3)", "(1, 1, 3)");
+        assertError("sumTo", () -> ops.sumTo(f32(2, 3), Shape.of(4)), "(4)");
     }
 
     @Test
@@ -92,8 +118,12 @@ class BadInputTest {
         assertError("attention", () -> ops.attention(q, f32(1, 3, 5, 8), f32(1, 3, 5, 8), 1, true),
                 "4 query heads and 3 KV heads");
         assertError("attention", () -> ops.attention(f32(1, 4, 6, 8), kv, kv, 1, true), "T = 6, S = 5");
+        Tensor noKeys = f32(1, 2, 0, 8);
+        assertError("attention", () -> ops.attention(q, noKeys, noKeys, 1, false), "at least one key", "(1, 2, 0, 8)");
         Ops.AttentionResult saved = ops.attention(q, kv, kv, 1, true);
         assertError("attentionBackward", () -> ops.attentionBackward(q, kv, kv, saved, f32(1, 4, 3, 7), 1, true),
                 "(1, 4, 3, 7)");
+        assertError("attentionBackward", () -> ops.attentionBackward(q, noKeys, noKeys, saved, q, 1, false),
+                "at least one key");
     }
 }

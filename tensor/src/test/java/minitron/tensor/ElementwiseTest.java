@@ -62,6 +62,23 @@ class ElementwiseTest {
 
     @ParameterizedTest
     @MethodSource("minitron.tensor.TestTensors#backends")
+    void reluKeepsNaNAsPyTorch(Backend backend) {
+        // NaN in every lane position of a vector and in the tail; torch.relu(nan) is nan, not 0
+        for (DType dtype : new DType[]{DType.F32, DType.F64}) {
+            for (int n : ODD_SIZES) {
+                Tensor x = Tensor.zeros(dtype, n);
+                for (int i = 0; i < n; i++) x.writeDouble(i, i % 3 == 0 ? Double.NaN : i % 3 == 1 ? -i : i);
+                Tensor y = Ops.of(backend).unary(UnaryOp.RELU, x);
+                for (int i = 0; i < n; i++) {
+                    double expected = i % 3 == 0 ? Double.NaN : i % 3 == 1 ? 0 : i;
+                    assertEquals(expected, y.readDouble(i), dtype + " relu at " + i + " of " + n);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("minitron.tensor.TestTensors#backends")
     void binaryMatchesScalarForEveryBroadcastPattern(Backend backend) {
         for (BinaryOp op : BinaryOp.values()) {
             double tol = op == BinaryOp.POW ? F32_RTOL : EXACT;

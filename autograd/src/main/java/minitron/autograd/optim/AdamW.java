@@ -31,14 +31,18 @@ public final class AdamW extends Optimizer {
 
     public AdamW(Map<String, Var> params, double lr, double beta1, double beta2, double eps, double weightDecay) {
         super(params, lr);
-        if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps >= 0) || !(weightDecay >= 0)) {
-            throw TensorException.of("AdamW", "0 <= beta1, beta2 < 1, eps >= 0, weight_decay >= 0",
-                    "betas (" + beta1 + ", " + beta2 + "), eps " + eps + ", weight_decay " + weightDecay);
-        }
+        requireBeta("beta1", beta1);
+        requireBeta("beta2", beta2);
+        requireNonNegative("eps", eps);
+        requireNonNegative("weight_decay", weightDecay);
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
         this.weightDecay = weightDecay;
+    }
+
+    private static void requireBeta(String name, double beta) {
+        if (!(beta >= 0 && beta < 1)) throw TensorException.of("AdamW", name + " in [0, 1)", String.valueOf(beta));
     }
 
     /** PyTorch's defaults: betas (0.9, 0.999), eps 1e-8, weight_decay 0.01. */

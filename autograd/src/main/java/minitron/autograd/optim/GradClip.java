@@ -22,6 +22,10 @@ public final class GradClip {
      * elements); when max_norm / (total + 1e-6) < 1, every gradient is multiplied by it. Parameters without a
      * gradient are ignored. Returns total, the norm before clipping. Gradients are replaced, not modified in
      * place (a gradient tensor may be shared by several Vars).
+     *
+     * <p>A total that is not finite scales as in PyTorch 1.13 (error_if_nonfinite off): a NaN total makes the
+     * coefficient NaN and every gradient NaN; an infinite total makes it 0 (an infinite element becomes NaN, the
+     * rest 0). A caller that wants to skip such a step checks the returned total; the gradients are not usable.
      */
     public static double clipGradNorm(Collection<Var> params, double maxNorm) {
         double sumOfSquaredNorms = 0;
@@ -33,7 +37,7 @@ public final class GradClip {
         }
         double total = Math.sqrt(sumOfSquaredNorms);
         double coefficient = maxNorm / (total + NORM_EPS);
-        if (coefficient < 1) {
+        if (!(coefficient >= 1)) { // torch clamps the coefficient to <= 1, and a NaN one stays NaN
             for (Var p : params) {
                 if (p.grad() != null) p.setGrad(Autograd.ops().scale(p.grad(), coefficient));
             }

@@ -29,8 +29,14 @@ public abstract class Optimizer {
                         "'" + e.getKey() + "': " + e.getValue());
             }
         }
+        requireNonNegative("lr", lr);
         this.params = Collections.unmodifiableMap(new LinkedHashMap<>(params));
         this.lr = lr;
+    }
+
+    /** Rejects a negative (or NaN) hyper-parameter, as torch.optim's constructors do. */
+    protected final void requireNonNegative(String name, double value) {
+        if (!(value >= 0)) throw TensorException.of(getClass().getSimpleName(), name + " >= 0", String.valueOf(value));
     }
 
     /** Names "0", "1", ... in list order, for callers without names. */

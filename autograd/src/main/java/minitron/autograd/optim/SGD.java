@@ -27,6 +27,8 @@ public final class SGD extends Optimizer {
     public SGD(Map<String, Var> params, double lr, double momentum, double dampening, double weightDecay,
                boolean nesterov) {
         super(params, lr);
+        requireNonNegative("momentum", momentum);
+        requireNonNegative("weight_decay", weightDecay);
         if (nesterov && (momentum <= 0 || dampening != 0)) {
             throw TensorException.of("SGD", "momentum > 0 and dampening 0 for Nesterov momentum",
                     "momentum " + momentum + ", dampening " + dampening);

@@ -2,6 +2,7 @@ package minitron.autograd.optim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -145,6 +146,48 @@ class OptimizerTest {
         double c = 1.0 / (total + 1e-6);
         org.junit.jupiter.api.Assertions.assertArrayEquals(new double[]{3 * c, 4 * c}, a.grad().toDoubleArray(), EXACT);
         org.junit.jupiter.api.Assertions.assertArrayEquals(new double[]{3 * c, 4 * c}, b.grad().toDoubleArray(), EXACT);
+    }
+
+    @Test
+    void clipGradNormWithANonFiniteTotalScalesAsPyTorch() {
+        // torch 1.13 clip_grad_norm_([p, q], 1.0) with p.grad = [nan, 1], q.grad = [5, 5]: all nan
+        Var p = param(0, 0);
+        Var q = param(0, 0);
+        grad(p, Double.NaN, 1);
+        grad(q, 5, 5);
+        assertTrue(Double.isNaN(GradClip.clipGradNorm(List.of(p, q), 1.0)));
+        double[] allNaN = {Double.NaN, Double.NaN};
+        org.junit.jupiter.api.Assertions.assertArrayEquals(allNaN, p.grad().toDoubleArray());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(allNaN, q.grad().toDoubleArray());
+        // p.grad = [inf, 1]: total inf, coefficient 0: [nan, 0] and [0, 0]
+        grad(p, Double.POSITIVE_INFINITY, 1);
+        grad(q, 5, 5);
+        assertEquals(Double.POSITIVE_INFINITY, GradClip.clipGradNorm(List.of(p, q), 1.0));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new double[]{Double.NaN, 0}, p.grad().toDoubleArray());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new double[]{0, 0}, q.grad().toDoubleArray());
+    }
+
+    @Test
+    void invalidHyperParametersAreRejectedAsTorchOptimDoes() {
+        List<Var> ps = List.of(param(1.0));
+        assertMessage("AdamW: expected lr >= 0, got -0.1", () -> new AdamW(ps, -0.1, 0.9, 0.999, 1e-8, 0));
+        assertMessage("AdamW: expected lr >= 0, got NaN", () -> new AdamW(ps, Double.NaN, 0.9, 0.999, 1e-8, 0));
+        assertMessage("AdamW: expected beta1 in [0, 1), got 1.0", () -> new AdamW(ps, 0.1, 1.0, 0.999, 1e-8, 0));
+        assertMessage("AdamW: expected beta2 in [0, 1), got -0.5", () -> new AdamW(ps, 0.1, 0.9, -0.5, 1e-8, 0));
+        assertMessage("AdamW: expected eps >= 0, got -1.0E-8", () -> new AdamW(ps, 0.1, 0.9, 0.999, -1e-8, 0));
+        assertMessage("AdamW: expected weight_decay >= 0, got -0.01",
+                () -> new AdamW(ps, 0.1, 0.9, 0.999, 1e-8, -0.01));
+        assertMessage("SGD: expected lr >= 0, got -0.1", () -> new SGD(ps, -0.1, 0));
+        assertMessage("SGD: expected momentum >= 0, got -0.5", () -> new SGD(ps, 0.1, -0.5));
+        Map<String, Var> named = Map.of("w", ps.get(0));
+        assertMessage("SGD: expected weight_decay >= 0, got -1.0", () -> new SGD(named, 0.1, 0, 0, -1, false));
+        // the boundaries are valid, as in torch.optim
+        new AdamW(ps, 0, 0, 0, 0, 0);
+        new SGD(ps, 0, 0);
+    }
+
+    private static void assertMessage(String expected, org.junit.jupiter.api.function.Executable call) {
+        assertEquals(expected, assertThrows(TensorException.class, call).getMessage());
     }
 
     @Test

@@ -42,8 +42,9 @@ public class ScalarBackend implements Backend {
         return t.dim(-1);
     }
 
+    /** The number of rows of the last axis: the product of the leading sizes (also when the last one is 0). */
     private static int rows(Tensor t) {
-        return (int) (t.numel() / t.dim(-1));
+        return (int) t.shape().dropLast(1).numel();
     }
 
     /** Offset of element (r, c) when the tensor is seen as rows of its last axis. */
@@ -72,7 +73,7 @@ public class ScalarBackend implements Backend {
     @Override
     public void matmul(Tensor a, Tensor b, Tensor out) {
         int m = a.dim(-2), k = a.dim(-1), n = b.dim(-1);
-        long batches = out.numel() / ((long) m * n);
+        long batches = (long) m * n == 0 ? 0 : out.numel() / ((long) m * n); // nothing to write when M or N is 0
         long as0 = a.stride(-2), as1 = a.stride(-1), bs0 = b.stride(-2), bs1 = b.stride(-1);
         for (long batch = 0; batch < batches; batch++) {
             long aBase = batchBase(a, batch, 2), bBase = batchBase(b, batch, 2);
@@ -115,8 +116,9 @@ public class ScalarBackend implements Backend {
         long n = out.numel();
         long stride = x.stride(axis);
         for (long i = 0; i < n; i++) {
-            // out has x's shape with the reduced axis of size 1, so its i-th element maps to x's element at index 0.
-            long base = x.offsetOf(outIndexToInput(out, x, axis, i));
+            // out has x's shape with the reduced axis of size 1, so its i-th element maps to x's element at index 0
+            // (an empty axis has no element: sum 0, mean 0 / 0 = NaN, max -inf).
+            long base = size == 0 ? 0 : x.offsetOf(outIndexToInput(out, x, axis, i));
             double acc = op == ReduceOp.MAX ? Double.NEGATIVE_INFINITY : 0;
             for (int j = 0; j < size; j++) {
                 double v = x.readDouble(base + j * stride);
@@ -133,7 +135,7 @@ public class ScalarBackend implements Backend {
         long n = out.numel();
         long stride = x.stride(axis);
         for (long i = 0; i < n; i++) {
-            long base = x.offsetOf(outIndexToInput(out, x, axis, i));
+            long base = size == 0 ? 0 : x.offsetOf(outIndexToInput(out, x, axis, i)); // empty: index 0
             int best = 0;
             double bestValue = Double.NEGATIVE_INFINITY;
             for (int j = 0; j < size; j++) {

@@ -159,7 +159,7 @@ final class VectorElementwise {
             case SIGMOID -> sigmoid(x);
             case SILU -> x.mul(sigmoid(x));
             case TANH -> x.lanewise(VectorOperators.TANH);
-            case RELU -> x.broadcast(0f).blend(x, x.compare(VectorOperators.GT, 0f)); // NaN -> 0, as x > 0 ? x : 0
+            case RELU -> x.blend(0f, x.compare(VectorOperators.LE, 0f)); // NaN stays NaN, as x <= 0 ? 0 : x
         };
     }
 
