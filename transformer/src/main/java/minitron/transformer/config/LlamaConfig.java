@@ -92,13 +92,8 @@ public record LlamaConfig(
         if (headDim % 2 != 0) {
             throw new ConfigException(where + ": head_dim must be even (RoPE rotates pairs of dimensions), got " + headDim);
         }
-        for (String product : List.of("num_attention_heads", "num_key_value_heads")) {
-            long width = (long) (product.equals("num_attention_heads") ? numAttentionHeads : numKeyValueHeads) * headDim;
-            if (width > Integer.MAX_VALUE) {
-                throw new ConfigException(where + ": " + product + " * head_dim = " + width + " is larger than a tensor "
-                        + "dimension can be (2^31 - 1)");
-            }
-        }
+        requireDimension(where, "num_attention_heads * head_dim", (long) numAttentionHeads * headDim);
+        requireDimension(where, "num_key_value_heads * head_dim", (long) numKeyValueHeads * headDim);
         if (bosTokenId != null && (bosTokenId < 0 || bosTokenId >= vocabSize)) {
             throw new ConfigException(where + ": bos_token_id must be in [0, vocab_size " + vocabSize + "), got " + bosTokenId);
         }
@@ -316,6 +311,14 @@ public record LlamaConfig(
     private static void requireModelType(String where, String modelType) {
         if (!LLAMA.equals(modelType) && !MISTRAL.equals(modelType)) {
             throw new ConfigException(where + ": model_type \"" + modelType + "\" is not supported (supported: llama, mistral)");
+        }
+    }
+
+    /** A projection width that must fit a tensor dimension (an int). */
+    private static void requireDimension(String where, String what, long value) {
+        if (value > Integer.MAX_VALUE) {
+            throw new ConfigException(where + ": " + what + " = " + value + " is larger than a tensor dimension can be "
+                    + "(2^31 - 1)");
         }
     }
 
