@@ -18,6 +18,8 @@ minitron() {
   "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC \
     -jar "$WORK/minitron.jar" "$@"
 }
+# WORK is this script's scratch folder: a new run replaces the previous run's outputs there
+rm -rf "$WORK/tokenizer" "$WORK/run" "$WORK/evalcache"
 minitron tokenizer train --data brown:pretrain --vocab-size 2048 --out "$WORK/tokenizer"
 minitron train --model teacher --tokenizer "$WORK/tokenizer" --data brown:pretrain --val-data brown:pretrain-val \
   --seq 128 --batch 16 --accum 1 --steps 1500 --lr 3e-3 --min-lr 3e-4 --warmup 50 --weight-decay 0.1 --clip 1.0 \

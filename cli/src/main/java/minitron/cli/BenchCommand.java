@@ -35,8 +35,8 @@ public final class BenchCommand {
         @Option(names = "--n", description = "Matrix size.")
         int n = 1024;
 
-        @Option(names = "--threads", description = "Threads of the kernel pool.")
-        int threads = Runtime.getRuntime().availableProcessors();
+        @Option(names = "--threads", description = "Threads of the kernel pool (default: MINITRON_THREADS or -Dminitron.threads, else every core).")
+        int threads = minitron.tensor.Parallel.threads(); // MINITRON_THREADS or -Dminitron.threads, else every core
 
         @Option(names = "--dtype", description = "dtype of b: f32 or bf16.")
         String dtype = "f32";
@@ -84,8 +84,8 @@ public final class BenchCommand {
         @Option(names = "--dtype", description = "dtype of W: bf16, f16 or f32.")
         String dtype = "bf16";
 
-        @Option(names = "--threads", description = "Threads of the kernel pool.")
-        int threads = Runtime.getRuntime().availableProcessors();
+        @Option(names = "--threads", description = "Threads of the kernel pool (default: MINITRON_THREADS or -Dminitron.threads, else every core).")
+        int threads = minitron.tensor.Parallel.threads(); // MINITRON_THREADS or -Dminitron.threads, else every core
 
         @Option(names = "--rounds", description = "Rounds of (GEMV calls, copy, read); medians are reported.")
         int rounds = 9;

@@ -25,8 +25,8 @@ public final class DecodeBenchCommand implements Callable<Integer> {
     @Option(names = "--layers", description = "decoder layers (0 = the preset's)")
     int layers = 0;
 
-    @Option(names = "--threads", description = "threads of the kernel pool")
-    int threads = Runtime.getRuntime().availableProcessors();
+    @Option(names = "--threads", description = "threads of the kernel pool (default: MINITRON_THREADS or -Dminitron.threads, else every core)")
+    int threads = minitron.tensor.Parallel.threads(); // MINITRON_THREADS or -Dminitron.threads, else every core
 
     @Option(names = "--prompt-tokens", description = "prefill length")
     int promptTokens = 512;

@@ -85,7 +85,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--eval-batches", description = "validation micro-batches") int evalBatches = 8;
     @Option(names = "--save-every", description = "checkpoint every N steps (0: at the end)") int saveEvery = 200;
     @Option(names = "--keep", description = "checkpoints kept") int keep = 2;
-    @Option(names = "--threads", description = "kernel threads") int threads = Runtime.getRuntime().availableProcessors();
+    @Option(names = "--threads", description = "kernel threads (default: MINITRON_THREADS or -Dminitron.threads, else every core)") int threads = minitron.tensor.Parallel.threads(); // MINITRON_THREADS or -Dminitron.threads, else every core
     @Option(names = "--out", paramLabel = "DIR", description = "output folder") Path out = Path.of("train-out");
     @Option(names = "--resume", description = "continue from OUT/checkpoints/latest") boolean resume;
     @Option(names = "--save-dtype", description = "dtype of OUT/final: f32 or bf16") String saveDtype = "bf16";
@@ -118,10 +118,26 @@ public final class TrainCommand implements Callable<Integer> {
             p.load(in);
         }
         List<String> args = new ArrayList<>();
-        for (String key : p.stringPropertyNames()) {
+        for (String key : new java.util.TreeSet<>(p.stringPropertyNames())) {
             String value = p.getProperty(key).strip();
-            args.add("--" + key);
-            if (!value.equals("true")) args.add(value);
+            CommandLine.Model.OptionSpec option = spec.findOption("--" + key);
+            if (option == null || key.equals("config")) {
+                throw new IllegalArgumentException("--config: " + configFile + ": \"" + key + "\" is not an option of "
+                        + "minitron train (write the option names without --, see minitron train --help)");
+            }
+            if (option.arity().max() == 0) {      // a flag: "jsonl", "jsonl=true" or "jsonl=false"
+                if (!value.isEmpty() && !value.equals("true") && !value.equals("false")) {
+                    throw new IllegalArgumentException("--config: " + configFile + ": " + key + " is a flag: expected "
+                            + "true, false or no value, found \"" + value + "\"");
+                }
+                if (!value.equals("false")) args.add("--" + key);
+            } else {
+                if (value.isEmpty()) {
+                    throw new IllegalArgumentException("--config: " + configFile + ": " + key + " needs a value");
+                }
+                args.add("--" + key);
+                args.add(value);
+            }
         }
         CommandLine cl = Main.oneLineErrors(new CommandLine(new TrainCommand()).setCommandName("minitron train"))
                 .setOverwrittenOptionsAllowed(true);
@@ -160,6 +176,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (resume && new CheckpointStore(checkpoints).latest().isEmpty()) {
             throw new TrainingException("--resume: no checkpoint in " + checkpoints);
         }
+        if (!resume) requireEmpty(out);
         Tokenizer tok = Tokenizer.load(tokenizer);
         TokenizerId id = TokenizerId.of(tokenizer, tok.vocabSize());
         Files.createDirectories(out);
@@ -171,6 +188,11 @@ public final class TrainCommand implements Callable<Integer> {
             TokenDataset[] split = trainData.splitTail(0.05);
             trainData = split[0];
             validation = split[1];
+            if (validation.length() < seq + 1) {
+                throw new IllegalArgumentException("--val-data: the validation split (the last 5% of --data, "
+                        + validation.length() + " tokens) is shorter than one sequence of --seq " + seq + " + 1 tokens; "
+                        + "give --val-data, more --data or a shorter --seq");
+            }
         }
         LlamaConfig config = ModelFactory.withVocabulary(shape, tok.vocabSize(),
                 tok.bosId().isPresent() ? tok.bosId().getAsInt() : null,
@@ -200,9 +222,29 @@ public final class TrainCommand implements Callable<Integer> {
             Path src = Files.isDirectory(tokenizer) ? tokenizer.resolve(f) : tokenizer.resolveSibling(f);
             if (Files.exists(src)) Files.copy(src, fin.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
-        System.out.printf("done: %d steps, last validation loss %.4f, %.1f s this run; model in %s%n", trainer.step(),
-                progress.lastValidation, (System.nanoTime() - t0) / 1e9, fin);
+        String validated = Double.isNaN(progress.lastValidation) ? "no validation in this run (the log has the earlier ones)"
+                : String.format("last validation loss %.4f", progress.lastValidation);
+        System.out.printf("done: %d steps, %s, %.1f s this run; model in %s%n", trainer.step(), validated,
+                (System.nanoTime() - t0) / 1e9, fin);
         return 0;
+    }
+
+    /**
+     * A new run writes its log, curve, checkpoints and final model into --out: a folder that already holds files
+     * (another run's, or the user's) would be mixed with them, so it must be new or empty unless --resume continues
+     * the run in it.
+     */
+    private static void requireEmpty(Path out) throws IOException {
+        if (!Files.isDirectory(out)) return;
+        List<String> entries;
+        try (var list = Files.list(out)) {
+            entries = list.map(p -> p.getFileName().toString()).sorted().limit(6).toList();
+        }
+        if (!entries.isEmpty()) {
+            throw new IllegalArgumentException("--out: expected a new or empty folder for a new run, found " + out
+                    + " holding " + String.join(", ", entries) + (entries.size() == 6 ? ", ..." : "")
+                    + " (continue its run with --resume, or give another folder)");
+        }
     }
 
     /** The shape with --hidden, --layers, --heads, --kv-heads and --intermediate applied (0: the shape's). */
@@ -295,7 +337,7 @@ public final class TrainCommand implements Callable<Integer> {
 
         @Option(names = "--seq", description = "sequence length") int seq = 128;
         @Option(names = "--batch", description = "sequences per forward") int batch = 16;
-        @Option(names = "--threads", description = "kernel threads") int threads = Runtime.getRuntime().availableProcessors();
+        @Option(names = "--threads", description = "kernel threads (default: MINITRON_THREADS or -Dminitron.threads, else every core)") int threads = minitron.tensor.Parallel.threads(); // MINITRON_THREADS or -Dminitron.threads, else every core
         @Option(names = "--cache", paramLabel = "DIR", description = "token caches") Path cacheDir = Path.of("train-out", "cache");
 
         @Override

@@ -111,6 +111,20 @@ class TrainCommandTest {
         assertEquals("1", wider[0]);
         assertTrue(wider[2].contains("another shape"), wider[2]);
 
+        // Resuming on other data would continue from the saved position in another text: refused.
+        Path other = Files.writeString(dir.resolve("other.txt"), Files.readString(text).replace("ran", "cow"));
+        String[] otherData = train(other, tok, out, "--resume");
+        assertEquals("1", otherData[0], otherData[1] + " | " + otherData[2]);
+        assertTrue(otherData[2].contains("was trained on other data") && otherData[2].contains("same --data"),
+                otherData[2]);
+
+        // A new run into the folder of this one would mix the two: refused before anything is read.
+        String[] again = train(text, tok, out);
+        assertEquals("1", again[0]);
+        assertEquals("minitron train: --out: expected a new or empty folder for a new run, found " + out + " holding "
+                + "cache, checkpoints, final, loss_curve.png, train_log.jsonl (continue its run with --resume, or give "
+                + "another folder)", again[2]);
+
         // A config file gives the options; the command line wins.
         Path props = dir.resolve("train.properties");
         Files.writeString(props, "model=tiny\nseq=16\nbatch=2\nsteps=2\nwarmup=1\nthreads=1\neval-batches=1\n"
@@ -189,6 +203,12 @@ class TrainCommandTest {
                 {dir.resolve("nowhere.properties").toString(), "minitron train: --config: expected a file, found nothing at "},
                 {dir.toString(), "minitron train: --config: expected a file, found a directory: "},
                 {props.toString(), "minitron train: Invalid value for option '--seq': 'abc' is not an int"},
+                {Files.writeString(dir.resolve("typo.properties"), "stepz=4\n").toString(),
+                        "minitron train: --config: " + dir.resolve("typo.properties") + ": \"stepz\" is not an option of "
+                                + "minitron train"},
+                {Files.writeString(dir.resolve("flag.properties"), "jsonl=yes\n").toString(),
+                        "minitron train: --config: " + dir.resolve("flag.properties") + ": jsonl is a flag: expected "
+                                + "true, false or no value, found \"yes\""},
         };
         for (String[] c : cases) {
             String[] r = run("train", "--config", c[0]);

@@ -80,6 +80,7 @@ public final class Trainer {
 
     private final LlamaModel model;
     private final TrainConfig config;
+    private final TokenDataset train;
     private final TokenDataset validation;
     private final Path outDir;
     private final int rank;
@@ -113,6 +114,7 @@ public final class Trainer {
             throw new TrainingException("train: the data's tokenizer has " + train.cache().vocabSize()
                     + " tokens, the model's vocab_size is " + model.config.vocabSize());
         }
+        this.train = train;
         this.loader = new BatchLoader(train, config.batch(), config.seqLen(), config.seed(), rank, worldSize, true);
         if (validation != null) validation.rows(config.seqLen()); // a clear error now rather than at step N
         this.optimizer = new AdamW(model.parameters(), config.lr(), config.beta1(), config.beta2(), config.eps(),
@@ -228,12 +230,14 @@ public final class Trainer {
     private DivergedException diverged(int atStep, String what) {
         String kept;
         try {
-            kept = store.latest().map(p -> "the latest checkpoint is still " + p).orElse("no checkpoint was written");
+            kept = store.latest().map(p -> "the latest checkpoint is still " + p
+                    + " (resume from it with a lower learning rate or more warm-up)")
+                    .orElse("no checkpoint was written yet (start again with a lower learning rate or more warm-up)");
         } catch (IOException | TrainingException e) {
             kept = "the checkpoints could not be listed: " + e.getMessage();
         }
         return new DivergedException(atStep, "train: step " + atStep + ": " + what + "; training stopped without "
-                + "updating the weights; " + kept + " (resume from it with a lower learning rate or more warm-up)");
+                + "updating the weights; " + kept);
     }
 
     // ------------------------------------------------------------------------------------------- the run
@@ -307,6 +311,10 @@ public final class Trainer {
         data.put("seq_len", s.seqLen());
         data.put("rank", s.rank());
         data.put("world_size", s.worldSize());
+        // which tokens: a resume on other data would continue from this position in another text
+        data.put("data_sha256", train.cache().dataSha256());
+        data.put("start", train.start());
+        data.put("end", train.end());
         n.set("config", JSON.valueToTree(config));
         return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n);
     }
@@ -330,12 +338,9 @@ public final class Trainer {
             throw new TrainingException("resume: " + dir + " has no " + stateFile.getFileName()
                     + " (not a training checkpoint, or written by another number of ranks)");
         }
-        JsonNode state = JSON.readTree(Files.readString(stateFile, StandardCharsets.UTF_8));
-        if (!STATE_FORMAT.equals(state.path("format").asText())) {
-            throw new TrainingException("resume: " + stateFile + ": expected format \"" + STATE_FORMAT + "\", found \""
-                    + state.path("format").asText() + "\"");
-        }
+        JsonNode state = readState(stateFile);
         checkSameRun(stateFile, state);
+        checkSameData(stateFile, state.get("data"));
         try (Checkpoint ckpt = Checkpoint.openModel(dir.resolve(CheckpointStore.MODEL_DIR))) {
             checkSameShape(dir, ckpt.config());
             Ops ops = Ops.cpu();
@@ -364,6 +369,53 @@ public final class Trainer {
         elapsedSeconds = state.get("elapsed_s").asDouble();
         lastSavedStep = step;
         if (rank == 0) log.truncateAfter(step);
+    }
+
+    /**
+     * The trainer state file, with every field a resume reads present and of its type: a damaged file is one clear
+     * error naming it, not a NullPointerException halfway through restoring.
+     */
+    private static JsonNode readState(Path stateFile) throws IOException {
+        JsonNode state;
+        try {
+            state = JSON.readTree(Files.readString(stateFile, StandardCharsets.UTF_8));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new TrainingException("resume: " + stateFile + ": not valid JSON: " + e.getOriginalMessage() + " (line "
+                    + e.getLocation().getLineNr() + ")");
+        }
+        if (state == null || !state.isObject()) {
+            throw new TrainingException("resume: " + stateFile + ": expected a JSON object, found "
+                    + (state == null || state.isMissingNode() ? "an empty file" : state.getNodeType()));
+        }
+        if (!STATE_FORMAT.equals(state.path("format").asText())) {
+            throw new TrainingException("resume: " + stateFile + ": expected format \"" + STATE_FORMAT + "\", found \""
+                    + state.path("format").asText() + "\"");
+        }
+        List<String> problems = new ArrayList<>();
+        for (String field : List.of("step", "rng_state", "tokens", "data.seed", "data.epoch", "data.step", "data.batch",
+                "data.seq_len", "data.rank", "data.world_size")) {
+            JsonNode v = state.at("/" + field.replace('.', '/'));
+            if (!v.isIntegralNumber()) problems.add(field + ": expected an integer, found " + (v.isMissingNode() ? "nothing" : v));
+        }
+        if (!state.path("elapsed_s").isNumber()) problems.add("elapsed_s: expected a number, found " + state.path("elapsed_s"));
+        if (!state.path("config").isObject()) problems.add("config: expected an object, found " + state.path("config"));
+        if (!problems.isEmpty()) {
+            throw new TrainingException("resume: " + stateFile + ": damaged trainer state: " + String.join("; ", problems));
+        }
+        return state;
+    }
+
+    /** The data must be the tokens the checkpoint was trained on (checkpoints before this check lack the fields). */
+    private void checkSameData(Path file, JsonNode data) {
+        if (!data.has("data_sha256")) return;
+        String sha = data.path("data_sha256").asText();
+        long start = data.path("start").asLong(), end = data.path("end").asLong();
+        if (!sha.equals(train.cache().dataSha256()) || start != train.start() || end != train.end()) {
+            throw new TrainingException("resume: " + file + " was trained on other data (data sha256 "
+                    + sha.substring(0, Math.min(12, sha.length())) + "..., tokens [" + start + ", " + end + ")); this "
+                    + "run's --data is sha256 " + train.cache().dataSha256().substring(0, 12) + "..., tokens ["
+                    + train.start() + ", " + train.end() + "): resume with the same --data (and --val-data)");
+        }
     }
 
     /** The model shape of a checkpoint must be this model's: every tensor with the same shape. */

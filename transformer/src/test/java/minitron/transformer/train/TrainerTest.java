@@ -288,6 +288,42 @@ class TrainerTest {
         assertTrue(e2.getMessage().contains("batch: checkpoint 2, this run 3"), e2.getMessage());
     }
 
+    /** A damaged trainer state is one error naming the file and the fields, not an exception halfway through. */
+    @Test
+    void refusesADamagedTrainerState(@TempDir Path dir) throws IOException {
+        Trainer t = trainer(config(2).withCheckpoints(0, 1, 2), dir);
+        t.run(new Trainer.Listener() { });
+        Path state = dir.resolve(Trainer.CHECKPOINT_DIR).resolve("step-00000002").resolve(CheckpointStore.trainerStateFile(0));
+        String good = Files.readString(state);
+        String[][] cases = {  // {file content, expected part of the message}
+                {"{", "not valid JSON"},
+                {"", "expected a JSON object, found an empty file"},
+                {good.replaceFirst("\"data\" : \\{[^}]*}", "\"data\" : {}"), "data.seed: expected an integer, found nothing"},
+                {good.replaceFirst("\"step\" : 2", "\"step\" : \"abc\""), "step: expected an integer, found \"abc\""},
+        };
+        for (String[] c : cases) {
+            Files.writeString(state, c[0]);
+            TrainingException e = assertThrows(TrainingException.class, () -> trainer(config(2), dir).resumeIfPresent());
+            assertTrue(e.getMessage().startsWith("resume: " + state) && e.getMessage().contains(c[1]), e.getMessage());
+        }
+    }
+
+    /** Every row is scored, the last partial batch too, so the result does not depend on the batch size. */
+    @Test
+    void evaluationScoresEveryRowWhateverTheBatch() {
+        LlamaModel m = ModelFactory.initialize(tiny(), 3);
+        int seq = 16, rows = validation.rows(seq);
+        Evaluation.Result one = Evaluation.modelLoss(m, validation, seq, 1);
+        Evaluation.Result many = Evaluation.modelLoss(m, validation, seq, rows - 1);   // a full batch and one row
+        assertEquals((long) rows * seq, one.tokens());
+        assertEquals(one.tokens(), many.tokens());
+        assertEquals(one.loss(), many.loss(), 1e-6, "mean over the same targets");
+        Evaluation.Result u1 = Evaluation.unigramLoss(data, validation, seq, 1, tokenizer.vocabSize());
+        Evaluation.Result u2 = Evaluation.unigramLoss(data, validation, seq, rows - 1, tokenizer.vocabSize());
+        assertEquals(u1.loss(), u2.loss(), 1e-12);
+        assertEquals(one.tokens(), u1.tokens());
+    }
+
     @Test
     void initializationIsSeededAndHfShaped() {
         LlamaModel a = ModelFactory.initialize(tiny(), 5);
