@@ -82,6 +82,31 @@ final class Options {
         return dir;
     }
 
+    /**
+     * The files a command is about to write into {@code dir} must not exist yet (they would be another run's or the
+     * user's) unless {@code overwrite}: "OPTION: PATH exists (add --overwrite to replace it)".
+     */
+    static void refuseToReplace(String option, Path dir, boolean overwrite, String... names) {
+        if (overwrite) return;
+        for (String name : names) {
+            Path file = dir.resolve(name);
+            if (Files.exists(file)) {
+                throw new IllegalArgumentException(option + ": " + file + " exists (add --overwrite to replace it)");
+            }
+        }
+    }
+
+    /** As {@link #refuseToReplace}, for a command that writes a whole folder: it must be new or empty. */
+    static void refuseNonEmpty(String option, Path dir, boolean overwrite) throws java.io.IOException {
+        if (overwrite || !Files.isDirectory(dir)) return;
+        try (var entries = Files.list(dir)) {
+            if (entries.findAny().isPresent()) {
+                throw new IllegalArgumentException(option + ": " + dir + " is not empty (add --overwrite to write into it, "
+                        + "replacing the files of the same names)");
+            }
+        }
+    }
+
     /** A file to write: it may not exist yet, but it may not be a directory. */
     static Path outputFile(String option, Path file) {
         if (Files.isDirectory(file)) {

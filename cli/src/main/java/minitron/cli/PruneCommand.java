@@ -106,6 +106,9 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--dtype", paramLabel = "DTYPE", description = "stored dtype F32|BF16|F16 (default: the source's torch_dtype)")
     String dtype;
 
+    @Option(names = "--overwrite", description = "write into a non-empty --out, replacing files of the same names")
+    boolean overwrite;
+
     @Override
     public Integer call() {
         try (LlamaModel source = Options.loadModel("prune", model)) {
@@ -160,6 +163,7 @@ public final class PruneCommand implements Callable<Integer> {
             // the source's weights are memory-mapped while the pruned ones are written
             throw new IllegalArgumentException("--out: expected a directory other than --model, found " + out);
         }
+        Options.refuseNonEmpty("--out", out, overwrite);
     }
 
     private WidthPruner.Plan widthPlan(LlamaModel source) {

@@ -44,6 +44,9 @@ public final class TokenizerCommand implements Runnable {
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "output folder")
         Path out;
 
+        @Option(names = "--overwrite", description = "replace a tokenizer.json / tokenizer_config.json already in --out")
+        boolean overwrite;
+
         @Option(names = "--special", paramLabel = "TOKEN", split = ",",
                 defaultValue = "<|begin_of_text|>,<|end_of_text|>,<|reserved_special_token_0|>,"
                         + "<|reserved_special_token_1|>,<|reserved_special_token_2|>,<|reserved_special_token_3|>,"
@@ -56,6 +59,7 @@ public final class TokenizerCommand implements Runnable {
             try {
                 long t0 = System.nanoTime();
                 Options.outputDirectory("--out", out);
+                Options.refuseToReplace("--out", out, overwrite, "tokenizer.json", "tokenizer_config.json");
                 Readers.Result read = DataSources.read(data, jsonl);
                 read.warnings().forEach(w -> System.err.println("minitron tokenizer train: warning: " + w));
                 List<Document> docs = read.documents();

@@ -106,6 +106,17 @@ class PruneCommandsTest {
         r = run("prune", "--model", model.toString(), "--baseline", "random", "--hidden-size", "12", "--out", random.toString());
         assertEquals("0", r[0], r[2]);
         assertEquals(12, LlamaConfig.read(random).hiddenSize());
+
+        // A non-empty --out (another run's files, or the user's) is only written into with --overwrite.
+        r = run("prune", "--model", model.toString(), "--baseline", "random", "--hidden-size", "8", "--out", random.toString());
+        assertEquals("1", r[0]);
+        assertEquals("minitron prune: --out: " + random + " is not empty (add --overwrite to write into it, replacing "
+                + "the files of the same names)", r[2]);
+        assertEquals(12, LlamaConfig.read(random).hiddenSize(), "untouched");
+        r = run("prune", "--model", model.toString(), "--baseline", "random", "--hidden-size", "8", "--out", random.toString(),
+                "--overwrite");
+        assertEquals("0", r[0], r[2]);
+        assertEquals(8, LlamaConfig.read(random).hiddenSize());
     }
 
     @Test

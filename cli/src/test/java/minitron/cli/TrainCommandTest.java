@@ -139,6 +139,23 @@ class TrainCommandTest {
         assertTrue(eval[1].contains("unigram_loss"), eval[1]);
     }
 
+    /** tokenizer train does not replace a tokenizer already in --out (a model folder's, say) without --overwrite. */
+    @Test
+    void tokenizerTrainReplacesAnExistingTokenizerOnlyWithOverwrite() throws IOException {
+        Path text = corpus();
+        Path tok = tokenizer(text);
+        String before = Files.readString(tok.resolve("tokenizer.json"));
+        String[] r = run("tokenizer", "train", "--data", text.toString(), "--vocab-size", "270", "--out", tok.toString());
+        assertEquals("1", r[0]);
+        assertEquals("minitron tokenizer train: --out: " + tok.resolve("tokenizer.json") + " exists (add --overwrite to "
+                + "replace it)", r[2]);
+        assertEquals(before, Files.readString(tok.resolve("tokenizer.json")), "untouched");
+        r = run("tokenizer", "train", "--data", text.toString(), "--vocab-size", "270", "--out", tok.toString(),
+                "--overwrite");
+        assertEquals("0", r[0], r[2]);
+        assertFalse(before.equals(Files.readString(tok.resolve("tokenizer.json"))), "replaced: 270 instead of 280");
+    }
+
     @Test
     void refusesTextShorterThanOneSequenceAndMissingTokenizer() throws IOException {
         Path text = corpus();

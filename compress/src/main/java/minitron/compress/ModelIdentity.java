@@ -1,5 +1,6 @@
 package minitron.compress;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -36,6 +37,30 @@ public record ModelIdentity(String configJson, String weightsSha256) {
         return new ModelIdentity(model.config.toJson(), HexFormat.of().formatHex(sha.digest()));
     }
 
+    /** "num_attention_heads: scores 6, model 4; ..." for the top-level fields of two config.json texts that differ. */
+    static String configDifferences(String scoresConfig, String modelConfig) {
+        JsonNode a, b;
+        try {
+            a = JSON.readTree(scoresConfig);
+            b = JSON.readTree(modelConfig);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return "the scores' config is not valid JSON";
+        }
+        java.util.SortedSet<String> fields = new java.util.TreeSet<>();
+        a.fieldNames().forEachRemaining(fields::add);
+        b.fieldNames().forEachRemaining(fields::add);
+        java.util.StringJoiner out = new java.util.StringJoiner("; ");
+        for (String f : fields) {
+            JsonNode x = a.get(f), y = b.get(f);
+            if (x == null ? y != null : !x.equals(y)) {
+                out.add(f + ": scores " + (x == null ? "absent" : x) + ", model " + (y == null ? "absent" : y));
+            }
+        }
+        return out.length() == 0 ? "the same fields, other formatting" : out.toString();
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
     private static void putFloat(MessageDigest sha, float value) {
         int bits = Float.floatToIntBits(value);
         sha.update(new byte[] {(byte) (bits >>> 24), (byte) (bits >>> 16), (byte) (bits >>> 8), (byte) bits});
@@ -44,8 +69,8 @@ public record ModelIdentity(String configJson, String weightsSha256) {
     /** An error when {@code other} (the model being pruned) is not this one (where the scores came from). */
     public void requireSame(ModelIdentity other, String scoresWhere, String modelWhere) {
         if (!configJson.equals(other.configJson)) {
-            throw new CompressException("importance " + scoresWhere + " was computed for another model: expected the "
-                    + "config of " + modelWhere + ",\n" + other.configJson + "found\n" + configJson);
+            throw new CompressException("importance " + scoresWhere + " was computed for another model (config.json "
+                    + "differs from " + modelWhere + "'s: " + configDifferences(configJson, other.configJson) + ")");
         }
         if (!weightsSha256.equals(other.weightsSha256)) {
             throw new CompressException("importance " + scoresWhere + " was computed for another model: expected "
