@@ -22,29 +22,29 @@ models=""
 for shape in "hidden:--hidden-size 0.5" "mlp:--intermediate-size 0.5" "heads:--num-attention-heads 0.34" \
              "all:--hidden-size 0.666 --intermediate-size 0.5 --num-attention-heads 0.666"; do
   name=${shape%%:*}; opts=${shape#*:}
-  "$mt" prune --model "$teacher" --importance "$work/importance" $opts --out "$work/$name-importance"
+  "$mt" prune --overwrite --model "$teacher" --importance "$work/importance" $opts --out "$work/$name-importance"
   for seed in 1 2 3; do
-    "$mt" prune --model "$teacher" --baseline random --seed $seed $opts --out "$work/$name-random$seed" > /dev/null
+    "$mt" prune --overwrite --model "$teacher" --baseline random --seed $seed $opts --out "$work/$name-random$seed" > /dev/null
   done
-  "$mt" prune --model "$teacher" --baseline random-init $opts --out "$work/$name-init" > /dev/null
+  "$mt" prune --overwrite --model "$teacher" --baseline random-init $opts --out "$work/$name-init" > /dev/null
   models="$models $work/$name-importance $work/$name-random1 $work/$name-random2 $work/$name-random3 $work/$name-init"
 done
 # aggregation ablation (docs/prune.md): the other three sequence-batch reductions, same shapes
 for agg in mean-mean l2-l2 l2-mean; do
   "$mt" importance --model "$teacher" --data brown:pretrain --samples 256 --seq-len $seq --batch 16 \
     --aggregation $agg --out "$work/importance-$agg" > /dev/null
-  "$mt" prune --model "$teacher" --importance "$work/importance-$agg" --hidden-size 0.5 --out "$work/hidden-$agg" > /dev/null
-  "$mt" prune --model "$teacher" --importance "$work/importance-$agg" --hidden-size 0.666 --intermediate-size 0.5 \
+  "$mt" prune --overwrite --model "$teacher" --importance "$work/importance-$agg" --hidden-size 0.5 --out "$work/hidden-$agg" > /dev/null
+  "$mt" prune --overwrite --model "$teacher" --importance "$work/importance-$agg" --hidden-size 0.666 --intermediate-size 0.5 \
     --num-attention-heads 0.666 --out "$work/all-$agg" > /dev/null
   models="$models $work/hidden-$agg $work/all-$agg"
 done
 $java "$root/compress/scripts/ValLoss.java" brown:pretrain-val $seq 256 "$teacher" $models
 for metric in loss bi task; do
-  "$mt" prune --model "$teacher" --data brown:pretrain-val --depth $depth --metric $metric --samples 64 --seq-len $seq \
+  "$mt" prune --overwrite --model "$teacher" --data brown:pretrain-val --depth $depth --metric $metric --samples 64 --seq-len $seq \
     --batch 16 --task-limit 300 --out "$work/depth-$metric"
 done
 for metric in loss bi; do
-  "$mt" prune --model "$teacher" --data brown:pretrain-val --depth $depth --metric $metric --non-contiguous --samples 64 \
+  "$mt" prune --overwrite --model "$teacher" --data brown:pretrain-val --depth $depth --metric $metric --non-contiguous --samples 64 \
     --seq-len $seq --batch 16 --out "$work/depth-$metric-noncontiguous" | grep removing
 done
 $java "$root/compress/scripts/ValLoss.java" brown:pretrain-val $seq 256 "$work/depth-loss" "$work/depth-bi" \
