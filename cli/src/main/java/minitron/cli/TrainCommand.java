@@ -326,8 +326,12 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Mean next-token cross-entropy (nats/token) of a model on each --eval dataset, beside the "
                     + "unigram baseline (add-one smoothed token frequencies of --data) on the same tokens.")
     static final class Eval implements Callable<Integer> {
-        @Option(names = "--model", required = true, paramLabel = "DIR", description = "HF model folder with tokenizer.json")
+        @Option(names = "--model", required = true, paramLabel = "DIR", description = "HF model folder")
         Path model;
+
+        @Option(names = "--tokenizer", paramLabel = "FILE|DIR", description = "tokenizer.json or its folder (default: "
+                + "the model folder's; a training checkpoint's model/ has none: give the run's)")
+        Path tokenizer;
 
         @Option(names = "--data", paramLabel = "FILE|DIR|brown:SPLIT", description = "training text (unigram counts)")
         String data = "brown:pretrain";
@@ -347,8 +351,9 @@ public final class TrainCommand implements Callable<Integer> {
                 Options.atLeast("--seq", seq, 1);
                 Options.atLeast("--batch", batch, 1);
                 Options.outputDirectory("--cache", cacheDir);
-                Tokenizer tok = Tokenizer.load(model);
-                TokenizerId id = TokenizerId.of(model, tok.vocabSize());
+                Path tokenizerPath = tokenizer != null ? tokenizer : model;
+                Tokenizer tok = Tokenizer.load(tokenizerPath);
+                TokenizerId id = TokenizerId.of(tokenizerPath, tok.vocabSize());
                 TokenDataset train = open(data, tok, id).dataset();
                 List<TokenDataset> datasets = new ArrayList<>();   // all opened first: a bad one stops before the table
                 for (String e : evals) datasets.add(open(e, tok, id).dataset());
