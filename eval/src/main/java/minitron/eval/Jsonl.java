@@ -2,7 +2,6 @@ package minitron.eval;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,15 +14,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 import java.util.zip.GZIPInputStream;
+import minitron.transformer.data.Readers;
 
 /**
  * JSON Lines task files: one JSON object per line (blank lines skipped, .gz read through gunzip). A line that
- * is not JSON, or lacks a field its format needs, is malformed: reported with the file and line number and
+ * is not JSON, has more than white space after its object ({@link Readers#readJsonLine}: two objects on a line,
+ * {@code {...}garbage}), or lacks a field its format needs, is malformed: reported with the file and line number and
  * skipped (counted), or, when strict, an {@link EvalException} that stops the run.
  */
 public final class Jsonl {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private Jsonl() {
     }
 
@@ -62,7 +61,7 @@ public final class Jsonl {
             if (line.isBlank()) continue;
             String problem;
             try {
-                JsonNode node = JSON.readTree(line);
+                JsonNode node = Readers.readJsonLine(line);
                 if (node == null || !node.isObject()) {
                     problem = "expected a JSON object, found " + (node == null ? "nothing" : node.getNodeType());
                 } else {

@@ -4,10 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Each loader on a small hand-written sample in the public format; prompts compared with lm-eval's by hand. */
 class LoadersTest {
@@ -150,6 +153,28 @@ class LoadersTest {
         EvalException e = assertThrows(EvalException.class,
                 () -> evaluator(0, true).choiceItems(spec("piqa", "malformed.jsonl")));
         assertTrue(e.getMessage().startsWith(file + ":2: "), e.getMessage());
+    }
+
+    @Test
+    void aLineWithMoreAfterItsObjectIsMalformedNotTruncated(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("two.jsonl");
+        Files.writeString(f, """
+                {"goal": "a", "sol1": "b", "sol2": "c", "label": 0} {"goal": "d", "sol1": "e", "sol2": "f", "label": 1}
+                {"goal": "a", "sol1": "b", "sol2": "c", "label": 0}garbage
+                {"goal": "a", "sol1": "b", "sol2": "c", "label": 1}\t
+                """);
+        Evaluator lenient = evaluator(0, false);
+        List<ChoiceItem> items = lenient.choiceItems(new Evaluator.Spec("piqa", f, null));
+        assertEquals(1, items.size());                           // line 3 only: white space after it is fine
+        assertEquals(1, items.getFirst().gold());
+        assertTrue(lenient.notes().get(0).startsWith(f + ":1: not valid JSON (extra data after the JSON value at "
+                + "column 53: "), lenient.notes().get(0));
+        assertTrue(lenient.notes().get(1).startsWith(f + ":2: not valid JSON (extra data after the JSON value at "
+                + "column 52: \"garbage\""), lenient.notes().get(1));
+        EvalException e = assertThrows(EvalException.class,
+                () -> evaluator(0, true).choiceItems(new Evaluator.Spec("piqa", f, null)));
+        assertTrue(e.getMessage().startsWith(f + ":1: not valid JSON (extra data"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("(--strict)"), e.getMessage());
     }
 
     @Test

@@ -369,6 +369,10 @@ public final class BrownCorpus {
                             default -> p.skipChildren();
                         }
                     }
+                    if (p.nextToken() != null) {
+                        throw new DataException(resource + ":" + lineNo + ": expected one JSON object per line, found "
+                                + "more after it");
+                    }
                 }
                 if (id == null || text == null) {
                     throw new DataException(resource + ":" + lineNo + ": expected \"id\" and \"text\" fields");
@@ -389,7 +393,7 @@ public final class BrownCorpus {
         while ((line = reader.readLine()) != null) {
             lineNo++;
             if (line.isBlank()) continue;
-            JsonNode node = JSON.readTree(line);
+            JsonNode node = Readers.readJsonLine(line);
             List<List<TaggedWord>> sentences = new ArrayList<>();
             for (JsonNode sNode : node.path("sentences")) {
                 List<TaggedWord> sentence = new ArrayList<>(sNode.size());
