@@ -124,6 +124,8 @@ public final class EvalCommand implements Callable<Integer> {
                     String key = spec.name();
                     for (int n = 2; results.containsKey(key); n++) key = spec.name() + "#" + n;
                     results.put(key, metrics);
+                    evaluator.warnings().forEach(w -> System.err.println("minitron eval: warning: " + w));
+                    evaluator.warnings().clear();
                     evaluator.notes().forEach(System.err::println);
                     evaluator.notes().clear();
                     Double items = metrics.getOrDefault("items", metrics.get("tokens"));

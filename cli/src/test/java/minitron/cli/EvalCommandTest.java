@@ -77,6 +77,28 @@ class EvalCommandTest {
     }
 
     @Test
+    void pplWarnsOfInvalidUtf8AndCountsTheBytesOfTheTextItScored() throws Exception {
+        Path model = tinyModel();
+        // two lone continuation bytes: each becomes U+FFFD, 3 bytes in UTF-8 where the file has 1
+        byte[] bytes = "hi there \u0080, a text with \u0080 two bad bytes.".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        Path bad = Files.write(dir.resolve("bad.txt"), bytes);
+        String[] r = run("--model", model.toString(), "--tasks", "ppl:" + bad, "--json");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[2].startsWith("minitron eval: warning: " + bad + ": 2 invalid UTF-8 sequence(s) replaced by U+FFFD "
+                + "(first at byte offset 9)"), r[2]);
+        JsonNode ppl = new ObjectMapper().readTree(r[1]).get("results").get("ppl");
+        String scored = "hi there \uFFFD, a text with \uFFFD two bad bytes.";
+        try (LlamaModel m = LlamaModel.load(model, LlamaModel.Mode.INFERENCE)) {
+            Perplexity.Result direct = Perplexity.ofTexts(new LlamaCausalLm(m), TokenEncoder.of(Tokenizer.load(model)),
+                    List.of(scored));
+            assertEquals(bytes.length + 4, direct.bytes());        // lm-eval's len(doc.encode("utf-8")) of that text
+            assertEquals(direct.loss(), ppl.get("loss").asDouble(), JSON_ROUND_TRIP_ATOL);
+            assertEquals(direct.bitsPerByte(), ppl.get("bits_per_byte").asDouble(), JSON_ROUND_TRIP_ATOL);
+            assertEquals(direct.bytePerplexity(), ppl.get("byte_perplexity").asDouble(), JSON_ROUND_TRIP_ATOL);
+        }
+    }
+
+    @Test
     void aBadTaskIsOneLineAndExitCodeOne() throws Exception {
         String[] r = run("--model", tinyModel().toString(), "--tasks", "nope:x.jsonl");
         assertEquals("1", r[0]);

@@ -178,6 +178,20 @@ class LoadersTest {
     }
 
     @Test
+    void invalidUtf8InATaskFileIsAWarning(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("bad.jsonl");
+        byte[] line = "{\"goal\": \"a\", \"sol1\": \"b\u0080\", \"sol2\": \"c\", \"label\": 0}\n"
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        Files.write(f, line);
+        Evaluator evaluator = evaluator(0, true);
+        List<ChoiceItem> items = evaluator.choiceItems(new Evaluator.Spec("piqa", f, null));
+        assertEquals(" b\uFFFD", items.getFirst().choices().get(0).continuation());
+        assertEquals(List.of(f + ": 1 invalid UTF-8 sequence(s) replaced by U+FFFD (first at byte offset 24)"),
+                evaluator.warnings());
+        assertEquals(List.of(), evaluator.notes());
+    }
+
+    @Test
     void taskSpecsParse() {
         List<Evaluator.Spec> specs = Evaluator.parse("ppl:a.txt, brown-cloze,mmlu:t.jsonl@d.jsonl");
         assertEquals(3, specs.size());

@@ -66,8 +66,7 @@ public final class Readers {
             Decoded decoded = decodeCounting(bytes);
             if (decoded.invalidSequences() > 0) {
                 invalid += decoded.invalidSequences();
-                warnings.add(f + ": " + decoded.invalidSequences() + " invalid UTF-8 sequence(s) replaced by U+FFFD"
-                        + " (first at byte offset " + decoded.firstInvalidOffset() + ")");
+                warnings.add(decoded.warning(f.toString()));
             }
             if (jsonl) {
                 parseJsonl(decoded.text(), f.toString(), docs);
@@ -205,6 +204,14 @@ public final class Readers {
 
     /** A decoded text, with how many invalid UTF-8 sequences were replaced by U+FFFD. */
     public record Decoded(String text, long invalidSequences, long firstInvalidOffset) {
+        /**
+         * The warning every reader of user text prints when sequences were replaced: "WHERE: N invalid UTF-8
+         * sequence(s) replaced by U+FFFD (first at byte offset K)".
+         */
+        public String warning(String where) {
+            return where + ": " + invalidSequences + " invalid UTF-8 sequence(s) replaced by U+FFFD (first at byte offset "
+                    + firstInvalidOffset + ")";
+        }
     }
 
     /**
