@@ -118,6 +118,7 @@ class EvalCommandTest {
                 {"--tasks", "brown-cloze", "--batch", "0", "--batch: expected >= 1, found 0"}, // was an endless loop
                 {"--tasks", "brown-cloze", "--max-gen-toks", "0", "--max-gen-toks: expected >= 1, found 0"},
                 {"--tasks", "ppl:" + dir, dir + ": expected a file, found a directory"},
+                {"--tasks", "ppl:", "--tasks: expected ppl:FILE, found no file name in \"ppl:\""},
                 {"--tasks", "choice:" + dir, dir + ": expected a file, found a directory"},
                 {"--tasks", "choice:" + empty, empty + ": expected at least one task item (a JSON object per line), "
                         + "found an empty file"},

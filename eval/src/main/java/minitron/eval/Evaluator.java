@@ -76,18 +76,29 @@ public final class Evaluator {
             if (s.isEmpty()) continue;
             int colon = s.indexOf(':');
             String name = colon < 0 ? s : s.substring(0, colon);
-            Path file = null, fewshot = null;
-            if (colon >= 0) {
-                String rest = s.substring(colon + 1);
-                int at = rest.indexOf('@');
-                file = Path.of(at < 0 ? rest : rest.substring(0, at));
-                if (at >= 0) fewshot = Path.of(rest.substring(at + 1));
-            }
-            boolean needsFile = !name.equals("brown-cloze");
             if (!KNOWN.contains(name)) {
                 throw new EvalException(option + ": unknown task \"" + name + "\" (known: " + String.join(", ", KNOWN)
                         + ")");
             }
+            Path file = null, fewshot = null;
+            if (colon >= 0) {
+                String rest = s.substring(colon + 1);
+                int at = rest.indexOf('@');
+                String fileName = at < 0 ? rest : rest.substring(0, at);
+                if (fileName.isBlank()) {
+                    throw new EvalException(option + ": expected " + name + ":FILE, found no file name in \"" + s + "\"");
+                }
+                file = Path.of(fileName);
+                if (at >= 0) {
+                    String fewshotName = rest.substring(at + 1);
+                    if (fewshotName.isBlank()) {
+                        throw new EvalException(option + ": expected " + name + ":FILE@FEWSHOT_FILE, found no few-shot "
+                                + "file name in \"" + s + "\"");
+                    }
+                    fewshot = Path.of(fewshotName);
+                }
+            }
+            boolean needsFile = !name.equals("brown-cloze");
             if (needsFile && file == null) {
                 throw new EvalException(option + ": task \"" + name + "\" needs a file: " + name + ":FILE");
             }

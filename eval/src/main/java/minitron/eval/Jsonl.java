@@ -117,7 +117,8 @@ public final class Jsonl {
         return out;
     }
 
-    private static String describe(JsonNode v) {
+    /** A field's value for a message: {@code string "E"}, {@code number 5}, or {@code no such field}. */
+    static String describe(JsonNode v) {
         if (v == null) return "no such field";
         String s = v.toString();
         return v.getNodeType().toString().toLowerCase() + " " + (s.length() > 40 ? s.substring(0, 40) + "..." : s);

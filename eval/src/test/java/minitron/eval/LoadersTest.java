@@ -199,6 +199,51 @@ class LoadersTest {
         assertEquals(Path.of("d.jsonl"), specs.get(2).fewshotFile());
         assertThrows(EvalException.class, () -> Evaluator.parse("nope:x"));
         assertThrows(EvalException.class, () -> Evaluator.parse("winogrande"));
+        // an empty file name was Path.of(""), the working directory: ": expected a file, found a directory"
+        String[][] empty = { // {spec, message}
+                {"ppl:", "--tasks: expected ppl:FILE, found no file name in \"ppl:\""},
+                {"brown-cloze, ppl: ", "--tasks: expected ppl:FILE, found no file name in \"ppl:\""},
+                {"mmlu:@dev.jsonl", "--tasks: expected mmlu:FILE, found no file name in \"mmlu:@dev.jsonl\""},
+                {"mmlu:t.jsonl@", "--tasks: expected mmlu:FILE@FEWSHOT_FILE, found no few-shot file name in "
+                        + "\"mmlu:t.jsonl@\""},
+                {"nope:", "--tasks: unknown task \"nope\""},
+        };
+        for (String[] c : empty) {
+            EvalException e = assertThrows(EvalException.class, () -> Evaluator.parse(c[0]), c[0]);
+            assertTrue(e.getMessage().startsWith(c[1]), e.getMessage());
+        }
+    }
+
+    @Test
+    void mmluRowsNeedFourChoicesAndAnAnswerAToD(@TempDir Path dir) throws IOException {
+        String head = "{\"question\": \"q\", \"subject\": \"s\", ";
+        String[][] cases = { // {the rest of the line, the note after "FILE:1: "}
+                {"\"choices\": [\"a\", \"b\", \"c\"], \"answer\": 0}",
+                        "expected field \"choices\" to hold 4 strings (A-D), found 3"},
+                {"\"choices\": [\"a\", \"b\", \"c\", \"d\", \"e\"], \"answer\": 0}",
+                        "expected field \"choices\" to hold 4 strings (A-D), found 5"},
+                {"\"choices\": [\"a\", \"b\", \"c\", \"d\"], \"answer\": \"E\"}",
+                        "expected \"answer\" 0-3 or \"A\"-\"D\", found string \"E\""},            // was: found 4
+                {"\"choices\": [\"a\", \"b\", \"c\", \"d\"], \"answer\": 4}",
+                        "expected \"answer\" 0-3 or \"A\"-\"D\", found 4"},
+                {"\"choices\": [\"a\", \"b\", \"c\", \"d\"], \"answer\": \"b\"}",
+                        "expected \"answer\" 0-3 or \"A\"-\"D\", found string \"b\""},
+                {"\"choices\": [\"a\", \"b\", \"c\", \"d\"]}",
+                        "expected \"answer\" 0-3 or \"A\"-\"D\", found no such field"},
+        };
+        String good = head + "\"choices\": [\"a\", \"b\", \"c\", \"d\"], \"answer\": \"D\"}\n";
+        for (String[] c : cases) {
+            Path f = Files.writeString(dir.resolve("mmlu.jsonl"), head + c[0] + "\n" + good);
+            Evaluator lenient = evaluator(0, false);
+            List<ChoiceItem> items = lenient.choiceItems(new Evaluator.Spec("mmlu", f, null));
+            assertEquals(1, items.size(), c[0]);
+            assertEquals(3, items.getFirst().gold());
+            assertEquals(f + ":1: " + c[1], lenient.notes().getFirst());
+        }
+        Path three = Files.writeString(dir.resolve("three.jsonl"), head + cases[0][0] + "\n");
+        EvalException e = assertThrows(EvalException.class,
+                () -> evaluator(0, true).choiceItems(new Evaluator.Spec("mmlu", three, null)));
+        assertEquals(three + ":1: " + cases[0][1] + " (--strict)", e.getMessage());
     }
 
     @Test
