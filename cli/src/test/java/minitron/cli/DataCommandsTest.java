@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import minitron.transformer.data.BrownCorpus;
 import minitron.transformer.tokenizer.BpeTrainer;
 import minitron.transformer.tokenizer.Tokenizer;
 import org.junit.jupiter.api.Test;
@@ -101,6 +102,14 @@ class DataCommandsTest {
                         "minitron tokenizer train: --out: expected a directory (new or existing), found a file: " + text},
                 {"data", "cache", "--data", text.toString(), "--tokenizer", tok.toString(), "--out", folder.toString(),
                         "minitron data cache: --out: expected a file (new or existing), found a directory: " + folder},
+                {"data", "cache", "--data", text.toString(), "--tokenizer", tok.toString(), "--out",
+                        text.resolve("c.tok").toString(), "minitron data cache: --out: expected a directory (new or "
+                        + "existing) to hold " + text.resolve("c.tok") + ", found a file: " + text},
+                {"data", "brown", "--source", folder.toString(), "--out", text.toString(),
+                        "minitron data brown: --out: expected a directory (new or existing), found a file: " + text},
+                {"data", "brown", "--source", folder.toString(), "--out", text.resolve("sub").toString(),
+                        "minitron data brown: --out: expected a directory (new or existing) to hold "
+                        + text.resolve("sub") + ", found a file: " + text},
         };
         for (String[] c : cases) {
             String[] r = run(java.util.Arrays.copyOf(c, c.length - 1));
@@ -108,5 +117,49 @@ class DataCommandsTest {
             assertEquals(c[c.length - 1], r[2]);
         }
         assertEquals("the cat sat on the mat. the cat sat.\n", Files.readString(text), "--out did not touch the file");
+    }
+
+    /** A complete Form C folder (the 500 sample names, each one tagged sentence). */
+    private Path brownSource() throws IOException {
+        Path src = Files.createDirectories(dir.resolve("package"));
+        for (String id : BrownCorpus.sampleIds()) Files.writeString(src.resolve(id), "\tA/at cat/nn ./.\n");
+        return src;
+    }
+
+    @Test
+    void dataBrownReplacesNoFileWithoutOverwrite() throws IOException {
+        Path src = brownSource();
+        Path out = Files.createDirectories(dir.resolve("out"));
+        Path heldout = Files.writeString(out.resolve("brown-heldout.jsonl.gz"), "user data");
+        String[] refused = run("data", "brown", "--source", src.toString(), "--out", out.toString());
+        assertEquals("1", refused[0]);
+        assertEquals("minitron data brown: --out: " + heldout + " exists (add --overwrite to replace it)", refused[2]);
+        assertEquals("user data", Files.readString(heldout));
+        assertEquals(java.util.List.of(heldout), listFiles(out), "nothing written");
+
+        String[] replaced = run("data", "brown", "--source", src.toString(), "--out", out.toString(), "--overwrite");
+        assertEquals("0", replaced[0], replaced[2]);
+        assertTrue(replaced[1].contains("heldout            12"), replaced[1]);
+        assertEquals(4, listFiles(out).size());
+        assertTrue(!Files.readString(heldout, java.nio.charset.StandardCharsets.ISO_8859_1).equals("user data"));
+    }
+
+    @Test
+    void dataBrownRefusesAnIncompleteSourceInOneLine() throws IOException {
+        Path src = brownSource();
+        Files.delete(src.resolve("cb05"));
+        Files.writeString(src.resolve("cr09"), "");
+        Path out = dir.resolve("out");
+        String[] r = run("data", "brown", "--source", src.toString(), "--out", out.toString());
+        assertEquals("1", r[0]);
+        assertEquals("minitron data brown: --source: " + src + ": expected the 500 Brown samples ca01 .. cr09 (the "
+                + "splits depend on every one), found 498 with text (missing: cb05; empty: cr09)", r[2]);
+        assertTrue(Files.notExists(out), "nothing written");
+    }
+
+    private static java.util.List<Path> listFiles(Path folder) throws IOException {
+        try (var files = Files.list(folder)) {
+            return files.sorted().toList();
+        }
     }
 }

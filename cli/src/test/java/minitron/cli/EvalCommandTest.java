@@ -77,6 +77,28 @@ class EvalCommandTest {
     }
 
     @Test
+    void pplWarnsOfInvalidUtf8AndCountsTheBytesOfTheTextItScored() throws Exception {
+        Path model = tinyModel();
+        // two lone continuation bytes: each becomes U+FFFD, 3 bytes in UTF-8 where the file has 1
+        byte[] bytes = "hi there \u0080, a text with \u0080 two bad bytes.".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        Path bad = Files.write(dir.resolve("bad.txt"), bytes);
+        String[] r = run("--model", model.toString(), "--tasks", "ppl:" + bad, "--json");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[2].startsWith("minitron eval: warning: " + bad + ": 2 invalid UTF-8 sequence(s) replaced by U+FFFD "
+                + "(first at byte offset 9)"), r[2]);
+        JsonNode ppl = new ObjectMapper().readTree(r[1]).get("results").get("ppl");
+        String scored = "hi there \uFFFD, a text with \uFFFD two bad bytes.";
+        try (LlamaModel m = LlamaModel.load(model, LlamaModel.Mode.INFERENCE)) {
+            Perplexity.Result direct = Perplexity.ofTexts(new LlamaCausalLm(m), TokenEncoder.of(Tokenizer.load(model)),
+                    List.of(scored));
+            assertEquals(bytes.length + 4, direct.bytes());        // lm-eval's len(doc.encode("utf-8")) of that text
+            assertEquals(direct.loss(), ppl.get("loss").asDouble(), JSON_ROUND_TRIP_ATOL);
+            assertEquals(direct.bitsPerByte(), ppl.get("bits_per_byte").asDouble(), JSON_ROUND_TRIP_ATOL);
+            assertEquals(direct.bytePerplexity(), ppl.get("byte_perplexity").asDouble(), JSON_ROUND_TRIP_ATOL);
+        }
+    }
+
+    @Test
     void aBadTaskIsOneLineAndExitCodeOne() throws Exception {
         String[] r = run("--model", tinyModel().toString(), "--tasks", "nope:x.jsonl");
         assertEquals("1", r[0]);
@@ -96,6 +118,7 @@ class EvalCommandTest {
                 {"--tasks", "brown-cloze", "--batch", "0", "--batch: expected >= 1, found 0"}, // was an endless loop
                 {"--tasks", "brown-cloze", "--max-gen-toks", "0", "--max-gen-toks: expected >= 1, found 0"},
                 {"--tasks", "ppl:" + dir, dir + ": expected a file, found a directory"},
+                {"--tasks", "ppl:", "--tasks: expected ppl:FILE, found no file name in \"ppl:\""},
                 {"--tasks", "choice:" + dir, dir + ": expected a file, found a directory"},
                 {"--tasks", "choice:" + empty, empty + ": expected at least one task item (a JSON object per line), "
                         + "found an empty file"},
@@ -114,6 +137,72 @@ class EvalCommandTest {
             assertTrue(r[2].startsWith("minitron eval: " + c[c.length - 1]), r[2]);
             assertEquals(1, r[2].lines().count(), r[2]);
         }
+    }
+
+    @Test
+    void buildBrownClozeReplacesNoFileWithoutOverwriteAndDoesNotEvaluate() throws Exception {
+        Path file = Files.writeString(dir.resolve("cloze.jsonl"), "user data");
+        String[] refused = run("--build-brown-cloze", file.toString());
+        assertEquals("1", refused[0]);
+        assertEquals("minitron eval: --build-brown-cloze: " + file + " exists (add --overwrite to replace it)", refused[2]);
+        assertEquals("user data", Files.readString(file));
+
+        // "builds and exits": given with an evaluation it was built and the evaluation skipped without a word
+        String[] both = run("--build-brown-cloze", dir.resolve("new.jsonl").toString(), "--model", dir.toString(),
+                "--tasks", "brown-cloze");
+        assertEquals("1", both[0]);
+        assertEquals("minitron eval: --build-brown-cloze: expected alone (it writes the task file and exits without "
+                + "evaluating), found with --model and --tasks: run the evaluation as a second command", both[2]);
+        assertTrue(Files.notExists(dir.resolve("new.jsonl")));
+
+        String[] under = run("--build-brown-cloze", file.resolve("x.jsonl").toString());
+        assertEquals("minitron eval: --build-brown-cloze: expected a directory (new or existing) to hold "
+                + file.resolve("x.jsonl") + ", found a file: " + file, under[2]);
+
+        String[] replaced = run("--build-brown-cloze", file.toString(), "--overwrite");
+        assertEquals("0", replaced[0], replaced[2]);
+        assertEquals("wrote 1524 items to " + file, replaced[1]);
+        try (var shipped = EvalCommandTest.class.getResourceAsStream(minitron.eval.BrownCloze.RESOURCE)) {
+            assertTrue(java.util.Arrays.equals(shipped.readAllBytes(), Files.readAllBytes(file)));
+        }
+    }
+
+    @Test
+    void aModelFolderWithoutTokenizerTakesTokenizerAndTheResultsAreTheSame() throws Exception {
+        Path model = tinyModel();
+        Path text = Files.writeString(dir.resolve("text.txt"), "hi there, a short text.");
+        String[] withOwn = run("--model", model.toString(), "--tasks", "ppl:" + text + ",brown-cloze", "--limit", "4",
+                "--json");
+        assertEquals("0", withOwn[0], withOwn[2]);
+
+        // a training checkpoint's RUN/checkpoints/step-N/model: config.json and model.safetensors only
+        Path checkpoint = Files.createDirectories(dir.resolve("checkpoint"));
+        Files.copy(model.resolve("config.json"), checkpoint.resolve("config.json"));
+        Files.copy(model.resolve("model.safetensors"), checkpoint.resolve("model.safetensors"));
+        String[] none = run("--model", checkpoint.toString(), "--tasks", "brown-cloze");
+        assertEquals("1", none[0]);
+        assertEquals("minitron eval: --tokenizer: expected a tokenizer.json in the model folder (the default), found "
+                + "none in " + checkpoint + " (a training checkpoint's model folder has none: pass --tokenizer FILE, "
+                + "the tokenizer the run trained with)", none[2]);
+        for (Path tokenizer : List.of(model, model.resolve("tokenizer.json"))) {         // a folder or the file
+            String[] given = run("--model", checkpoint.toString(), "--tokenizer", tokenizer.toString(), "--tasks",
+                    "ppl:" + text + ",brown-cloze", "--limit", "4", "--json");
+            assertEquals("0", given[0], given[2]);
+            assertEquals(withOwn[1], given[1]);
+        }
+    }
+
+    @Test
+    void aTokenizerWithMoreTokensThanTheModelIsRefusedUpFront() throws Exception {
+        Path model = tinyModel();                                                  // vocab_size 258
+        Path text = Files.writeString(dir.resolve("t.txt"), "the cat sat on the mat. the cat sat.\n");
+        Path big = dir.resolve("big");
+        assertEquals("0", CliRun.run("tokenizer", "train", "--data", text.toString(), "--vocab-size", "270", "--out",
+                big.toString(), "--special", "<s>,</s>")[0]);
+        String[] r = run("--model", model.toString(), "--tokenizer", big.toString(), "--tasks", "brown-cloze");
+        assertEquals("1", r[0]);
+        assertEquals("minitron eval: --tokenizer: expected a tokenizer of at most 258 tokens (the vocab_size of "
+                + model.resolve("config.json") + "), found 270 tokens in " + big.resolve("tokenizer.json"), r[2]);
     }
 
     private static List<String> iterable(java.util.Iterator<String> it) {

@@ -72,6 +72,22 @@ class PruneCommandsTest {
     }
 
     @Test
+    void importanceRefusesATokenizerWithMoreTokensThanTheModelBeforeReadingTheData() throws IOException {
+        Path big = dir.resolve("big");
+        assertEquals("0", run("tokenizer", "train", "--data", data.toString(), "--vocab-size", "300", "--out",
+                big.toString(), "--special", "<s>,</s>")[0]);
+        Path imp = dir.resolve("imp");
+        String[] r = run("importance", "--model", model.toString(), "--tokenizer", big.resolve("tokenizer.json").toString(),
+                "--data", data.toString(), "--samples", "4", "--seq-len", "16", "--out", imp.toString());
+        assertEquals("1", r[0]);
+        // was, after tokenizing the calibration data: "embedding: expected ids in [0, 258), got 298 ..."
+        assertEquals("minitron importance: --tokenizer: expected a tokenizer of at most " + VOCAB + " tokens (the "
+                + "vocab_size of " + model.resolve("config.json") + "), found 300 tokens in " + big.resolve("tokenizer.json"),
+                r[2]);
+        assertTrue(Files.notExists(imp));
+    }
+
+    @Test
     void importanceThenWidthPruning() throws IOException {
         Path imp = dir.resolve("imp");
         String[] r = run("importance", "--model", model.toString(), "--data", data.toString(), "--samples", "16",

@@ -38,7 +38,8 @@ import minitron.transformer.data.BrownCorpus.TaggedWord;
  *   <li>per sentence with an eligible position: one position drawn uniformly, three distractors drawn from the
  *       pool, distinct from the word and each other ignoring case, then the four choices shuffled.</li>
  * </ul>
- * Regenerate: {@code ./minitron eval --build-brown-cloze eval/src/main/resources/minitron/eval/brown-cloze.jsonl}.
+ * Regenerate: {@code ./minitron eval --build-brown-cloze eval/src/main/resources/minitron/eval/brown-cloze.jsonl
+ * --overwrite}.
  */
 public final class BrownCloze {
     private BrownCloze() {

@@ -1,7 +1,6 @@
 package minitron.eval;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -12,6 +11,7 @@ import java.util.Map;
 import java.util.function.Function;
 import minitron.transformer.data.BrownCorpus;
 import minitron.transformer.data.Document;
+import minitron.transformer.data.Readers;
 
 /**
  * Runs a list of tasks given as {@code name[:FILE[@FEWSHOT_FILE]]} (the CLI's --tasks) and collects
@@ -40,6 +40,8 @@ public final class Evaluator {
     private final Settings settings;
     /** Messages for the user (malformed lines, truncations), in order. */
     private final List<String> notes = new ArrayList<>();
+    /** Warnings for the user (invalid UTF-8 replaced in a task file), in order. */
+    private final List<String> warnings = new ArrayList<>();
 
     public Evaluator(CausalLm lm, TokenEncoder encoder, Settings settings) {
         this.lm = lm;
@@ -49,6 +51,10 @@ public final class Evaluator {
 
     public List<String> notes() {
         return notes;
+    }
+
+    public List<String> warnings() {
+        return warnings;
     }
 
     /** One parsed task spec. */
@@ -70,18 +76,29 @@ public final class Evaluator {
             if (s.isEmpty()) continue;
             int colon = s.indexOf(':');
             String name = colon < 0 ? s : s.substring(0, colon);
-            Path file = null, fewshot = null;
-            if (colon >= 0) {
-                String rest = s.substring(colon + 1);
-                int at = rest.indexOf('@');
-                file = Path.of(at < 0 ? rest : rest.substring(0, at));
-                if (at >= 0) fewshot = Path.of(rest.substring(at + 1));
-            }
-            boolean needsFile = !name.equals("brown-cloze");
             if (!KNOWN.contains(name)) {
                 throw new EvalException(option + ": unknown task \"" + name + "\" (known: " + String.join(", ", KNOWN)
                         + ")");
             }
+            Path file = null, fewshot = null;
+            if (colon >= 0) {
+                String rest = s.substring(colon + 1);
+                int at = rest.indexOf('@');
+                String fileName = at < 0 ? rest : rest.substring(0, at);
+                if (fileName.isBlank()) {
+                    throw new EvalException(option + ": expected " + name + ":FILE, found no file name in \"" + s + "\"");
+                }
+                file = Path.of(fileName);
+                if (at >= 0) {
+                    String fewshotName = rest.substring(at + 1);
+                    if (fewshotName.isBlank()) {
+                        throw new EvalException(option + ": expected " + name + ":FILE@FEWSHOT_FILE, found no few-shot "
+                                + "file name in \"" + s + "\"");
+                    }
+                    fewshot = Path.of(fewshotName);
+                }
+            }
+            boolean needsFile = !name.equals("brown-cloze");
             if (needsFile && file == null) {
                 throw new EvalException(option + ": task \"" + name + "\" needs a file: " + name + ":FILE");
             }
@@ -207,6 +224,7 @@ public final class Evaluator {
                     : loaded.skipped().size() + " malformed line(s), the first: " + loaded.skipped().getFirst();
             throw new EvalException(file + ": expected at least one task item (a JSON object per line), found " + why);
         }
+        warnings.addAll(loaded.warnings());
         notes.addAll(loaded.skipped());
         if (!loaded.skipped().isEmpty()) {
             notes.add(file + ": skipped " + loaded.skipped().size() + " malformed line(s) (--strict stops instead)");
@@ -234,7 +252,9 @@ public final class Evaluator {
         }
         if (Files.isDirectory(file)) throw new EvalException(file + ": expected a file, found a directory");
         try {
-            return List.of(new String(Files.readAllBytes(file), StandardCharsets.UTF_8));
+            Readers.Decoded decoded = Readers.decodeCounting(Files.readAllBytes(file));
+            if (decoded.invalidSequences() > 0) warnings.add(decoded.warning(file.toString()));
+            return List.of(decoded.text());
         } catch (NoSuchFileException e) {
             throw new EvalException(file + ": file not found");
         } catch (IOException e) {

@@ -2,12 +2,10 @@ package minitron.eval;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import java.io.StringReader;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -15,15 +13,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 import java.util.zip.GZIPInputStream;
+import minitron.transformer.data.Readers;
 
 /**
  * JSON Lines task files: one JSON object per line (blank lines skipped, .gz read through gunzip). A line that
- * is not JSON, or lacks a field its format needs, is malformed: reported with the file and line number and
- * skipped (counted), or, when strict, an {@link EvalException} that stops the run.
+ * is not JSON, has more than white space after its object ({@link Readers#readJsonLine}: two objects on a line,
+ * {@code {...}garbage}), or lacks a field its format needs, is malformed: reported with the file and line number and
+ * skipped (counted), or, when strict, an {@link EvalException} that stops the run. Invalid UTF-8 is replaced by
+ * U+FFFD and reported as a warning, as the data readers do ({@link Readers#decodeCounting}).
  */
 public final class Jsonl {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private Jsonl() {
     }
 
@@ -34,8 +33,11 @@ public final class Jsonl {
         }
     }
 
-    /** The parsed documents, and the malformed lines that were skipped (one message each). */
-    public record Loaded<D>(List<D> docs, List<String> skipped) {
+    /**
+     * The parsed documents, the malformed lines that were skipped (one message each), and the warnings (invalid
+     * UTF-8 replaced by U+FFFD, as {@link Readers.Decoded#warning}).
+     */
+    public record Loaded<D>(List<D> docs, List<String> skipped, List<String> warnings) {
     }
 
     public static <D> Loaded<D> read(Path file, boolean strict, Function<JsonNode, D> parser) {
@@ -54,7 +56,9 @@ public final class Jsonl {
             throws IOException {
         List<D> docs = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
-        BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+        Readers.Decoded decoded = Readers.decodeCounting(in.readAllBytes());
+        List<String> warnings = decoded.invalidSequences() > 0 ? List.of(decoded.warning(where)) : List.of();
+        BufferedReader reader = new BufferedReader(new StringReader(decoded.text()));
         String line;
         int lineNo = 0;
         while ((line = reader.readLine()) != null) {
@@ -62,7 +66,7 @@ public final class Jsonl {
             if (line.isBlank()) continue;
             String problem;
             try {
-                JsonNode node = JSON.readTree(line);
+                JsonNode node = Readers.readJsonLine(line);
                 if (node == null || !node.isObject()) {
                     problem = "expected a JSON object, found " + (node == null ? "nothing" : node.getNodeType());
                 } else {
@@ -78,7 +82,7 @@ public final class Jsonl {
             if (strict) throw new EvalException(message + " (--strict)");
             skipped.add(message);
         }
-        return new Loaded<>(docs, skipped);
+        return new Loaded<>(docs, skipped, warnings);
     }
 
     // ------------------------------------------------------------------ field access for parsers
@@ -113,7 +117,8 @@ public final class Jsonl {
         return out;
     }
 
-    private static String describe(JsonNode v) {
+    /** A field's value for a message: {@code string "E"}, {@code number 5}, or {@code no such field}. */
+    static String describe(JsonNode v) {
         if (v == null) return "no such field";
         String s = v.toString();
         return v.getNodeType().toString().toLowerCase() + " " + (s.length() > 40 ? s.substring(0, 40) + "..." : s);

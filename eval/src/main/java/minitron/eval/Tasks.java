@@ -76,18 +76,31 @@ public final class Tasks {
         }
     }
 
-    /** MMLU: {"question", "subject", "choices": [4], "answer": 0..3 (or "A".."D")}. */
+    /**
+     * MMLU: {"question", "subject", "choices": [4], "answer": 0..3 (or "A".."D")}. Exactly four choices: the prompt
+     * and lm-eval's doc_to_choice are the letters A-D.
+     */
     public record MmluDoc(String question, String subject, List<String> choices, int answer) {
+        static final int CHOICES = 4;
+
         static MmluDoc parse(JsonNode n) {
             List<String> choices = Jsonl.texts(n, "choices");
+            if (choices.size() != CHOICES) {
+                throw new Jsonl.MalformedLine("expected field \"choices\" to hold " + CHOICES + " strings (A-D), found "
+                        + choices.size());
+            }
             JsonNode a = n.get("answer");
             int answer;
-            if (a != null && a.isTextual() && a.asText().matches("[A-Z]")) {
+            if (a != null && a.isTextual() && a.asText().matches("[A-D]")) {
                 answer = a.asText().charAt(0) - 'A';
-            } else {
+            } else if (a != null && (a.isIntegralNumber() || a.isTextual() && a.asText().strip().matches("-?\\d+"))) {
                 answer = Jsonl.integer(n, "answer");
+            } else {
+                throw new Jsonl.MalformedLine("expected \"answer\" 0-3 or \"A\"-\"D\", found " + Jsonl.describe(a));
             }
-            checkGold(answer, choices.size(), "answer");
+            if (answer < 0 || answer >= CHOICES) {
+                throw new Jsonl.MalformedLine("expected \"answer\" 0-3 or \"A\"-\"D\", found " + answer);
+            }
             return new MmluDoc(Jsonl.text(n, "question"), Jsonl.text(n, "subject"), choices, answer);
         }
     }

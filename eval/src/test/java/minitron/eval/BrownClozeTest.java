@@ -27,7 +27,7 @@ class BrownClozeTest {
             shipped = in.readAllBytes();
         }
         assertArrayEquals(shipped, rebuilt, "brown-cloze.jsonl is stale; regenerate with: ./minitron eval "
-                + "--build-brown-cloze eval/src/main/resources/minitron/eval/brown-cloze.jsonl");
+                + "--build-brown-cloze eval/src/main/resources/minitron/eval/brown-cloze.jsonl --overwrite");
     }
 
     @Test

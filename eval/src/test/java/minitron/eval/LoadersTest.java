@@ -4,10 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Each loader on a small hand-written sample in the public format; prompts compared with lm-eval's by hand. */
 class LoadersTest {
@@ -153,6 +156,42 @@ class LoadersTest {
     }
 
     @Test
+    void aLineWithMoreAfterItsObjectIsMalformedNotTruncated(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("two.jsonl");
+        Files.writeString(f, """
+                {"goal": "a", "sol1": "b", "sol2": "c", "label": 0} {"goal": "d", "sol1": "e", "sol2": "f", "label": 1}
+                {"goal": "a", "sol1": "b", "sol2": "c", "label": 0}garbage
+                {"goal": "a", "sol1": "b", "sol2": "c", "label": 1}\t
+                """);
+        Evaluator lenient = evaluator(0, false);
+        List<ChoiceItem> items = lenient.choiceItems(new Evaluator.Spec("piqa", f, null));
+        assertEquals(1, items.size());                           // line 3 only: white space after it is fine
+        assertEquals(1, items.getFirst().gold());
+        assertTrue(lenient.notes().get(0).startsWith(f + ":1: not valid JSON (extra data after the JSON value at "
+                + "column 53: "), lenient.notes().get(0));
+        assertTrue(lenient.notes().get(1).startsWith(f + ":2: not valid JSON (extra data after the JSON value at "
+                + "column 52: \"garbage\""), lenient.notes().get(1));
+        EvalException e = assertThrows(EvalException.class,
+                () -> evaluator(0, true).choiceItems(new Evaluator.Spec("piqa", f, null)));
+        assertTrue(e.getMessage().startsWith(f + ":1: not valid JSON (extra data"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("(--strict)"), e.getMessage());
+    }
+
+    @Test
+    void invalidUtf8InATaskFileIsAWarning(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("bad.jsonl");
+        byte[] line = "{\"goal\": \"a\", \"sol1\": \"b\u0080\", \"sol2\": \"c\", \"label\": 0}\n"
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        Files.write(f, line);
+        Evaluator evaluator = evaluator(0, true);
+        List<ChoiceItem> items = evaluator.choiceItems(new Evaluator.Spec("piqa", f, null));
+        assertEquals(" b\uFFFD", items.getFirst().choices().get(0).continuation());
+        assertEquals(List.of(f + ": 1 invalid UTF-8 sequence(s) replaced by U+FFFD (first at byte offset 24)"),
+                evaluator.warnings());
+        assertEquals(List.of(), evaluator.notes());
+    }
+
+    @Test
     void taskSpecsParse() {
         List<Evaluator.Spec> specs = Evaluator.parse("ppl:a.txt, brown-cloze,mmlu:t.jsonl@d.jsonl");
         assertEquals(3, specs.size());
@@ -160,6 +199,51 @@ class LoadersTest {
         assertEquals(Path.of("d.jsonl"), specs.get(2).fewshotFile());
         assertThrows(EvalException.class, () -> Evaluator.parse("nope:x"));
         assertThrows(EvalException.class, () -> Evaluator.parse("winogrande"));
+        // an empty file name was Path.of(""), the working directory: ": expected a file, found a directory"
+        String[][] empty = { // {spec, message}
+                {"ppl:", "--tasks: expected ppl:FILE, found no file name in \"ppl:\""},
+                {"brown-cloze, ppl: ", "--tasks: expected ppl:FILE, found no file name in \"ppl:\""},
+                {"mmlu:@dev.jsonl", "--tasks: expected mmlu:FILE, found no file name in \"mmlu:@dev.jsonl\""},
+                {"mmlu:t.jsonl@", "--tasks: expected mmlu:FILE@FEWSHOT_FILE, found no few-shot file name in "
+                        + "\"mmlu:t.jsonl@\""},
+                {"nope:", "--tasks: unknown task \"nope\""},
+        };
+        for (String[] c : empty) {
+            EvalException e = assertThrows(EvalException.class, () -> Evaluator.parse(c[0]), c[0]);
+            assertTrue(e.getMessage().startsWith(c[1]), e.getMessage());
+        }
+    }
+
+    @Test
+    void mmluRowsNeedFourChoicesAndAnAnswerAToD(@TempDir Path dir) throws IOException {
+        String head = "{\"question\": \"q\", \"subject\": \"s\", ";
+        String[][] cases = { // {the rest of the line, the note after "FILE:1: "}
+                {"\"choices\": [\"a\", \"b\", \"c\"], \"answer\": 0}",
+                        "expected field \"choices\" to hold 4 strings (A-D), found 3"},
+                {"\"choices\": [\"a\", \"b\", \"c\", \"d\", \"e\"], \"answer\": 0}",
+                        "expected field \"choices\" to hold 4 strings (A-D), found 5"},
+                {"\"choices\": [\"a\", \"b\", \"c\", \"d\"], \"answer\": \"E\"}",
+                        "expected \"answer\" 0-3 or \"A\"-\"D\", found string \"E\""},            // was: found 4
+                {"\"choices\": [\"a\", \"b\", \"c\", \"d\"], \"answer\": 4}",
+                        "expected \"answer\" 0-3 or \"A\"-\"D\", found 4"},
+                {"\"choices\": [\"a\", \"b\", \"c\", \"d\"], \"answer\": \"b\"}",
+                        "expected \"answer\" 0-3 or \"A\"-\"D\", found string \"b\""},
+                {"\"choices\": [\"a\", \"b\", \"c\", \"d\"]}",
+                        "expected \"answer\" 0-3 or \"A\"-\"D\", found no such field"},
+        };
+        String good = head + "\"choices\": [\"a\", \"b\", \"c\", \"d\"], \"answer\": \"D\"}\n";
+        for (String[] c : cases) {
+            Path f = Files.writeString(dir.resolve("mmlu.jsonl"), head + c[0] + "\n" + good);
+            Evaluator lenient = evaluator(0, false);
+            List<ChoiceItem> items = lenient.choiceItems(new Evaluator.Spec("mmlu", f, null));
+            assertEquals(1, items.size(), c[0]);
+            assertEquals(3, items.getFirst().gold());
+            assertEquals(f + ":1: " + c[1], lenient.notes().getFirst());
+        }
+        Path three = Files.writeString(dir.resolve("three.jsonl"), head + cases[0][0] + "\n");
+        EvalException e = assertThrows(EvalException.class,
+                () -> evaluator(0, true).choiceItems(new Evaluator.Spec("mmlu", three, null)));
+        assertEquals(three + ":1: " + cases[0][1] + " (--strict)", e.getMessage());
     }
 
     @Test

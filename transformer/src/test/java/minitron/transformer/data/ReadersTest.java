@@ -80,6 +80,26 @@ class ReadersTest {
     }
 
     @Test
+    void jsonlLinesWithAnythingAfterTheObjectAreErrorsAsInPython(@TempDir Path dir) throws IOException {
+        // json.loads('{"text":"one"} {"text":"two"}') raises "Extra data"; readTree alone kept "one" and lost "two"
+        String[][] cases = { // {line 2, the message after "FILE:2: "}
+                {"{\"text\":\"one\"} {\"text\":\"two\"}", "expected a JSON object with a \"text\" field, got invalid JSON "
+                        + "(extra data after the JSON value at column 16: \"{\"text\":\"two\"}\" (one JSON value per line))"},
+                {"{\"text\":\"one\"}garbage", "expected a JSON object with a \"text\" field, got invalid JSON "
+                        + "(extra data after the JSON value at column 15: \"garbage\" (one JSON value per line))"},
+        };
+        for (String[] c : cases) {
+            Path f = dir.resolve("extra.jsonl");
+            Files.writeString(f, "{\"text\": \"fine\"}\n" + c[0] + "\n");
+            DataException e = assertThrows(DataException.class, () -> Readers.read(f, true), c[0]);
+            assertEquals(f + ":2: " + c[1], e.getMessage());
+        }
+        Path spaces = dir.resolve("spaces.jsonl");
+        Files.writeString(spaces, "{\"text\": \"a\"}  \t\r\n");                // JSON white space after it is fine
+        assertEquals(List.of("a"), texts(Readers.read(spaces, true)));
+    }
+
+    @Test
     void invalidUtf8IsReplacedCountedAndReported(@TempDir Path dir) throws IOException {
         Path f = dir.resolve("bad.txt");
         // "a", a lone continuation byte, "b", a truncated 3-byte sequence (E2 82) then "c", an overlong "/" (C0 AF).
