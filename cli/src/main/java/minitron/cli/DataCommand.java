@@ -38,9 +38,9 @@ public final class DataCommand {
         @Override
         public Integer call() {
             try {
-                outputDirectory("--out", out);
+                Options.outputDirectory("--out", out);
                 for (BrownCorpus.Split split : BrownCorpus.Split.values()) {
-                    refuseToReplace("--out", out.resolve(split.fileName()), overwrite);
+                    Options.refuseToReplace("--out", out.resolve(split.fileName()), overwrite);
                 }
                 Map<BrownCorpus.Split, BrownCorpus.SplitStats> stats = BrownCorpus.convert(source, out);
                 System.out.printf("%-13s %7s %9s %11s %9s%n", "split", "samples", "sentences", "brown_tokens", "words");
@@ -83,7 +83,7 @@ public final class DataCommand {
             try {
                 long t0 = System.nanoTime();
                 Options.outputFile("--out", out);
-                inADirectory("--out", out);
+                Options.inADirectory("--out", out);
                 DataSources.Tokenized tokenized = DataSources.tokenize(data, jsonl, tokenizer, out, rebuild);
                 long t1 = System.nanoTime();
                 Readers.Result read = tokenized.read();
@@ -104,34 +104,6 @@ public final class DataCommand {
                 System.err.println("minitron data cache: " + e.getMessage());
                 return 1;
             }
-        }
-    }
-
-    /**
-     * A directory to write into: new or existing, but neither it nor a folder above it may be a file (the writers
-     * would report only the file's name).
-     */
-    static void outputDirectory(String option, Path dir) {
-        if (Files.exists(dir) && !Files.isDirectory(dir)) {
-            throw new IllegalArgumentException(option + ": expected a directory (new or existing), found a file: " + dir);
-        }
-        inADirectory(option, dir);
-    }
-
-    /** Every folder above {@code path} that exists is a directory (path/.. may be new: it is created). */
-    static void inADirectory(String option, Path path) {
-        for (Path p = path.getParent(); p != null; p = p.getParent()) {
-            if (Files.exists(p) && !Files.isDirectory(p)) {
-                throw new IllegalArgumentException(option + ": expected a directory (new or existing) to hold " + path
-                        + ", found a file: " + p);
-            }
-        }
-    }
-
-    /** The policy for files a command writes: one that exists is replaced only with --overwrite. */
-    static void refuseToReplace(String option, Path file, boolean overwrite) {
-        if (!overwrite && Files.exists(file)) {
-            throw new IllegalArgumentException(option + ": " + file + " exists (add --overwrite to replace it)");
         }
     }
 }

@@ -92,8 +92,8 @@ public final class EvalCommand implements Callable<Integer> {
                             + ": run the evaluation as a second command");
                 }
                 Options.outputFile("--build-brown-cloze", buildBrownCloze);
-                DataCommand.inADirectory("--build-brown-cloze", buildBrownCloze);
-                DataCommand.refuseToReplace("--build-brown-cloze", buildBrownCloze, overwrite);
+                Options.inADirectory("--build-brown-cloze", buildBrownCloze);
+                Options.refuseToReplace("--build-brown-cloze", buildBrownCloze, overwrite);
                 int n = BrownCloze.buildBundled(buildBrownCloze);
                 System.out.println("wrote " + n + " items to " + buildBrownCloze);
                 return 0;

@@ -72,27 +72,34 @@ final class Options {
     }
 
     /**
-     * A directory to write into: it may not exist yet (it is created), but it may not be a file, which the writers
-     * would otherwise report with only its name.
+     * A directory to write into: it may not exist yet (it is created), but neither it nor a folder above it may be a
+     * file, which the writers would otherwise report with only its name.
      */
     static Path outputDirectory(String option, Path dir) {
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw new IllegalArgumentException(option + ": expected a directory (new or existing), found a file: " + dir);
         }
+        inADirectory(option, dir);
         return dir;
     }
 
-    /**
-     * The files a command is about to write into {@code dir} must not exist yet (they would be another run's or the
-     * user's) unless {@code overwrite}: "OPTION: PATH exists (add --overwrite to replace it)".
-     */
-    static void refuseToReplace(String option, Path dir, boolean overwrite, String... names) {
-        if (overwrite) return;
-        for (String name : names) {
-            Path file = dir.resolve(name);
-            if (Files.exists(file)) {
-                throw new IllegalArgumentException(option + ": " + file + " exists (add --overwrite to replace it)");
+    /** Every folder above {@code path} that exists is a directory (the ones that do not exist yet are created). */
+    static void inADirectory(String option, Path path) {
+        for (Path p = path.getParent(); p != null; p = p.getParent()) {
+            if (Files.exists(p) && !Files.isDirectory(p)) {
+                throw new IllegalArgumentException(option + ": expected a directory (new or existing) to hold " + path
+                        + ", found a file: " + p);
             }
+        }
+    }
+
+    /**
+     * The policy for the files a command writes: one that exists (another run's, or the user's) is replaced only
+     * with --overwrite: "OPTION: PATH exists (add --overwrite to replace it)".
+     */
+    static void refuseToReplace(String option, Path file, boolean overwrite) {
+        if (!overwrite && Files.exists(file)) {
+            throw new IllegalArgumentException(option + ": " + file + " exists (add --overwrite to replace it)");
         }
     }
 

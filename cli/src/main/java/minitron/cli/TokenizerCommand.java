@@ -59,7 +59,9 @@ public final class TokenizerCommand implements Runnable {
             try {
                 long t0 = System.nanoTime();
                 Options.outputDirectory("--out", out);
-                Options.refuseToReplace("--out", out, overwrite, "tokenizer.json", "tokenizer_config.json");
+                for (String name : new String[] {"tokenizer.json", "tokenizer_config.json"}) {
+                    Options.refuseToReplace("--out", out.resolve(name), overwrite);
+                }
                 Readers.Result read = DataSources.read(data, jsonl);
                 read.warnings().forEach(w -> System.err.println("minitron tokenizer train: warning: " + w));
                 List<Document> docs = read.documents();
