@@ -108,6 +108,11 @@ public final class EvalCommand implements Callable<Integer> {
             List<Evaluator.Spec> specs = Evaluator.parse(tasks);
             Path tokenizerFile = tokenizerFile(tokenizer, model);
             try (LlamaModel llama = Options.loadModel("eval", model)) {
+                if (maxContext != null) {
+                    Options.atLeast("--max-context", maxContext, 2);   // a context and one token to score
+                    Options.atMost("--max-context", maxContext, llama.config.maxPositionEmbeddings(),
+                            "the model's max_position_embeddings");
+                }
                 LlamaCausalLm lm = maxContext == null ? new LlamaCausalLm(llama) : new LlamaCausalLm(llama, maxContext);
                 TokenEncoder encoder = TokenEncoder.of(loadTokenizer(tokenizerFile, model, llama));
                 Evaluator evaluator = new Evaluator(lm, encoder,

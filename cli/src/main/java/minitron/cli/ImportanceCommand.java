@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 
 /** {@code minitron importance}: activation-based importance of heads, MLP neurons and embedding channels. */
 @Command(name = "importance", mixinStandardHelpOptions = true, showDefaultValues = true,
-        description = {"Estimates Minitron width importance from forward passes over a calibration set (docs/prune.md):",
+        description = {"Estimates Minitron width importance from forward passes over a calibration set (docs/prune.md).",
                 "heads (input of o_proj), MLP neurons (input of down_proj), embedding channels (outputs of every "
                         + "input_layernorm and post_attention_layernorm).",
                 "Writes importance.json, importance.safetensors and heads/neurons/embedding.png into --out."})
@@ -45,14 +45,18 @@ public final class ImportanceCommand implements Callable<Integer> {
             description = "over the sequence then the batch: mean-l2 (the paper's), mean-mean, l2-l2, l2-mean")
     String aggregation;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory")
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory (new or empty)")
     Path out;
+
+    @Option(names = "--overwrite", description = "write into a non-empty --out, replacing files of the same names")
+    boolean overwrite;
 
     @Override
     public Integer call() {
         try (LlamaModel llama = Options.loadModel("importance", model)) {
             Aggregation agg = Aggregation.parse(aggregation);
             Options.outputDirectory("--out", out);
+            Options.refuseNonEmpty("--out", out, overwrite);
             Options.atLeast("--seq-len", seqLen, 1);
             Options.atMost("--seq-len", seqLen, llama.config.maxPositionEmbeddings(), "the model's max_position_embeddings");
             Path tokenizerFile = EvalCommand.tokenizerFile(tokenizer, model);

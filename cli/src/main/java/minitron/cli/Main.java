@@ -82,7 +82,16 @@ public final class Main implements Runnable {
 
     /** The configured command line: every subcommand, and one-line reports of bad input. */
     static CommandLine commandLine() {
-        return oneLineErrors(new CommandLine(new Main()));
+        CommandLine root = new CommandLine(new Main());
+        withVersion(root, root.getCommandSpec().version());   // each subcommand's --version prints it too
+        return oneLineErrors(root);
+    }
+
+    private static void withVersion(CommandLine commandLine, String[] version) {
+        for (CommandLine sub : commandLine.getSubcommands().values()) {
+            sub.getCommandSpec().version(version);
+            withVersion(sub, version);
+        }
     }
 
     /** Reports bad input as one line with exit code 1, both at parse time and from a running command. */

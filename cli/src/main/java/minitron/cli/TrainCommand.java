@@ -58,7 +58,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--intermediate", description = "override intermediate_size (0: the shape's)")
     int intermediate;
 
-    @Option(names = "--tokenizer", paramLabel = "DIR", description = "tokenizer.json or its folder")
+    @Option(names = "--tokenizer", paramLabel = "DIR", description = "tokenizer.json or its folder (required, here or "
+            + "in --config)")
     Path tokenizer;
 
     @Option(names = "--data", paramLabel = "FILE|DIR|brown:SPLIT", description = "training text")
@@ -165,6 +166,15 @@ public final class TrainCommand implements Callable<Integer> {
         Parallel.setThreads(Options.threads(threads));
         Options.outputDirectory("--out", out);
         boolean f32 = Options.oneOf("--save-dtype", saveDtype, "f32", "bf16").equals("f32");
+        Options.atLeast("--seq", seq, 1);
+        Options.atLeast("--batch", batch, 1);
+        Options.atLeast("--accum", accum, 1);
+        Options.atLeast("--steps", steps, 1);
+        Options.atLeast("--warmup", warmup, 0);
+        if (warmup >= steps) {
+            throw new IllegalArgumentException("--warmup: expected fewer warm-up steps than --steps " + steps + ", found "
+                    + warmup + (warmup == 50 ? " (the default)" : ""));
+        }
         Options.above("--lr", lr, 0);
         Options.atLeast("--weight-decay", weightDecay, 0.0);
         Options.atLeast("--clip", clip, 0.0);

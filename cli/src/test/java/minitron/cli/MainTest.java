@@ -9,6 +9,16 @@ import org.junit.jupiter.api.Test;
 /** What every command shares: bad input that a command does not catch itself is one line and exit code 1. */
 class MainTest {
     @Test
+    void everyCommandsVersionOptionPrintsTheVersion() {
+        for (String[] args : new String[][] {{"--version"}, {"train", "--version"}, {"bench", "gemm", "-V"},
+                {"train", "eval", "--version"}}) {
+            String[] r = CliRun.run(args);
+            assertEquals("0", r[0], String.join(" ", args));
+            assertEquals("minitron 0.1.0", r[1], String.join(" ", args));
+        }
+    }
+
+    @Test
     void uncaughtBadInputIsOneLineNamingTheCommand() {
         String[] r = CliRun.run("bench", "gemm", "--n", "-5");
         assertEquals("1", r[0]);

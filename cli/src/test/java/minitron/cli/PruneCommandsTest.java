@@ -97,6 +97,11 @@ class PruneCommandsTest {
         for (String f : new String[] {"importance.json", "importance.safetensors", "heads.png", "neurons.png", "embedding.png"}) {
             assertTrue(Files.isRegularFile(imp.resolve(f)), f);
         }
+        String[] again = run("importance", "--model", model.toString(), "--data", data.toString(), "--samples", "16",
+                "--seq-len", "32", "--batch", "4", "--out", imp.toString());
+        assertEquals("1", again[0]);
+        assertEquals("minitron importance: --out: " + imp + " is not empty (add --overwrite to write into it, replacing "
+                + "the files of the same names)", again[2]);
 
         Path same = dir.resolve("same");
         r = run("prune", "--model", model.toString(), "--importance", imp.toString(), "--hidden-size", "16", "--out", same.toString());

@@ -198,6 +198,9 @@ class TrainCommandTest {
                 {"--threads", "0", "--threads: expected >= 1, found 0"},
                 {"--seq", "1000", "--seq: expected <= 128 (the model's max_position_embeddings), found 1000"},
                 {"--out", file.toString(), "--out: expected a directory (new or existing), found a file: " + file},
+                {"--seq", "0", "--seq: expected >= 1, found 0"},
+                {"--batch", "0", "--batch: expected >= 1, found 0"},
+                {"--steps", "0", "--steps: expected >= 1, found 0"},
         };
         for (String[] c : cases) {
             Path out = dir.resolve("bad" + c[0] + c[1].hashCode());
@@ -206,10 +209,10 @@ class TrainCommandTest {
             assertEquals("minitron train: " + c[2], r[2]);
             assertTrue(!Files.exists(out.resolve("cache")), "no token cache was built for " + String.join(" ", c));
         }
-        // The library's checks of the schedule come before the data too.
+        // The schedule is checked before the data too, naming the options.
         String[] r = trainWith(text, tok, dir.resolve("warm"), "--warmup", "100");
         assertEquals("1", r[0]);
-        assertEquals("minitron train: train config: warmup expected in [0, steps), got 100", r[2]);
+        assertEquals("minitron train: --warmup: expected fewer warm-up steps than --steps 4, found 100", r[2]);
         assertTrue(!Files.exists(dir.resolve("warm/cache")));
     }
 

@@ -433,12 +433,15 @@ public final class Trainer {
             problems.add(want.size() + " tensors expected, the checkpoint has " + found.size());
         }
         if (!problems.isEmpty()) {
-            throw new TrainingException("resume: " + dir + " holds a model of another shape (checkpoint: hidden_size "
-                    + saved.hiddenSize() + ", layers " + saved.numHiddenLayers() + ", vocab " + saved.vocabSize()
-                    + "; this run: hidden_size " + model.config.hiddenSize() + ", layers "
-                    + model.config.numHiddenLayers() + ", vocab " + model.config.vocabSize() + "):\n  - "
-                    + String.join("\n  - ", problems));
+            throw new TrainingException("resume: " + dir + " holds a model of another shape (checkpoint: "
+                    + shape(saved) + "; this run: " + shape(model.config) + "):\n  - " + String.join("\n  - ", problems));
         }
+    }
+
+    private static String shape(LlamaConfig c) {
+        return "hidden_size " + c.hiddenSize() + ", intermediate_size " + c.intermediateSize() + ", layers "
+                + c.numHiddenLayers() + ", heads " + c.numAttentionHeads() + "/" + c.numKeyValueHeads() + " of "
+                + c.headDim() + ", vocab " + c.vocabSize();
     }
 
     /** Batch, sequence length, accumulation, seed, steps and world size must be those the checkpoint was made with. */
