@@ -114,7 +114,7 @@ public final class EvalCommand implements Callable<Integer> {
                             "the model's max_position_embeddings");
                 }
                 LlamaCausalLm lm = maxContext == null ? new LlamaCausalLm(llama) : new LlamaCausalLm(llama, maxContext);
-                TokenEncoder encoder = TokenEncoder.of(loadTokenizer(tokenizerFile, model, llama));
+                TokenEncoder encoder = TokenEncoder.of(loadTokenizer(tokenizerFile, model, llama.config.vocabSize()));
                 Evaluator evaluator = new Evaluator(lm, encoder,
                         new Evaluator.Settings(limit, shots, seed, strict, addBos, batch, maxGenToks));
                 Map<String, Map<String, Double>> results = new LinkedHashMap<>();
@@ -168,9 +168,8 @@ public final class EvalCommand implements Callable<Integer> {
      * Loads the tokenizer and checks that its ids fit the model: a tokenizer with more tokens than the model's
      * vocab_size would index past the embedding table, which the model reports only when such an id comes up.
      */
-    static Tokenizer loadTokenizer(Path tokenizerFile, Path model, LlamaModel llama) {
+    static Tokenizer loadTokenizer(Path tokenizerFile, Path model, int vocab) {
         Tokenizer t = Tokenizer.load(tokenizerFile);
-        int vocab = llama.config.vocabSize();
         if (t.vocabSize() > vocab) {
             throw new IllegalArgumentException("--tokenizer: expected a tokenizer of at most " + vocab + " tokens (the "
                     + "vocab_size of " + model.resolve("config.json") + "), found " + t.vocabSize() + " tokens in "

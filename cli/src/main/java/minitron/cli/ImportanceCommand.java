@@ -60,7 +60,7 @@ public final class ImportanceCommand implements Callable<Integer> {
             Options.atLeast("--seq-len", seqLen, 1);
             Options.atMost("--seq-len", seqLen, llama.config.maxPositionEmbeddings(), "the model's max_position_embeddings");
             Path tokenizerFile = EvalCommand.tokenizerFile(tokenizer, model);
-            EvalCommand.loadTokenizer(tokenizerFile, model, llama);       // its ids must fit the embedding table
+            EvalCommand.loadTokenizer(tokenizerFile, model, llama.config.vocabSize());       // its ids must fit the embedding table
             Calibration calibration = Calibration.read(data, jsonl, tokenizerFile, seqLen, samples, batch);
             System.err.printf("calibration: %d rows x %d tokens (%d tokens) in batches of %d%n", calibration.samples(),
                     calibration.seqLen(), calibration.tokens(), calibration.batchSize());

@@ -22,7 +22,7 @@ import picocli.CommandLine.Command;
                 ImportanceCommand.class, PruneCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
     /** Set in the child JVM of a relaunch, so that it never relaunches again. */
-    private static final String RELAUNCHED = "MINITRON_RELAUNCHED";
+    static final String RELAUNCHED = "MINITRON_RELAUNCHED";
 
     public static void main(String[] commandLineArgs) {
         String[] args = Utf8Console.arguments(commandLineArgs);

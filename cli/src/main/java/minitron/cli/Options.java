@@ -1,5 +1,6 @@
 package minitron.cli;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import minitron.transformer.model.LlamaModel;
@@ -104,7 +105,7 @@ final class Options {
     }
 
     /** As {@link #refuseToReplace}, for a command that writes a whole folder: it must be new or empty. */
-    static void refuseNonEmpty(String option, Path dir, boolean overwrite) throws java.io.IOException {
+    static void refuseNonEmpty(String option, Path dir, boolean overwrite) throws IOException {
         if (overwrite || !Files.isDirectory(dir)) return;
         try (var entries = Files.list(dir)) {
             if (entries.findAny().isPresent()) {

@@ -1,11 +1,14 @@
 package minitron.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import minitron.tensor.Parallel;
 import minitron.transformer.config.LlamaConfig;
@@ -173,7 +176,7 @@ public final class TrainCommand implements Callable<Integer> {
         Options.atLeast("--warmup", warmup, 0);
         if (warmup >= steps) {
             throw new IllegalArgumentException("--warmup: expected fewer warm-up steps than --steps " + steps + ", found "
-                    + warmup + (warmup == 50 ? " (the default)" : ""));
+                    + warmup);
         }
         Options.above("--lr", lr, 0);
         Options.atLeast("--weight-decay", weightDecay, 0.0);
@@ -186,7 +189,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (resume && new CheckpointStore(checkpoints).latest().isEmpty()) {
             throw new TrainingException("--resume: no checkpoint in " + checkpoints);
         }
-        if (!resume) requireEmpty(out);
+        if (!resume) requireNoOtherRun(out);
         Tokenizer tok = Tokenizer.load(tokenizer);
         TokenizerId id = TokenizerId.of(tokenizer, tok.vocabSize());
         Files.createDirectories(out);
@@ -240,22 +243,48 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /**
-     * A new run writes its log, curve, checkpoints and final model into --out: a folder that already holds files
-     * (another run's, or the user's) would be mixed with them, so it must be new or empty unless --resume continues
-     * the run in it.
+     * A new run writes its log, curve, checkpoints and final model into --out, so a folder holding anything else
+     * (another run's checkpoints, or the user's files) is refused unless --resume continues the run in it. What a
+     * run that stopped before its first checkpoint leaves (the token caches, which are checked against the data,
+     * and its log and curve, which the new run replaces) does not block starting again.
      */
-    private static void requireEmpty(Path out) throws IOException {
+    private static void requireNoOtherRun(Path out) throws IOException {
         if (!Files.isDirectory(out)) return;
         List<String> entries;
         try (var list = Files.list(out)) {
-            entries = list.map(p -> p.getFileName().toString()).sorted().limit(6).toList();
+            entries = list.map(p -> p.getFileName().toString()).filter(n -> !LEFT_BY_A_FAILED_START.contains(n))
+                    .sorted().limit(6).toList();
         }
+        Path log = out.resolve(Trainer.LOG_FILE);
+        if (entries.isEmpty() && Files.isRegularFile(log) && !isTrainLog(log)) entries = List.of(Trainer.LOG_FILE);
         if (!entries.isEmpty()) {
             throw new IllegalArgumentException("--out: expected a new or empty folder for a new run, found " + out
                     + " holding " + String.join(", ", entries) + (entries.size() == 6 ? ", ..." : "")
                     + " (continue its run with --resume, or give another folder)");
         }
+        Files.deleteIfExists(log);                                // a failed start's: the new run's log starts empty
+        Files.deleteIfExists(out.resolve(Trainer.CURVE_FILE));
     }
+
+    /** Whether a file reads as a train log: JSON lines with a "step" (a user's file of that name is not replaced). */
+    private static boolean isTrainLog(Path file) throws IOException {
+        try (var lines = Files.lines(file)) {
+            return lines.allMatch(line -> {
+                try {
+                    return LOG_LINE.readTree(line).has("step");
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+        } catch (UncheckedIOException e) {
+            return false;   // not UTF-8: not a log of ours
+        }
+    }
+
+    /** The files of a run that wrote no checkpoint (see {@link #requireNoOtherRun}). */
+    private static final Set<String> LEFT_BY_A_FAILED_START = Set.of("cache", Trainer.LOG_FILE, Trainer.CURVE_FILE);
+
+    private static final ObjectMapper LOG_LINE = new ObjectMapper();
 
     /** The shape with --hidden, --layers, --heads, --kv-heads and --intermediate applied (0: the shape's). */
     private LlamaConfig overriddenShape(LlamaConfig shape) {
@@ -286,8 +315,9 @@ public final class TrainCommand implements Callable<Integer> {
             System.err.println("minitron train: warning: " + read.invalidUtf8Sequences()
                     + " invalid UTF-8 sequences replaced in " + source);
         }
+        // a resume must not replace the run's caches: other data is refused by the cache (and by the trainer state)
         TokenCache.Opened opened = TokenCache.openOrBuild(out.resolve("cache").resolve(name + ".tokens"),
-                read.documents(), tok, id, true);
+                read.documents(), tok, id, !resume);
         System.err.println(opened.message());
         return opened.cache();
     }
@@ -361,8 +391,9 @@ public final class TrainCommand implements Callable<Integer> {
                 Options.atLeast("--seq", seq, 1);
                 Options.atLeast("--batch", batch, 1);
                 Options.outputDirectory("--cache", cacheDir);
-                Path tokenizerPath = tokenizer != null ? tokenizer : model;
-                Tokenizer tok = Tokenizer.load(tokenizerPath);
+                Path tokenizerPath = EvalCommand.tokenizerFile(tokenizer, model);
+                // its ids must fit the model's embedding table: checked before any data is tokenized
+                Tokenizer tok = EvalCommand.loadTokenizer(tokenizerPath, model, LlamaConfig.read(model).vocabSize());
                 TokenizerId id = TokenizerId.of(tokenizerPath, tok.vocabSize());
                 TokenDataset train = open(data, tok, id).dataset();
                 List<TokenDataset> datasets = new ArrayList<>();   // all opened first: a bad one stops before the table

@@ -34,7 +34,13 @@ final class Utf8Console {
     /** The arguments as the user typed them: from a relaunching parent, else re-read as UTF-8 if need be. */
     static String[] arguments(String[] args) {
         String carried = System.getenv(ARGS_VARIABLE);
-        if (carried != null) return decodeCarried(carried);
+        if (carried != null && System.getenv(Main.RELAUNCHED) != null) {   // set by our parent JVM, never by a user
+            try {
+                return decodeCarried(carried);
+            } catch (RuntimeException e) {
+                return args;   // not ours after all: keep what the JVM read
+            }
+        }
         if (platformIsUtf8() || args.length == 0) return args;
         try {
             byte[] raw = Files.readAllBytes(Path.of("/proc/self/cmdline"));

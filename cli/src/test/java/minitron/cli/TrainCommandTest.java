@@ -1,5 +1,6 @@
 package minitron.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -112,18 +113,19 @@ class TrainCommandTest {
         assertTrue(wider[2].contains("another shape"), wider[2]);
 
         // Resuming on other data would continue from the saved position in another text: refused.
+        // The refusal leaves the run as it was: its token cache is not rebuilt from the other text.
         Path other = Files.writeString(dir.resolve("other.txt"), Files.readString(text).replace("ran", "cow"));
+        byte[] cacheBefore = Files.readAllBytes(out.resolve("cache/train.tokens"));
         String[] otherData = train(other, tok, out, "--resume");
         assertEquals("1", otherData[0], otherData[1] + " | " + otherData[2]);
-        assertTrue(otherData[2].contains("was trained on other data") && otherData[2].contains("same --data"),
-                otherData[2]);
+        assertTrue(otherData[2].contains("made from other data"), otherData[2]);
+        assertArrayEquals(cacheBefore, Files.readAllBytes(out.resolve("cache/train.tokens")));
 
         // A new run into the folder of this one would mix the two: refused before anything is read.
         String[] again = train(text, tok, out);
         assertEquals("1", again[0]);
         assertEquals("minitron train: --out: expected a new or empty folder for a new run, found " + out + " holding "
-                + "cache, checkpoints, final, loss_curve.png, train_log.jsonl (continue its run with --resume, or give "
-                + "another folder)", again[2]);
+                + "checkpoints, final (continue its run with --resume, or give another folder)", again[2]);
 
         // A config file gives the options; the command line wins.
         Path props = dir.resolve("train.properties");
@@ -137,6 +139,32 @@ class TrainCommandTest {
                 "--eval", text.toString(), "--seq", "16", "--threads", "1", "--cache", dir.resolve("ec").toString());
         assertEquals("0", eval[0], eval[2]);
         assertTrue(eval[1].contains("unigram_loss"), eval[1]);
+    }
+
+    /** What a start that failed before its first checkpoint leaves behind does not block starting again there. */
+    @Test
+    void aFailedStartCanBeStartedAgainInTheSameFolder() throws IOException {
+        Path text = corpus();
+        Path tok = tokenizer(text);
+        Path out = dir.resolve("again");
+        Path shortText = Files.writeString(dir.resolve("short.txt"), Files.readString(text).substring(0, 600));
+        String[] r = train(shortText, tok, out);   // its last 5% is under one sequence of 16 + 1 tokens
+        assertEquals("1", r[0], r[2]);
+        assertTrue(r[2].contains("the validation split (the last 5% of --data"), r[2]);
+        assertTrue(Files.isDirectory(out.resolve("cache")), "the token cache was written before the check");
+        Files.writeString(out.resolve("train_log.jsonl"), "{\"step\":1,\"error\":\"loss is NaN\"}\n");
+        r = train(text, tok, out);
+        assertEquals("0", r[0], r[2]);
+        assertEquals(4, Files.readAllLines(out.resolve("train_log.jsonl")).stream().filter(l -> l.contains("\"loss\""))
+                .count(), "the new run's log only");
+
+        // a file of that name that is not a train log is the user's: refused, not replaced
+        Path mine = Files.createDirectories(dir.resolve("mine"));
+        Files.writeString(mine.resolve("train_log.jsonl"), "my notes\n");
+        r = train(text, tok, mine);
+        assertEquals("1", r[0]);
+        assertTrue(r[2].contains("holding train_log.jsonl"), r[2]);
+        assertEquals("my notes\n", Files.readString(mine.resolve("train_log.jsonl")));
     }
 
     /** tokenizer train does not replace a tokenizer already in --out (a model folder's, say) without --overwrite. */
@@ -245,6 +273,12 @@ class TrainCommandTest {
         Path out = dir.resolve("run");
         assertEquals("0", train(text, tok, out, 2)[0]);
         Path file = Files.writeString(dir.resolve("a-file.txt"), "x");
+        Path bigTokenizer = dir.resolve("big");   // more ids than the model has
+        assertEquals("0", run("tokenizer", "train", "--data", text.toString(), "--vocab-size", "300", "--out",
+                bigTokenizer.toString())[0]);
+        int vocab = minitron.transformer.config.LlamaConfig.read(out.resolve("final")).vocabSize();
+        int bigVocab = minitron.transformer.tokenizer.Tokenizer.load(bigTokenizer).vocabSize();
+        assertTrue(bigVocab > vocab, bigVocab + " > " + vocab);
         String[][] cases = { // {option, value, message}
                 {"--seq", "0", "--seq: expected >= 1, found 0"},
                 {"--batch", "0", "--batch: expected >= 1, found 0"},
@@ -253,6 +287,10 @@ class TrainCommandTest {
                 {"--cache", file.toString(), "--cache: expected a directory (new or existing), found a file: " + file},
                 {"--eval", dir.resolve("nowhere").toString(), "data: expected a file or a folder, got "
                         + dir.resolve("nowhere") + " (not found)"},
+                {"--tokenizer", bigTokenizer.toString(), "--tokenizer: expected a tokenizer of at most "
+                        + vocab + " tokens (the vocab_size of " + out.resolve("final/config.json") + "), found " + bigVocab
+                        + " tokens in "
+                        + bigTokenizer.resolve("tokenizer.json")},
         };
         for (String[] c : cases) {
             List<String> args = new ArrayList<>(List.of("train", "eval", "--model", out.resolve("final").toString(),

@@ -1,11 +1,16 @@
 package minitron.compress;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.SortedSet;
+import java.util.StringJoiner;
+import java.util.TreeSet;
 import minitron.autograd.Var;
 import minitron.tensor.Tensor;
 import minitron.transformer.model.LlamaModel;
@@ -43,13 +48,13 @@ public record ModelIdentity(String configJson, String weightsSha256) {
         try {
             a = JSON.readTree(scoresConfig);
             b = JSON.readTree(modelConfig);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             return "the scores' config is not valid JSON";
         }
-        java.util.SortedSet<String> fields = new java.util.TreeSet<>();
+        SortedSet<String> fields = new TreeSet<>();
         a.fieldNames().forEachRemaining(fields::add);
         b.fieldNames().forEachRemaining(fields::add);
-        java.util.StringJoiner out = new java.util.StringJoiner("; ");
+        StringJoiner out = new StringJoiner("; ");
         for (String f : fields) {
             JsonNode x = a.get(f), y = b.get(f);
             if (x == null ? y != null : !x.equals(y)) {
@@ -59,7 +64,7 @@ public record ModelIdentity(String configJson, String weightsSha256) {
         return out.length() == 0 ? "the same fields, other formatting" : out.toString();
     }
 
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private static void putFloat(MessageDigest sha, float value) {
         int bits = Float.floatToIntBits(value);

@@ -228,24 +228,30 @@ public record LlamaConfig(
         JsonNode ropeParameters = root.get("rope_parameters");
         JsonNode ropeScalingNode = root.get("rope_scaling");
         boolean v5Rope = ropeParameters != null && !ropeParameters.isNull();
-        if (v5Rope && ropeScalingNode != null && !ropeScalingNode.isNull() && !ropeScalingNode.equals(ropeParameters)) {
-            throw new ConfigException(source + ": rope_scaling " + ropeScalingNode + " and rope_parameters " + ropeParameters
-                    + " disagree; keep one of them (transformers 5 reads rope_parameters)");
-        }
         if (v5Rope && !ropeParameters.isObject()) {
             throw new ConfigException(source + ": rope_parameters must be an object or null, got " + ropeParameters);
         }
-        double ropeTheta = f.number("rope_theta", 10000.0);
-        if (v5Rope && ropeParameters.has("rope_theta")) {
-            double inner = new Fields(ropeParameters, source, "rope_parameters.").number("rope_theta", ropeTheta);
-            if (root.has("rope_theta") && inner != ropeTheta) {
-                throw new ConfigException(source + ": rope_theta " + ropeTheta + " and rope_parameters.rope_theta "
-                        + inner + " disagree; keep one of them");
-            }
-            ropeTheta = inner;
-        }
         RopeScaling ropeScaling = parseRopeScaling(v5Rope ? ropeParameters : ropeScalingNode, source,
                 v5Rope ? "rope_parameters." : "rope_scaling.");
+        if (v5Rope && ropeScalingNode != null && !ropeScalingNode.isNull()) {
+            // both spellings: compared as the scaling they describe (rope_type or type; rope_theta is not scaling)
+            RopeScaling old = parseRopeScaling(ropeScalingNode, source, "rope_scaling.");
+            if (!java.util.Objects.equals(old, ropeScaling)) {
+                throw new ConfigException(source + ": rope_scaling " + ropeScalingNode + " and rope_parameters "
+                        + ropeParameters + " disagree; keep one of them (transformers 5 reads rope_parameters)");
+            }
+        }
+        double ropeTheta;
+        if (v5Rope && ropeParameters.has("rope_theta")) {
+            ropeTheta = new Fields(ropeParameters, source, "rope_parameters.").number("rope_theta", 10000.0);
+            JsonNode top = root.get("rope_theta");    // absent or null beside it: the inner value alone
+            if (top != null && !top.isNull() && f.number("rope_theta", ropeTheta) != ropeTheta) {
+                throw new ConfigException(source + ": rope_theta " + top + " and rope_parameters.rope_theta "
+                        + ropeTheta + " disagree; keep one of them");
+            }
+        } else {
+            ropeTheta = f.number("rope_theta", 10000.0);
+        }
 
         try {
             return new LlamaConfig(

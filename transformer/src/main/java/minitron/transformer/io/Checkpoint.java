@@ -376,16 +376,6 @@ public final class Checkpoint implements AutoCloseable {
      * each file atomically. The tensors are checked against the config first, so a save never produces a directory
      * that {@link #openModel} would refuse.
      */
-    /** The dtype every tensor has, or null when they differ. */
-    private static DType commonDtype(java.util.Collection<Tensor> tensors) {
-        DType common = null;
-        for (Tensor t : tensors) {
-            if (common != null && t.dtype() != common) return null;
-            common = t.dtype();
-        }
-        return common;
-    }
-
     public static List<Path> saveModel(Path directory, LlamaConfig config, SequencedMap<String, Tensor> tensors,
                                        DType storeAs, long maxShardBytes) throws IOException {
         List<String> problems = mismatches(config, tensors);
@@ -399,5 +389,15 @@ public final class Checkpoint implements AutoCloseable {
         (stored == null ? config : config.withTorchDtype(LlamaConfig.torchDtypeName(stored))).write(directory);
         written.add(directory.resolve("config.json"));
         return written;
+    }
+
+    /** The dtype every tensor has, or null when they differ. */
+    private static DType commonDtype(java.util.Collection<Tensor> tensors) {
+        DType common = null;
+        for (Tensor t : tensors) {
+            if (common != null && t.dtype() != common) return null;
+            common = t.dtype();
+        }
+        return common;
     }
 }

@@ -149,6 +149,14 @@ class LlamaConfigTest {
         LlamaConfig v5WithNull = LlamaConfig.parse(llama("\"rope_scaling\": null, \"rope_theta\": 10000.0, "
                 + "\"rope_parameters\": {\"rope_type\": \"linear\", \"factor\": 2.0, \"rope_theta\": 10000.0}"), "x");
         assertEquals(RopeScaling.linear(2.0), v5WithNull.ropeScaling());
+        // a null rope_theta beside rope_parameters' (an exporter writes this), and the two spellings agreeing as
+        // scalings though their keys differ ("type" vs "rope_type", rope_theta only in rope_parameters)
+        assertEquals(1e6, LlamaConfig.parse(llama("\"rope_theta\": null, \"rope_parameters\": {\"rope_type\": "
+                + "\"default\", \"rope_theta\": 1e6}"), "x").ropeTheta());
+        LlamaConfig both = LlamaConfig.parse(llama("\"rope_scaling\": {\"type\": \"linear\", \"factor\": 2.0}, "
+                + "\"rope_parameters\": {\"rope_type\": \"linear\", \"factor\": 2.0, \"rope_theta\": 5e5}"), "x");
+        assertEquals(RopeScaling.linear(2.0), both.ropeScaling());
+        assertEquals(5e5, both.ropeTheta());
         // Harmless unknown fields are ignored.
         assertEquals(c, LlamaConfig.parse(llama("\"use_cache\": false, \"pretraining_tp\": 2, \"foo\": {\"bar\": [1]}"), "tiny.json"));
     }
