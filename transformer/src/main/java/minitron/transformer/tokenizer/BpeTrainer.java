@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
+import minitron.transformer.io.AtomicFile;
 
 /**
  * Trains a byte-level BPE vocabulary with the Llama 3 pre-tokenizer and writes it as a Llama-3-style
@@ -351,8 +353,11 @@ public final class BpeTrainer {
     public static void write(Result r, Path dir) throws IOException {
         Files.createDirectories(dir);
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        Files.writeString(dir.resolve("tokenizer.json"), json.writeValueAsString(tokenizerJson(r)) + "\n");
-        Files.writeString(dir.resolve("tokenizer_config.json"), json.writeValueAsString(tokenizerConfigJson(r)) + "\n");
+        // each atomically: a kill or a full disk leaves the previous file or none, never a cut one
+        AtomicFile.write(dir.resolve("tokenizer.json"),
+                (json.writeValueAsString(tokenizerJson(r)) + "\n").getBytes(StandardCharsets.UTF_8));
+        AtomicFile.write(dir.resolve("tokenizer_config.json"),
+                (json.writeValueAsString(tokenizerConfigJson(r)) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     private static void addSpecial(ArrayNode list, String token, int typeId) {

@@ -60,7 +60,8 @@ public final class TrainLog {
             }
             if (n != null && n.path("step").asInt(Integer.MAX_VALUE) <= step) kept.append(line).append('\n');
         }
-        Files.writeString(file, kept.toString(), StandardCharsets.UTF_8);
+        // atomically: a kill while rewriting must not leave an empty log beside the checkpoints
+        minitron.transformer.io.AtomicFile.write(file, kept.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     /** (step, value) pairs of one field ("loss", "val_loss", ...), in file order. */

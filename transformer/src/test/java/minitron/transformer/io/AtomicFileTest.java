@@ -42,6 +42,27 @@ class AtomicFileTest {
         assertEquals(List.of(target), files(dir));
     }
 
+    /** A stream writer (gzip here, which closes its stream when done) gets the same guarantees. */
+    @Test
+    void aStreamWriterReplacesAtomicallyAndMayCloseTheStream() throws IOException {
+        Path target = dir.resolve("split.jsonl.gz");
+        Files.writeString(target, "old");
+        assertThrows(IOException.class, () -> AtomicFile.writeStream(target, out -> {
+            out.write("partial".getBytes());
+            throw new IOException("killed");
+        }));
+        assertEquals("old", Files.readString(target), "a failed write leaves the old file");
+        AtomicFile.writeStream(target, out -> {
+            try (var gz = new java.util.zip.GZIPOutputStream(out)) {
+                gz.write("{\"text\": \"new\"}\n".getBytes());
+            }
+        });
+        try (var in = new java.util.zip.GZIPInputStream(Files.newInputStream(target))) {
+            assertEquals("{\"text\": \"new\"}\n", new String(in.readAllBytes()));
+        }
+        assertEquals(List.of(target), files(dir), "no temporary file left");
+    }
+
     /**
      * A new file gets the mode of any plainly created file (0666 less the umask), not the 0600 of a temporary
      * file: a model directory written by prune or train must be readable wherever one written by HF's tools is.
