@@ -19,6 +19,7 @@ import minitron.tensor.Tensor;
 import minitron.transformer.io.AtomicFile;
 import minitron.transformer.io.SafetensorsFile;
 import minitron.transformer.io.SafetensorsWriter;
+import minitron.transformer.io.StrictJson;
 
 /**
  * Importance scores of one model along the three width axes (legend: L layers, H query heads, F MLP neurons, C
@@ -140,7 +141,7 @@ public record ImportanceScores(ModelIdentity model, Aggregation aggregation, int
         Path json = dir.resolve(JSON);
         JsonNode root;
         try {
-            root = MAPPER.readTree(Files.readString(json));
+            root = StrictJson.readOne(MAPPER, Files.readString(json));
         } catch (NoSuchFileException e) {
             throw new CompressException("importance " + dir + ": expected " + JSON + " (written by minitron importance), "
                     + "found no such file");

@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SequencedMap;
+import minitron.transformer.io.StrictJson;
 
 /**
  * The shape and numerics of a Llama 3.x or Mistral (NeMo) model, read from and written to an HF {@code config.json}.
@@ -186,7 +187,7 @@ public record LlamaConfig(
     public static LlamaConfig parse(String json, String source) {
         JsonNode root;
         try {
-            root = JSON.readTree(json);
+            root = StrictJson.readOne(JSON, json);
         } catch (JsonProcessingException e) {
             throw new ConfigException(source + ": not valid JSON: " + e.getOriginalMessage()
                     + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")", e);

@@ -1,7 +1,6 @@
 package minitron.transformer.data;
 
 import com.fasterxml.jackson.core.JsonParseException;
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -21,6 +20,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
+import minitron.transformer.io.StrictJson;
 
 /**
  * Readers for the datasets the pipeline takes: plain-text files, folders of them, and JSONL files whose lines are
@@ -174,26 +174,13 @@ public final class Readers {
      * where Jackson's {@code readTree} would return the first value and drop the rest.
      */
     public static JsonNode readJsonLine(String line) throws JsonProcessingException {
-        try (JsonParser p = JSON.createParser(line)) {
-            JsonNode node = JSON.readTree(p);
-            int end = (int) p.currentLocation().getCharOffset();  // chars consumed by the value
-            int extra = end;
-            while (extra < line.length() && isJsonWhitespace(line.charAt(extra))) extra++;
-            if (node != null && extra < line.length()) {
-                String rest = line.substring(extra);
-                throw new JsonParseException(p, "extra data after the JSON value at column " + (extra + 1) + ": \""
-                        + (rest.length() > 20 ? rest.substring(0, 20) + "..." : rest) + "\" (one JSON value per line)");
-            }
-            return node;
-        } catch (JsonProcessingException e) {
-            throw e;
-        } catch (IOException e) {
-            throw new IllegalStateException("reading a String cannot fail: " + e.getMessage(), e);
+        try {
+            JsonNode node = StrictJson.readOne(JSON, line);
+            return node.isMissingNode() ? null : node;
+        } catch (StrictJson.ExtraDataException e) {
+            throw new JsonParseException(null, "extra data after the JSON value at column " + e.column() + ": \""
+                    + e.excerpt() + "\" (one JSON value per line)");
         }
-    }
-
-    private static boolean isJsonWhitespace(char c) {
-        return c == ' ' || c == '\t' || c == '\r' || c == '\n';
     }
 
     private static String fieldNames(JsonNode node) {

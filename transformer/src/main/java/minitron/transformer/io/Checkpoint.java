@@ -183,7 +183,7 @@ public final class Checkpoint implements AutoCloseable {
 
     private static JsonNode readIndex(Path index) {
         try {
-            JsonNode root = SafetensorsFile.JSON.readTree(Files.readString(index));
+            JsonNode root = StrictJson.readOne(SafetensorsFile.JSON, Files.readString(index));
             if (root == null || !root.isObject()) {
                 throw new SafetensorsException(index + ": expected a JSON object with a weight_map, got "
                         + (root == null ? "nothing" : root.getNodeType()));

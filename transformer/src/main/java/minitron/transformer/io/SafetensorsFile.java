@@ -206,7 +206,7 @@ public final class SafetensorsFile implements AutoCloseable {
         }
         JsonNode root;
         try {
-            root = JSON.readTree(text);
+            root = StrictJson.readOne(JSON, text);
         } catch (JsonProcessingException e) {
             throw new SafetensorsException(fileName + ": header is not valid JSON: " + e.getOriginalMessage()
                     + " (header column " + e.getLocation().getColumnNr() + ")", e);

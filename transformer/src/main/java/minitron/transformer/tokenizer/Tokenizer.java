@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.regex.Pattern;
+import minitron.transformer.io.StrictJson;
 
 /**
  * A byte-level BPE tokenizer read from a Hugging Face {@code tokenizer.json} (Llama 3, Mistral NeMo, GPT-2 style),
@@ -330,7 +331,7 @@ public final class Tokenizer {
 
     private static JsonNode readJson(Path file) {
         try {
-            return new ObjectMapper().readTree(Files.readAllBytes(file));
+            return StrictJson.readOne(new ObjectMapper(), new String(Files.readAllBytes(file), StandardCharsets.UTF_8));
         } catch (NoSuchFileException e) {
             throw new TokenizerException(file + ": tokenizer file not found");
         } catch (JsonProcessingException e) {

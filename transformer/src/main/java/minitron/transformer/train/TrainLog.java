@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import minitron.transformer.io.AtomicFile;
+import minitron.transformer.io.StrictJson;
 
 /**
  * The training log, one JSON object per line (JSONL):
@@ -54,14 +56,14 @@ public final class TrainLog {
         for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
             JsonNode n;
             try {
-                n = JSON.readTree(line);
+                n = StrictJson.readOne(JSON, line);
             } catch (IOException e) {
-                continue; // a line cut by a kill
+                continue; // a line cut by a kill (or two writes run together)
             }
             if (n != null && n.path("step").asInt(Integer.MAX_VALUE) <= step) kept.append(line).append('\n');
         }
         // atomically: a kill while rewriting must not leave an empty log beside the checkpoints
-        minitron.transformer.io.AtomicFile.write(file, kept.toString().getBytes(StandardCharsets.UTF_8));
+        AtomicFile.write(file, kept.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     /** (step, value) pairs of one field ("loss", "val_loss", ...), in file order. */
@@ -71,7 +73,7 @@ public final class TrainLog {
         for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
             JsonNode n;
             try {
-                n = JSON.readTree(line);
+                n = StrictJson.readOne(JSON, line);
             } catch (IOException e) {
                 continue;
             }

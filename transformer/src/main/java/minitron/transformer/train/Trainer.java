@@ -27,6 +27,7 @@ import minitron.transformer.data.BatchLoader;
 import minitron.transformer.data.TokenDataset;
 import minitron.transformer.io.Checkpoint;
 import minitron.transformer.io.SafetensorsFile;
+import minitron.transformer.io.StrictJson;
 import minitron.transformer.model.LlamaModel;
 
 /**
@@ -378,7 +379,7 @@ public final class Trainer {
     private static JsonNode readState(Path stateFile) throws IOException {
         JsonNode state;
         try {
-            state = JSON.readTree(Files.readString(stateFile, StandardCharsets.UTF_8));
+            state = StrictJson.readOne(JSON, Files.readString(stateFile, StandardCharsets.UTF_8));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new TrainingException("resume: " + stateFile + ": not valid JSON: " + e.getOriginalMessage() + " (line "
                     + e.getLocation().getLineNr() + ")");

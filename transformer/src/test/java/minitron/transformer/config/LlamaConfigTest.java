@@ -203,6 +203,8 @@ class LlamaConfigTest {
     @Test
     void refusesMalformedFiles(@TempDir Path dir) {
         assertRefused("{\"model_type\": \"llama\", ", "not valid JSON");
+        // Python's json.load (HF) refuses text after the object; Jackson alone would drop it
+        assertRefused(llama("") + "\n}", "not valid JSON: extra data after the JSON value: \"}\" (line 2, column 1)");
         assertRefused("[1, 2]", "expected a JSON object");
         assertRefused(llama("").replace("\"model_type\": \"llama\",", ""), "missing field model_type");
         assertRefused(llama("").replace("\"hidden_size\": 64", "\"hidden_size\": \"64\""), "hidden_size must be an integer", "\"64\"");

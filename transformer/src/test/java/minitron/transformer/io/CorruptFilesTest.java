@@ -110,6 +110,8 @@ class CorruptFilesTest {
     void badJson() throws IOException {
         assertRefused(file("bad-json.safetensors", "{\"a\":{\"dtype\":", 0), "header is not valid JSON");
         assertRefused(file("array.safetensors", "[1,2]", 0), "header must be a JSON object, got ARRAY");
+        // the header may be padded with spaces, nothing else may follow its object
+        assertRefused(file("extra.safetensors", "{}}", 0), "header is not valid JSON", "extra data after the JSON value");
         assertRefused(file("dup.safetensors", "{" + tensor("a", "F32", "[1]", 0, 4) + "," + tensor("a", "F32", "[1]", 4, 8) + "}", 8),
                 "not valid JSON", "Duplicate field 'a'");
         byte[] notUtf8 = {'{', '"', (byte) 0xC3, (byte) 0x28, '"', ':', '1', '}'};
@@ -323,6 +325,8 @@ class CorruptFilesTest {
 
         Files.writeString(index, "{\"weight_map\": ");
         assertIndexRefused(model, "not valid JSON");
+        Files.writeString(index, good + "\n}");
+        assertIndexRefused(model, "not valid JSON: extra data after the JSON value: \"}\"");
         Files.writeString(index, "{\"metadata\": {}}");
         assertIndexRefused(model, "expected \"weight_map\"");
         Files.writeString(index, "{\"weight_map\": {\"model.norm.weight\": \"../x.safetensors\"}}");

@@ -286,6 +286,10 @@ class TokenizerFilesTest {
         Files.writeString(notJson, "{\"model\": ");
         TokenizerException e = assertThrows(TokenizerException.class, () -> Tokenizer.load(notJson));
         assertTrue(e.getMessage().startsWith(notJson + ": not valid JSON"), e.getMessage());
+        Files.writeString(notJson, "{\"model\": {}}\n{\"model\": {}}\n");
+        e = assertThrows(TokenizerException.class, () -> Tokenizer.load(notJson));
+        assertEquals(notJson + ": not valid JSON: extra data after the JSON value: \"{\"model\": {}}\n\" (line 2, column 1)",
+                e.getMessage());
 
         ObjectNode badMerge = tinyTokenizer(false, false);
         ((ArrayNode) badMerge.get("model").get("merges")).add("q zz");

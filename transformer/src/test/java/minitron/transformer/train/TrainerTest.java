@@ -297,6 +297,7 @@ class TrainerTest {
         String good = Files.readString(state);
         String[][] cases = {  // {file content, expected part of the message}
                 {"{", "not valid JSON"},
+                {good + "{}", "not valid JSON: extra data after the JSON value: \"{}\""},
                 {"", "expected a JSON object, found an empty file"},
                 {good.replaceFirst("\"data\" : \\{[^}]*}", "\"data\" : {}"), "data.seed: expected an integer, found nothing"},
                 {good.replaceFirst("\"step\" : 2", "\"step\" : \"abc\""), "step: expected an integer, found \"abc\""},
