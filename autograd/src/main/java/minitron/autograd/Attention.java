@@ -39,6 +39,7 @@ public final class Attention {
      */
     public static Var attention(Var q, Var k, Var v, double scale, boolean causal, int window) {
         Ops ops = Autograd.ops();
+        // saved.out (B, H, T, D), saved.lse (B, H, T)
         Ops.AttentionResult saved = ops.attention(q.value(), k.value(), v.value(), scale, causal, window);
         return Var.fromOp("attention", saved.out(), dout -> {
             Ops.AttentionGrads g = ops.attentionBackward(q.value(), k.value(), v.value(), saved, dout, scale, causal,

@@ -47,7 +47,7 @@ public final class Composite {
         return Views.reshape(expanded, b, g * times, s, d);
     }
 
-    /** A (T, S) constant: 0 where query t may see key s (s <= t + S - T), -infinity elsewhere. */
+    /** A (T, S) constant: 0 where query i may see key j (j <= i + S - T), -infinity elsewhere. */
     public static Tensor causalMask(int t, int s, DType dtype) {
         return causalMask(t, s, 0, dtype);
     }
@@ -118,7 +118,11 @@ public final class Composite {
         return Elementwise.scale(picked, -1.0 / divisor);
     }
 
-    /** (1/R) sum p_t (log p_t - log_softmax(student / T)), p_t = softmax(teacher / T) a constant. */
+    /**
+     * (1/R) sum p_t (log p_t - log_softmax(student / temperature)), p_t = softmax(teacher / temperature) a
+     * constant. Unlike the fused {@link Losses#klDivergence}, a teacher logit of -inf gives 0 * -inf = NaN here
+     * rather than a term of 0: compare the two on finite teacher logits only.
+     */
     public static Var klDivergence(Var student, Tensor teacher, double temperature) {
         int vocab = student.dim(-1);
         Var rows = Views.reshape(student, -1, vocab);                               // (R, V)

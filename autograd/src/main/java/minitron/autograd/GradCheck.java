@@ -18,8 +18,9 @@ import minitron.tensor.TensorException;
 public final class GradCheck {
     /**
      * Finite-difference step. The central difference has truncation error eps^2/6 |f'''| (about 1e-13 for
-     * derivatives of order 1) and rounding error about ulp(f)/eps = 2.2e-16 |f| / 1e-6 = 2.2e-10 |f|;
-     * eps = 1e-6 balances the two for functions of order 1 (the optimum is near the cube root of 2.2e-16, 6e-6).
+     * derivatives of order 1) and rounding error about ulp(f)/eps = 2.2e-16 |f| / 1e-6 = 2.2e-10 |f|; for
+     * functions of order 1 their sum stays well under {@link #ATOL} (the step that minimizes it is near the cube
+     * root of 2.2e-16, 6e-6).
      */
     public static final double EPS = 1e-6;
     /**

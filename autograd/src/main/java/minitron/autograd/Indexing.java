@@ -5,13 +5,16 @@ import minitron.tensor.Ops;
 import minitron.tensor.Tensor;
 import minitron.tensor.TensorException;
 
-/** Embedding lookup (a gather of rows) and the one-hot constant used by the composed cross-entropy. */
+/**
+ * Embedding lookup (a gather of rows) and the one-hot constant used by the composed cross-entropy. Shape legend:
+ * V vocabulary, C embedding size (hidden_size), R rows.
+ */
 public final class Indexing {
     private Indexing() {
     }
 
     /**
-     * table (V, D)[ids (...)] -> (..., D). d/dtable: each row of dout is added to the row of its id (scatter-add;
+     * table (V, C)[ids (...)] -> (..., C). d/dtable: each row of dout is added to the row of its id (scatter-add;
      * an id used twice receives both contributions). ids are constants (I32).
      */
     public static Var embedding(Var table, Tensor ids) {

@@ -5,8 +5,8 @@ import minitron.tensor.Tensor;
 import minitron.tensor.TensorException;
 
 /**
- * Matrix products. Shape legend: R rows (all leading dims flattened), K inner size, N output size, and for
- * {@link #linear} the HF weight layout (out, in).
+ * Matrix products. Shape legend: for {@link #matmul}, M rows, K inner size, N columns (a (M, K) @ b (K, N)); for
+ * {@link #linear}, R rows (all leading dims of x flattened) and the HF weight layout (out, in).
  */
 public final class LinearAlgebra {
     private LinearAlgebra() {

@@ -3,7 +3,10 @@ package minitron.autograd;
 import minitron.tensor.Ops;
 import minitron.tensor.Tensor;
 
-/** RMSNorm as one fused op (the composed definition is {@link Composite#rmsNorm}). */
+/**
+ * RMSNorm as one fused op (the composed definition is {@link Composite#rmsNorm}). Shape legend: C the normalized
+ * (last) axis, hidden_size in the model.
+ */
 public final class Normalization {
     private Normalization() {
     }

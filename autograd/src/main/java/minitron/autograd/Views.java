@@ -28,13 +28,13 @@ public final class Views {
         return Var.fromOp("permute", out, dout -> new Tensor[]{dout.permute(inverse)}, a);
     }
 
-    /** Swaps two axes (a permutation, its own inverse). */
+    /** Swaps two axes. Backward: the same swap (a transposition is its own inverse). */
     public static Var transpose(Var a, int axis0, int axis1) {
         return Var.fromOp("transpose", a.value().transpose(axis0, axis1),
                 dout -> new Tensor[]{dout.transpose(axis0, axis1)}, a);
     }
 
-    /** Inserts an axis of size 1 (a reshape). */
+    /** Inserts an axis of size 1 (a reshape). Backward: reshape the gradient back, dropping that axis. */
     public static Var unsqueeze(Var a, int axis) {
         Shape original = a.shape();
         return Var.fromOp("unsqueeze", a.value().unsqueeze(axis),

@@ -10,15 +10,16 @@ import minitron.tensor.Tensor;
 import minitron.tensor.TensorException;
 
 /**
- * AdamW (Loshchilov and Hutter), with exactly torch.optim.AdamW's arithmetic (amsgrad off). For each parameter
- * p with gradient g, at its t-th update:
+ * AdamW (Loshchilov and Hutter), torch.optim.AdamW's update (amsgrad off) with its constants grouped as torch
+ * groups them (step_size, bias_correction2_sqrt). For each parameter p with gradient g, at its t-th update:
  * <pre>
  *   p = p * (1 - lr * weight_decay)                    decoupled weight decay
  *   m = beta1 * m + (1 - beta1) * g                    first moment
  *   v = beta2 * v + (1 - beta2) * g^2                  second moment
  *   p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)   bias-corrected step
  * </pre>
- * Arithmetic in double precision per element, rounded once when written to an F32 parameter or state.
+ * Arithmetic in double precision per element, rounded once when written to an F32 parameter or state (torch rounds
+ * after every F32 operation, so F32 results agree with it to rounding, not bit for bit).
  */
 public final class AdamW extends Optimizer {
     private final double beta1;

@@ -8,7 +8,8 @@ import minitron.transformer.config.LlamaConfig;
 
 /**
  * The keys and values of every layer for the positions seen so far, so that decoding one more token costs one
- * position of work instead of the whole sequence. Shape legend: B batch, G KV heads, S_max capacity, D head_dim.
+ * position of work instead of the whole sequence. Shape legend as in {@link LlamaModel}: B batch, G
+ * num_key_value_heads, T new positions, D head_dim; S_alloc the positions allocated (at most the capacity).
  *
  * <p>keys[l], values[l]: (B, G, S_alloc, D) F32, of which positions [0, length) are filled. A forward over T new
  * tokens writes positions [length, length + T) of every layer ({@link #write}) and then {@link #advance}s.
@@ -22,7 +23,10 @@ import minitron.transformer.config.LlamaConfig;
  * token reads O(W) of the cache while the memory grows with the sequence as without a window.
  */
 public final class KVCache {
-    /** Positions allocated by a new cache (or its capacity, if smaller): 1 MB per layer at 8 KV heads of 64. */
+    /**
+     * Positions allocated by a new cache (or its capacity, if smaller): keys and values of 8 KV heads of 64 take
+     * 1 MiB per layer and sequence.
+     */
     static final int INITIAL_POSITIONS = 256;
 
     private final Tensor[] keys;    // per layer (B, G, S_alloc, D)

@@ -35,7 +35,8 @@ import minitron.transformer.io.SafetensorsWriter;
  * RMSNorm and the LM head, with Hugging Face's semantics exactly.
  *
  * <p>Shape legend: B batch, T new positions, S positions attended (cached + new), C hidden_size, H
- * num_attention_heads, G num_key_value_heads, D head_dim (may differ from C / H), F intermediate_size, V vocab_size.
+ * num_attention_heads, G num_key_value_heads, D head_dim (may differ from C / H), F intermediate_size, V vocab_size,
+ * L num_hidden_layers.
  *
  * <p>Two ways to hold the weights, one forward:
  * <ul>
@@ -223,9 +224,10 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * logits (B, T, V) for ids (B, T) I32. With a cache, the ids are positions [cache.length(), + T) of each
-     * sequence: their keys and values are appended to the cache and attention sees every cached position; the
-     * forward then runs without a graph (inference). Without a cache, the ids are positions [0, T).
+     * logits (B, T, V) for ids (B, T) I32. With a cache, the ids are positions [start, start + T) of each
+     * sequence, start = cache.length(): their keys and values are appended to the cache and attention sees every
+     * cached position; the forward then runs without a graph (inference). Without a cache, the ids are positions
+     * [0, T).
      */
     public Var forward(Tensor ids, KVCache cache) {
         return forward(ids, cache, false);
@@ -233,8 +235,9 @@ public final class LlamaModel implements AutoCloseable {
 
     /**
      * As {@link #forward(Tensor, KVCache)}; with {@code lastPositionOnly} the final norm and the LM head run on the
-     * last position only and the logits are (B, 1, V): what generation needs (HF's {@code logits_to_keep=1}), and
-     * for a long prompt over a large vocabulary a fifth of the prefill's work saved.
+     * last position only and the logits are (B, 1, V): what generation needs (HF's {@code logits_to_keep=1}). The LM
+     * head is C x V multiply-adds per position, so a long prompt over a large vocabulary saves a large share of the
+     * prefill (about a fifth for Llama 3.2 1B, whose 128256 x 2048 head holds a fifth of the weights).
      */
     public Var forward(Tensor ids, KVCache cache, boolean lastPositionOnly) {
         if (ids.rank() != 2 || ids.dtype() != DType.I32) {
@@ -258,7 +261,7 @@ public final class LlamaModel implements AutoCloseable {
                 Var x = Normalization.rmsNorm(h, layer.inputLayernorm, config.rmsNormEps()); // (B, T, C)
                 if (observer != null) observer.normOutput(l, ForwardObserver.Norm.INPUT_LAYERNORM, x.value());
                 h = h.add(selfAttention(layer, l, x, rope, cache, start));                 // (B, T, C)
-                x = Normalization.rmsNorm(h, layer.postAttentionLayernorm, config.rmsNormEps());
+                x = Normalization.rmsNorm(h, layer.postAttentionLayernorm, config.rmsNormEps()); // (B, T, C)
                 if (observer != null) observer.normOutput(l, ForwardObserver.Norm.POST_ATTENTION_LAYERNORM, x.value());
                 h = h.add(mlp(layer, l, x));                                                // (B, T, C)
             }
@@ -272,18 +275,23 @@ public final class LlamaModel implements AutoCloseable {
 
     /**
      * Causal grouped-query self-attention with rotary positions: x (B, T, C) -> (B, T, C).
-     * q = x Wq^T split into H heads, k and v into G heads; q and k rotated by their positions; query head h
-     * attends to KV head h / (H / G) over the positions up to its own: softmax(q k^T / sqrt(D) + mask) v.
+     * q = q_proj(x) split into H heads of D, k = k_proj(x) and v = v_proj(x) into G heads; q and k rotated by their
+     * positions; query head h attends to KV head h / (H / G) over the positions up to its own:
+     * softmax(q k^T / sqrt(D) + mask) v, then o_proj.
      * With Mistral's sliding_window W the mask keeps only the last W positions (the query's own included), by
      * absolute position: the same with or without the cache, which keeps every position and lets the kernel
      * skip the ones outside the window.
      */
     private Var selfAttention(DecoderLayer layer, int index, Var x, Ops.RopeTables rope, KVCache cache, int start) {
         int b = x.dim(0), t = x.dim(1);
-        int heads = config.numAttentionHeads(), kvHeads = config.numKeyValueHeads(), d = config.headDim();
-        Var q = LinearAlgebra.linear(x, layer.qProj).reshape(b, t, heads, d).transpose(1, 2);   // (B, H, T, D)
-        Var k = LinearAlgebra.linear(x, layer.kProj).reshape(b, t, kvHeads, d).transpose(1, 2); // (B, G, T, D)
-        Var v = LinearAlgebra.linear(x, layer.vProj).reshape(b, t, kvHeads, d).transpose(1, 2); // (B, G, T, D)
+        int numHeads = config.numAttentionHeads(), numKeyValueHeads = config.numKeyValueHeads();
+        int headDim = config.headDim();
+        Var q = LinearAlgebra.linear(x, layer.qProj)                                            // (B, T, H*D)
+                .reshape(b, t, numHeads, headDim).transpose(1, 2);                              // (B, H, T, D)
+        Var k = LinearAlgebra.linear(x, layer.kProj)                                            // (B, T, G*D)
+                .reshape(b, t, numKeyValueHeads, headDim).transpose(1, 2);                      // (B, G, T, D)
+        Var v = LinearAlgebra.linear(x, layer.vProj)                                            // (B, T, G*D)
+                .reshape(b, t, numKeyValueHeads, headDim).transpose(1, 2);                      // (B, G, T, D)
         q = Attention.rope(q, rope);                                                            // (B, H, T, D)
         k = Attention.rope(k, rope);                                                            // (B, G, T, D)
         if (cache != null) {
@@ -291,8 +299,8 @@ public final class LlamaModel implements AutoCloseable {
             k = Var.constant(cache.keys(index, start + t));                                     // (B, G, S, D)
             v = Var.constant(cache.values(index, start + t));                                   // (B, G, S, D)
         }
-        Var att = Attention.attention(q, k, v, 1.0 / Math.sqrt(d), true, slidingWindow());      // (B, H, T, D)
-        Var merged = att.transpose(1, 2).reshape(b, t, heads * d);                               // (B, T, H*D)
+        Var att = Attention.attention(q, k, v, 1.0 / Math.sqrt(headDim), true, slidingWindow()); // (B, H, T, D)
+        Var merged = att.transpose(1, 2).reshape(b, t, numHeads * headDim);                     // (B, T, H*D)
         if (observer != null) observer.attentionOutput(index, merged.value());
         return LinearAlgebra.linear(merged, layer.oProj);                                        // (B, T, C)
     }
