@@ -111,11 +111,10 @@ public final class AdamW extends Optimizer {
                 forEachElement(p.numel(), i -> {
                     long pAt = at(p, pDense, i);
                     double gi = g.readDouble(at(g, gDense, i));
-                    double mi = u.firstMoment(m.readDouble(i), gi);
-                    double vi = u.secondMoment(v.readDouble(i), gi);
-                    m.writeDouble(i, mi);
-                    v.writeDouble(i, vi);
-                    p.writeDouble(pAt, u.parameter(p.readDouble(pAt), mi, vi));
+                    m.writeDouble(i, u.firstMoment(m.readDouble(i), gi));
+                    v.writeDouble(i, u.secondMoment(v.readDouble(i), gi));
+                    // the moments as stored (rounded to F32 for F32 parameters), as the path above and torch use them
+                    p.writeDouble(pAt, u.parameter(p.readDouble(pAt), m.readDouble(i), v.readDouble(i)));
                 });
             }
         }

@@ -46,6 +46,36 @@ class OptimizerTest {
         assertEquals(2, adam.stepCount());
     }
 
+    /** F32 parameters in plain arrays take a fast path; any other view the general one: the same bits either way. */
+    @Test
+    void adamWGivesTheSameBitsForAViewAsForADenseParameter() {
+        int rows = 37, cols = 29;
+        java.util.Random random = new java.util.Random(7);
+        float[] init = new float[rows * cols];
+        for (int i = 0; i < init.length; i++) init[i] = (float) random.nextGaussian();
+        Var dense = Var.parameter(Tensor.of(init.clone(), rows, cols));
+        float[] transposed = new float[init.length];                  // (cols, rows), viewed back as (rows, cols)
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) transposed[c * rows + r] = init[r * cols + c];
+        Var view = Var.parameter(Tensor.of(transposed, cols, rows).transpose(0, 1));
+        assertTrue(!view.value().isContiguous());
+        Map<String, Var> a = Map.of("w", dense), b = Map.of("w", view);
+        AdamW denseAdam = new AdamW(a, 1e-2, 0.9, 0.95, 1e-8, 0.1);
+        AdamW viewAdam = new AdamW(b, 1e-2, 0.9, 0.95, 1e-8, 0.1);
+        for (int step = 0; step < 5; step++) {
+            float[] g = new float[init.length];
+            for (int i = 0; i < g.length; i++) g[i] = (float) (random.nextGaussian() * 1e-3);
+            dense.setGrad(Tensor.of(g.clone(), rows, cols));
+            view.setGrad(Tensor.of(g.clone(), rows, cols));
+            denseAdam.step();
+            viewAdam.step();
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                assertEquals(dense.value().get(r, c), view.value().get(r, c), 0.0, "w[" + r + ", " + c + "]");
+            }
+        }
+    }
+
     @Test
     void adamWWeightDecayIsDecoupledAndParametersWithoutGradientAreSkipped() {
         Var zeroGrad = param(2.0);
