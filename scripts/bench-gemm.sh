@@ -8,7 +8,7 @@
 # fastest counts; the table names the core type it ran.
 #
 # Usage: scripts/bench-gemm.sh            (env: SIZES="1024 2048" ROUNDS=3 REPEATS=10 PYTHON=/usr/bin/python3
-#                                           GEMV=1 also runs the decode GEMV bandwidth table)
+#                                           GEMV=1 (the default) also runs the decode GEMV bandwidth table, GEMV=0 skips it)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
