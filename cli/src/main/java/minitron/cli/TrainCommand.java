@@ -317,7 +317,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         // a resume must not replace the run's caches: other data is refused by the cache (and by the trainer state)
         TokenCache.Opened opened = TokenCache.openOrBuild(out.resolve("cache").resolve(name + ".tokens"),
-                read.documents(), tok, id, !resume);
+                read.documents(), tok, id, !resume, "resume with the --data and --tokenizer the run was started with");
         System.err.println(opened.message());
         return opened.cache();
     }

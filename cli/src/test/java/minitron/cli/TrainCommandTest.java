@@ -118,7 +118,8 @@ class TrainCommandTest {
         byte[] cacheBefore = Files.readAllBytes(out.resolve("cache/train.tokens"));
         String[] otherData = train(other, tok, out, "--resume");
         assertEquals("1", otherData[0], otherData[1] + " | " + otherData[2]);
-        assertTrue(otherData[2].contains("made from other data"), otherData[2]);
+        assertTrue(otherData[2].contains("made from other data")
+                && otherData[2].endsWith("; resume with the --data and --tokenizer the run was started with"), otherData[2]);
         assertArrayEquals(cacheBefore, Files.readAllBytes(out.resolve("cache/train.tokens")));
 
         // A new run into the folder of this one would mix the two: refused before anything is read.

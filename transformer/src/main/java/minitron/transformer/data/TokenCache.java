@@ -138,10 +138,17 @@ public final class TokenCache implements AutoCloseable {
     /**
      * The cache at {@code file} for these documents and this tokenizer: reused when its tokenizer and data
      * SHA-256s match; when they do not, rebuilt if {@code rebuild}, else a {@link DataException} naming both
-     * tokenizers (or saying the data changed); built when there is none.
+     * tokenizers (or saying the data changed) that ends with "delete it or rebuild it (--rebuild-cache)"; built when
+     * there is none.
      */
     public static Opened openOrBuild(Path file, List<Document> docs, Tokenizer tokenizer, TokenizerId id,
                                      boolean rebuild) throws IOException {
+        return openOrBuild(file, docs, tokenizer, id, rebuild, "delete it or rebuild it (--rebuild-cache)");
+    }
+
+    /** As {@link #openOrBuild(Path, List, Tokenizer, TokenizerId, boolean)}, with the refusal ending in {@code remedy}. */
+    public static Opened openOrBuild(Path file, List<Document> docs, Tokenizer tokenizer, TokenizerId id,
+                                     boolean rebuild, String remedy) throws IOException {
         String dataSha = dataSha256(docs);
         if (Files.exists(file)) {
             String problem;
@@ -156,7 +163,7 @@ public final class TokenCache implements AutoCloseable {
                 problem = e.getMessage();
             }
             if (!rebuild) {
-                throw new DataException(problem + "; delete it or rebuild it (--rebuild-cache)");
+                throw new DataException(problem + "; " + remedy);
             }
             if (!startsWithMagic(file)) { // a file of the user's, not a cache of ours: never overwritten
                 throw new DataException(file + ": not a token cache (it does not start with \"MNTRTOKS\"), so it "
