@@ -15,7 +15,6 @@ import java.util.SplittableRandom;
 import minitron.autograd.NoGrad;
 import minitron.autograd.Var;
 import minitron.tensor.Backends;
-import minitron.tensor.DType;
 import minitron.tensor.Half;
 import minitron.tensor.Parallel;
 import minitron.tensor.Shape;
