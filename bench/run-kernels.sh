@@ -2,7 +2,7 @@
 # Runs the JMH kernel benchmarks (bench/src/main/java/minitron/bench/KernelBenchmark.java), scalar reference
 # against the Vector API backend. Extra arguments go to JMH, e.g.:
 #   bench/run-kernels.sh 'KernelBenchmark.attention$' -p backend=vector -t 1
-# Builds the tensor and bench modules first (no install into ~/.m2).
+# Builds the bench module and the modules it depends on first (no install into ~/.m2).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/scripts/find-jdk.sh"

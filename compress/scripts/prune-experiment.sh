@@ -17,7 +17,7 @@ if [ ! -f "$teacher/config.json" ]; then
     "$root/transformer/src/test/resources/golden/bpe-brown-pretrain-val-1024" 420
 fi
 mt="$root/minitron"
-"$mt" importance --model "$teacher" --data brown:pretrain --samples 256 --seq-len $seq --batch 16 --out "$work/importance"
+"$mt" importance --overwrite --model "$teacher" --data brown:pretrain --samples 256 --seq-len $seq --batch 16 --out "$work/importance"
 models=""
 for shape in "hidden:--hidden-size 0.5" "mlp:--intermediate-size 0.5" "heads:--num-attention-heads 0.34" \
              "all:--hidden-size 0.666 --intermediate-size 0.5 --num-attention-heads 0.666"; do
@@ -31,7 +31,7 @@ for shape in "hidden:--hidden-size 0.5" "mlp:--intermediate-size 0.5" "heads:--n
 done
 # aggregation ablation (docs/prune.md): the other three sequence-batch reductions, same shapes
 for agg in mean-mean l2-l2 l2-mean; do
-  "$mt" importance --model "$teacher" --data brown:pretrain --samples 256 --seq-len $seq --batch 16 \
+  "$mt" importance --overwrite --model "$teacher" --data brown:pretrain --samples 256 --seq-len $seq --batch 16 \
     --aggregation $agg --out "$work/importance-$agg" > /dev/null
   "$mt" prune --overwrite --model "$teacher" --importance "$work/importance-$agg" --hidden-size 0.5 --out "$work/hidden-$agg" > /dev/null
   "$mt" prune --overwrite --model "$teacher" --importance "$work/importance-$agg" --hidden-size 0.666 --intermediate-size 0.5 \

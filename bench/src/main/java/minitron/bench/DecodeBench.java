@@ -15,7 +15,6 @@ import java.util.SplittableRandom;
 import minitron.autograd.NoGrad;
 import minitron.autograd.Var;
 import minitron.tensor.Backends;
-import minitron.tensor.DType;
 import minitron.tensor.Half;
 import minitron.tensor.Parallel;
 import minitron.tensor.Shape;
@@ -279,14 +278,15 @@ public final class DecodeBench {
         return best;
     }
 
-    /**
-     * Writes config.json and model.safetensors with random BF16 weights, one tensor at a time (a safetensors file
-     * is an 8-byte little-endian header length, a JSON header, then the tensors' bytes in header order). Weights are
-     * uniform in +-0.02 (norms 1.0), so activations stay finite through every layer. Returns the file's size.
-     */
     /** The weights' name while they are written (a killed run's is overwritten by the next). */
     static final String TEMPORARY_WEIGHTS = ".model.safetensors.tmp";
 
+    /**
+     * Writes model.safetensors with random BF16 weights, one tensor at a time (a safetensors file is an 8-byte
+     * little-endian header length, a JSON header, then the tensors' bytes in header order), under the name
+     * {@link #TEMPORARY_WEIGHTS} until complete, then config.json. Weights are uniform in +-0.02 (norms 1.0), so
+     * activations stay finite through every layer. Returns the size of model.safetensors.
+     */
     static long writeRandomCheckpoint(Path dir, LlamaConfig config, long seed) throws IOException {
         Map<String, Shape> tensors = config.expectedTensors();
         StringBuilder header = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");

@@ -1,7 +1,6 @@
 package minitron.bench;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import minitron.tensor.Backend;
 import minitron.tensor.Backends;
 import minitron.tensor.DType;

@@ -27,8 +27,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * makes it. The vector backend uses every thread of {@link minitron.tensor.Parallel}'s pool
  * ({@code -Dminitron.threads=N} to change it).
  *
- * <p>Run: {@code ./mvnw -B -q -ntp -pl bench -am package -DskipTests} then
- * {@code bench/kernels.sh} (see that script for the exact java command and JMH options).
+ * <p>Run: {@code bench/run-kernels.sh} (it builds the bench module first; see that script for the exact
+ * java command and JMH options).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

@@ -48,10 +48,6 @@ final class ChannelAccumulator {
         samples += b;
     }
 
-    long samples() {
-        return samples;
-    }
-
     /** One score per channel: sqrt(acc) (L2 over the batch) or acc / samples (MEAN). */
     double[] scores() {
         double[] out = new double[acc.length];

@@ -59,9 +59,6 @@ public final class Evaluator {
 
     /** One parsed task spec. */
     public record Spec(String name, Path file, Path fewshotFile) {
-        public String label() {
-            return name;
-        }
     }
 
     public static List<Spec> parse(String tasks) {

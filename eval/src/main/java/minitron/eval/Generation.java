@@ -9,8 +9,8 @@ import java.util.regex.Pattern;
 /**
  * Generation tasks (lm-eval-harness's {@code generate_until}) with GSM8K's answer extraction and exact match:
  * greedy decoding from the prompt until a stop sequence appears in the decoded text, an EOS, or
- * {@link #MAX_GEN_TOKS} tokens; the text is cut before the first stop sequence; then two filters, as
- * lm-eval's gsm8k.yaml:
+ * {@code maxGenToks} tokens (lm-eval's default max_gen_toks, 256, is the default of {@code eval --max-gen-toks});
+ * the text is cut before the first stop sequence; then two filters, as lm-eval's gsm8k.yaml:
  * <ul>
  *   <li>strict-match: regex {@code #### (\-?[0-9\.\,]+)}, the first match's group;</li>
  *   <li>flexible-extract: regex {@code (-?[$0-9.,]{2,})|(-?[0-9]+)}, the last match, its non-empty group;</li>
@@ -21,9 +21,6 @@ import java.util.regex.Pattern;
 public final class Generation {
     private Generation() {
     }
-
-    /** lm-eval's default max_gen_toks. */
-    public static final int MAX_GEN_TOKS = 256;
 
     /** gsm8k.yaml generation_kwargs.until. */
     public static final List<String> GSM8K_UNTIL = List.of("Question:", "</s>", "<|im_end|>");

@@ -15,8 +15,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * BF16 matrix takes ~250 us on two cores), and waking a parked pool thread cost 40-70 us per call on this VM (an
  * idle virtual CPU has to be woken by the hypervisor). Here a worker that has finished its chunk spins, yielding
  * its core to any other runnable thread, for {@link #SPIN_NANOS} before it parks, and so does a caller waiting for
- * the workers; back-to-back calls never park. Chunk boundaries are the same function of (n, chunks) as before, so
- * results do not depend on which thread ran which chunk.
+ * the workers; back-to-back calls never park. Chunk boundaries are a fixed function of (n, chunks) (see
+ * {@link #forRange}), so results do not depend on which thread ran which chunk.
  */
 public final class Parallel {
     /** The body of a parallel loop over [start, end). */

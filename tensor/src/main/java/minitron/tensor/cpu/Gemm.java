@@ -198,7 +198,8 @@ public final class Gemm {
     /**
      * The micro-kernel: c[cOff + r*ldc + j] (+)= sum_p a(r, p) * bp[panel + p*NR + j] for r < MR, j < NR, p < kc,
      * with a(r, p) = ap[aOff + r*rs + p*ps] (a packed panel: rs = 1, ps = MR; a row-major a in place: rs = lda,
-     * ps = 1). 24 accumulators c{row}{vector}; one broadcast of a per row and NRV loads of b per step of K.
+     * ps = 1; a transposed a in place: rs = 1, ps = its column stride). 24 accumulators c{row}{vector}; one
+     * broadcast of a per row and NRV loads of b per step of K.
      */
     static void kernel(int kc, float[] ap, int aOff, int rs, int ps, float[] bp, int panel, float[] c, int cOff,
                        int ldc, boolean accumulate) {

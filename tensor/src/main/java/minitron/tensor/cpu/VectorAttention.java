@@ -3,7 +3,6 @@ package minitron.tensor.cpu;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import minitron.tensor.Backend;
 import minitron.tensor.Parallel;

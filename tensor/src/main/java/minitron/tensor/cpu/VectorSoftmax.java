@@ -2,7 +2,6 @@ package minitron.tensor.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import minitron.tensor.Parallel;
 import minitron.tensor.Tensor;

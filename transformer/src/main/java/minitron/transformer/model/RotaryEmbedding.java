@@ -43,7 +43,6 @@ public final class RotaryEmbedding {
         }
         float factor = (float) scaling.factor();
         float low = (float) scaling.lowFreqFactor();
-        float high = (float) scaling.highFreqFactor();
         float oldContext = scaling.originalMaxPositionEmbeddings();
         float lowFreqWavelen = (float) (scaling.originalMaxPositionEmbeddings() / scaling.lowFreqFactor());
         float highFreqWavelen = (float) (scaling.originalMaxPositionEmbeddings() / scaling.highFreqFactor());

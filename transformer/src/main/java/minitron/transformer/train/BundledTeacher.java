@@ -15,10 +15,6 @@ import minitron.transformer.io.AtomicFile;
 public final class BundledTeacher {
     public static final String RESOURCE_DIR = "/minitron/teacher/";
 
-    /** The model folder's files (the log, the curve and eval.txt are documentation). */
-    public static final List<String> MODEL_FILES = List.of("config.json", "model.safetensors", "tokenizer.json",
-            "tokenizer_config.json");
-
     /** Every bundled file. */
     public static final List<String> FILES = List.of("config.json", "model.safetensors", "tokenizer.json",
             "tokenizer_config.json", "train_log.jsonl", "loss_curve.png", "eval.txt");
