@@ -43,7 +43,7 @@ public final class StrictJson {
             return column;
         }
 
-        /** The first 20 characters of the extra data. */
+        /** The extra data's first 20 characters, up to the end of its line. */
         public String excerpt() {
             return excerpt;
         }
@@ -67,9 +67,7 @@ public final class StrictJson {
                         lineStart = i + 1;
                     }
                 }
-                String rest = text.substring(extra, Math.min(text.length(), extra + 21));
-                throw new ExtraDataException(line, extra - lineStart + 1,
-                        rest.length() > 20 ? rest.substring(0, 20) + "..." : rest);
+                throw new ExtraDataException(line, extra - lineStart + 1, excerpt(text, extra));
             }
             return node == null ? MissingNode.getInstance() : node;
         } catch (JsonProcessingException e) {
@@ -77,6 +75,14 @@ public final class StrictJson {
         } catch (IOException e) {
             throw new IllegalStateException("reading a String cannot fail: " + e.getMessage(), e);
         }
+    }
+
+    /** Up to 20 characters from {@code at}, on one line (an error message is one line), control characters as '?'. */
+    private static String excerpt(String text, int at) {
+        int end = at;
+        while (end < text.length() && end - at < 20 && text.charAt(end) != '\n' && text.charAt(end) != '\r') end++;
+        String shown = text.substring(at, end).replaceAll("\\p{Cntrl}", "?");
+        return end < text.length() && text.charAt(end) != '\n' && text.charAt(end) != '\r' ? shown + "..." : shown;
     }
 
     private static boolean isJsonWhitespace(char c) {

@@ -35,6 +35,11 @@ class StrictJsonTest {
 
         e = assertThrows(StrictJson.ExtraDataException.class, () -> StrictJson.readOne(JSON, "1 2"));
         assertEquals("2", e.excerpt());
+        // one line, for a one-line error message
+        e = assertThrows(StrictJson.ExtraDataException.class, () -> StrictJson.readOne(JSON, "{}\n}\n\n"));
+        assertEquals("}", e.excerpt());
+        e = assertThrows(StrictJson.ExtraDataException.class, () -> StrictJson.readOne(JSON, "{} x\u0001y\r\nz"));
+        assertEquals("x?y", e.excerpt());
     }
 
     @Test

@@ -288,7 +288,7 @@ class TokenizerFilesTest {
         assertTrue(e.getMessage().startsWith(notJson + ": not valid JSON"), e.getMessage());
         Files.writeString(notJson, "{\"model\": {}}\n{\"model\": {}}\n");
         e = assertThrows(TokenizerException.class, () -> Tokenizer.load(notJson));
-        assertEquals(notJson + ": not valid JSON: extra data after the JSON value: \"{\"model\": {}}\n\" (line 2, column 1)",
+        assertEquals(notJson + ": not valid JSON: extra data after the JSON value: \"{\"model\": {}}\" (line 2, column 1)",
                 e.getMessage());
 
         ObjectNode badMerge = tinyTokenizer(false, false);
