@@ -1,6 +1,7 @@
 package minitron.bench;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -56,7 +57,7 @@ public final class DecodeBench {
      * kernels. Without a compilation-time monitor the warm-up is the maximum.
      */
     static int warmUp(LlamaModel model, KVCache cache, int token) {
-        var compiler = java.lang.management.ManagementFactory.getCompilationMXBean();
+        var compiler = ManagementFactory.getCompilationMXBean();
         boolean monitored = compiler != null && compiler.isCompilationTimeMonitoringSupported();
         long lastCompileMillis = monitored ? compiler.getTotalCompilationTime() : -1;
         int quiet = 0, steps = 0;

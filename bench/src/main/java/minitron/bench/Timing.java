@@ -1,5 +1,7 @@
 package minitron.bench;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
 
 /** Wall-clock timing helpers shared by the plain-Java measurements. */
@@ -33,7 +35,7 @@ final class Timing {
      * cores the computing threads got (spinning in the pool counts as theirs).
      */
     static long threadsCpuNanos() {
-        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         if (!threads.isThreadCpuTimeSupported() || !threads.isThreadCpuTimeEnabled()) return -1;
         long sum = 0;
         for (long id : threads.getAllThreadIds()) {

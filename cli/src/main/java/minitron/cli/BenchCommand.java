@@ -3,11 +3,13 @@ package minitron.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import minitron.bench.GemmBench;
 import minitron.bench.GemvBench;
 import minitron.tensor.DType;
+import minitron.tensor.Parallel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -36,7 +38,7 @@ public final class BenchCommand {
         int n = 1024;
 
         @Option(names = "--threads", description = "Threads of the kernel pool (default: MINITRON_THREADS or -Dminitron.threads, else every core).")
-        int threads = minitron.tensor.Parallel.threads(); // MINITRON_THREADS or -Dminitron.threads, else every core
+        int threads = Parallel.threads(); // MINITRON_THREADS or -Dminitron.threads, else every core
 
         @Option(names = "--dtype", description = "dtype of b: f32 or bf16.")
         String dtype = "f32";
@@ -85,7 +87,7 @@ public final class BenchCommand {
         String dtype = "bf16";
 
         @Option(names = "--threads", description = "Threads of the kernel pool (default: MINITRON_THREADS or -Dminitron.threads, else every core).")
-        int threads = minitron.tensor.Parallel.threads(); // MINITRON_THREADS or -Dminitron.threads, else every core
+        int threads = Parallel.threads(); // MINITRON_THREADS or -Dminitron.threads, else every core
 
         @Option(names = "--rounds", description = "Rounds of (GEMV calls, copy, read); medians are reported.")
         int rounds = 9;
@@ -119,6 +121,6 @@ public final class BenchCommand {
     }
 
     private static DType parseDtype(String name) {
-        return DType.valueOf(Options.oneOf("--dtype", name, "f32", "bf16", "f16").toUpperCase(java.util.Locale.ROOT));
+        return DType.valueOf(Options.oneOf("--dtype", name, "f32", "bf16", "f16").toUpperCase(Locale.ROOT));
     }
 }

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import minitron.bench.DecodeBench;
+import minitron.tensor.Parallel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -26,7 +27,7 @@ public final class DecodeBenchCommand implements Callable<Integer> {
     int layers = 0;
 
     @Option(names = "--threads", description = "threads of the kernel pool (default: MINITRON_THREADS or -Dminitron.threads, else every core)")
-    int threads = minitron.tensor.Parallel.threads(); // MINITRON_THREADS or -Dminitron.threads, else every core
+    int threads = Parallel.threads(); // MINITRON_THREADS or -Dminitron.threads, else every core
 
     @Option(names = "--prompt-tokens", description = "prefill length")
     int promptTokens = 512;

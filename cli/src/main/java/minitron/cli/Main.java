@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntSupplier;
 import minitron.compress.CompressException;
 import minitron.eval.EvalException;
 import minitron.tensor.Backends;
@@ -41,7 +42,7 @@ public final class Main implements Runnable {
      * Runs a command; running out of Java heap is one line that says how to give the JVM more, not a stack trace.
      * (The heap is the JVM's default, a quarter of the RAM, unless -Xmx says otherwise; mapped weights are not in it.)
      */
-    static int reportingMemory(java.util.function.IntSupplier command) {
+    static int reportingMemory(IntSupplier command) {
         try {
             return command.getAsInt();
         } catch (OutOfMemoryError e) {

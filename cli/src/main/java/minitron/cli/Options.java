@@ -3,6 +3,8 @@ package minitron.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import minitron.tensor.Parallel;
 import minitron.transformer.model.LlamaModel;
 
 /** Checks of option values, reported as the one-line errors of {@link Main}. */
@@ -25,9 +27,9 @@ final class Options {
         return value;
     }
 
-    /** A --threads value: at least 1 and at most {@link minitron.tensor.Parallel#MAX_THREADS}. */
+    /** A --threads value: at least 1 and at most {@link Parallel#MAX_THREADS}. */
     static int threads(int value) {
-        return atMost("--threads", atLeast("--threads", value, 1), minitron.tensor.Parallel.MAX_THREADS,
+        return atMost("--threads", atLeast("--threads", value, 1), Parallel.MAX_THREADS,
                 "one kernel thread per core is the useful range");
     }
 
@@ -58,7 +60,7 @@ final class Options {
         for (String a : allowed) {
             if (a.equalsIgnoreCase(value)) return a;
         }
-        String list = String.join(", ", java.util.Arrays.copyOf(allowed, allowed.length - 1)) + " or "
+        String list = String.join(", ", Arrays.copyOf(allowed, allowed.length - 1)) + " or "
                 + allowed[allowed.length - 1];
         throw new IllegalArgumentException(option + ": expected " + list + ", found \"" + value + "\"");
     }

@@ -3,6 +3,7 @@ package minitron.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -276,7 +277,7 @@ public final class PruneCommand implements Callable<Integer> {
         for (String name : List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
                 "generation_config.json")) {
             Path src = model.resolve(name);
-            if (Files.isRegularFile(src)) Files.copy(src, out.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            if (Files.isRegularFile(src)) Files.copy(src, out.resolve(name), StandardCopyOption.REPLACE_EXISTING);
         }
     }
 }

@@ -5,12 +5,18 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Properties;
+import java.util.SequencedMap;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import minitron.tensor.DType;
 import minitron.tensor.Parallel;
+import minitron.tensor.Tensor;
 import minitron.transformer.config.LlamaConfig;
 import minitron.transformer.data.DataException;
 import minitron.transformer.data.DataSources;
@@ -18,10 +24,13 @@ import minitron.transformer.data.Readers;
 import minitron.transformer.data.TokenCache;
 import minitron.transformer.data.TokenDataset;
 import minitron.transformer.data.TokenizerId;
+import minitron.transformer.io.Checkpoint;
+import minitron.transformer.io.SafetensorsWriter;
 import minitron.transformer.model.LlamaModel;
 import minitron.transformer.tokenizer.Tokenizer;
 import minitron.transformer.train.CheckpointStore;
 import minitron.transformer.train.DivergedException;
+import minitron.transformer.train.Evaluation;
 import minitron.transformer.train.ModelFactory;
 import minitron.transformer.train.TrainConfig;
 import minitron.transformer.train.Trainer;
@@ -89,7 +98,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--eval-batches", description = "validation micro-batches") int evalBatches = 8;
     @Option(names = "--save-every", description = "checkpoint every N steps (0: at the end)") int saveEvery = 200;
     @Option(names = "--keep", description = "checkpoints kept") int keep = 2;
-    @Option(names = "--threads", description = "kernel threads (default: MINITRON_THREADS or -Dminitron.threads, else every core)") int threads = minitron.tensor.Parallel.threads(); // MINITRON_THREADS or -Dminitron.threads, else every core
+    @Option(names = "--threads", description = "kernel threads (default: MINITRON_THREADS or -Dminitron.threads, else every core)") int threads = Parallel.threads(); // MINITRON_THREADS or -Dminitron.threads, else every core
     @Option(names = "--out", paramLabel = "DIR", description = "output folder") Path out = Path.of("train-out");
     @Option(names = "--resume", description = "continue from OUT/checkpoints/latest") boolean resume;
     @Option(names = "--save-dtype", description = "dtype of OUT/final: f32 or bf16") String saveDtype = "bf16";
@@ -122,7 +131,7 @@ public final class TrainCommand implements Callable<Integer> {
             p.load(in);
         }
         List<String> args = new ArrayList<>();
-        for (String key : new java.util.TreeSet<>(p.stringPropertyNames())) {
+        for (String key : new TreeSet<>(p.stringPropertyNames())) {
             String value = p.getProperty(key).strip();
             CommandLine.Model.OptionSpec option = spec.findOption("--" + key);
             if (option == null || key.equals("config")) {
@@ -226,14 +235,14 @@ public final class TrainCommand implements Callable<Integer> {
         trainer.run(progress);
         progress.finish();
         Path fin = out.resolve("final");
-        java.util.SequencedMap<String, minitron.tensor.Tensor> weights = new java.util.LinkedHashMap<>();
+        SequencedMap<String, Tensor> weights = new LinkedHashMap<>();
         m.parameters().forEach((name, v) -> weights.put(name, v.value()));
-        minitron.transformer.io.Checkpoint.saveModel(fin, config, weights,            // torch_dtype: as stored
-                f32 ? minitron.tensor.DType.F32 : minitron.tensor.DType.BF16,
-                minitron.transformer.io.SafetensorsWriter.DEFAULT_MAX_SHARD_BYTES);
+        Checkpoint.saveModel(fin, config, weights,            // torch_dtype: as stored
+                f32 ? DType.F32 : DType.BF16,
+                SafetensorsWriter.DEFAULT_MAX_SHARD_BYTES);
         for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
             Path src = Files.isDirectory(tokenizer) ? tokenizer.resolve(f) : tokenizer.resolveSibling(f);
-            if (Files.exists(src)) Files.copy(src, fin.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            if (Files.exists(src)) Files.copy(src, fin.resolve(f), StandardCopyOption.REPLACE_EXISTING);
         }
         String validated = Double.isNaN(progress.lastValidation) ? "no validation in this run (the log has the earlier ones)"
                 : String.format("last validation loss %.4f", progress.lastValidation);
@@ -381,7 +390,7 @@ public final class TrainCommand implements Callable<Integer> {
 
         @Option(names = "--seq", description = "sequence length") int seq = 128;
         @Option(names = "--batch", description = "sequences per forward") int batch = 16;
-        @Option(names = "--threads", description = "kernel threads (default: MINITRON_THREADS or -Dminitron.threads, else every core)") int threads = minitron.tensor.Parallel.threads(); // MINITRON_THREADS or -Dminitron.threads, else every core
+        @Option(names = "--threads", description = "kernel threads (default: MINITRON_THREADS or -Dminitron.threads, else every core)") int threads = Parallel.threads(); // MINITRON_THREADS or -Dminitron.threads, else every core
         @Option(names = "--cache", paramLabel = "DIR", description = "token caches") Path cacheDir = Path.of("train-out", "cache");
 
         @Override
@@ -406,11 +415,9 @@ public final class TrainCommand implements Callable<Integer> {
                         String e = evals.get(i);
                         TokenDataset d = datasets.get(i);
                         long t0 = System.nanoTime();
-                        minitron.transformer.train.Evaluation.Result r =
-                                minitron.transformer.train.Evaluation.modelLoss(m, d, seq, batch);
+                        Evaluation.Result r = Evaluation.modelLoss(m, d, seq, batch);
                         double seconds = (System.nanoTime() - t0) / 1e9;
-                        minitron.transformer.train.Evaluation.Result u =
-                                minitron.transformer.train.Evaluation.unigramLoss(train, d, seq, batch, tok.vocabSize());
+                        Evaluation.Result u = Evaluation.unigramLoss(train, d, seq, batch, tok.vocabSize());
                         System.out.printf("%-22s %10d %12.4f %12.4f %12.2f   (%.1f s, %,.0f tokens/s)%n", e, r.tokens(),
                                 r.loss(), u.loss(), r.perplexity(), seconds, r.tokens() / seconds);
                     }

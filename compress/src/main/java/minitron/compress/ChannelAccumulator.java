@@ -1,5 +1,6 @@
 package minitron.compress;
 
+import java.util.Arrays;
 import minitron.tensor.DType;
 import minitron.tensor.Tensor;
 import minitron.tensor.TensorException;
@@ -31,7 +32,7 @@ final class ChannelAccumulator {
         int b = x.dim(0), t = x.dim(1);
         float[] a = floats(x);                                     // (B, T, C) contiguous
         for (int i = 0; i < b; i++) {
-            java.util.Arrays.fill(perSample, 0.0);
+            Arrays.fill(perSample, 0.0);
             for (int j = 0; j < t; j++) {
                 int base = (i * t + j) * c;
                 if (aggregation.sequence() == Aggregation.Sequence.MEAN) {

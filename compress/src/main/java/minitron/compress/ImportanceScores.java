@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import minitron.tensor.DType;
 import minitron.tensor.Tensor;
+import minitron.transformer.config.LlamaConfig;
 import minitron.transformer.io.AtomicFile;
 import minitron.transformer.io.SafetensorsFile;
 import minitron.transformer.io.SafetensorsWriter;
@@ -155,8 +156,7 @@ public record ImportanceScores(ModelIdentity model, Aggregation aggregation, int
         }
         String configJson;
         try {
-            configJson = minitron.transformer.config.LlamaConfig.parse(root.path("model").path("config").toString(),
-                    json.toString()).toJson();
+            configJson = LlamaConfig.parse(root.path("model").path("config").toString(), json.toString()).toJson();
         } catch (RuntimeException e) {
             throw new CompressException("importance " + json + ": model.config: " + e.getMessage(), e);
         }

@@ -6,6 +6,7 @@ import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -92,7 +93,7 @@ public final class LinePlot {
         }
         g.dispose();
         // encoded in memory, then written atomically: ImageIO.write(File) deletes the old file and writes in place
-        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
         ImageIO.write(image, "png", png);
         try {
             AtomicFile.write(file, png.toByteArray());

@@ -1,5 +1,6 @@
 package minitron.eval;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -209,11 +210,11 @@ public final class Evaluator {
         return Tasks.gsm8k(docs, pool(spec, all, Tasks.Gsm8kDoc::parse), settings.shots(), settings.seed());
     }
 
-    private <D> List<D> pool(Spec spec, List<D> docs, Function<com.fasterxml.jackson.databind.JsonNode, D> parser) {
+    private <D> List<D> pool(Spec spec, List<D> docs, Function<JsonNode, D> parser) {
         return spec.fewshotFile() == null ? docs : load(spec.fewshotFile(), parser);
     }
 
-    private <D> List<D> load(Path file, Function<com.fasterxml.jackson.databind.JsonNode, D> parser) {
+    private <D> List<D> load(Path file, Function<JsonNode, D> parser) {
         Jsonl.Loaded<D> loaded = Jsonl.read(file, settings.strict(), parser);
         if (loaded.docs().isEmpty()) {
             // no item to score: the metrics would be NaN (or an empty table) while the run reported success

@@ -3,6 +3,7 @@ package minitron.eval;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -121,6 +122,6 @@ public final class Generation {
 
     static String normalize(String s) {
         for (Pattern p : IGNORE) s = p.matcher(s).replaceAll("");
-        return s.toLowerCase(java.util.Locale.ROOT);
+        return s.toLowerCase(Locale.ROOT);
     }
 }

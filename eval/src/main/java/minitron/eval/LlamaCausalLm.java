@@ -1,6 +1,7 @@
 package minitron.eval;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import minitron.autograd.NoGrad;
 import minitron.tensor.Tensor;
@@ -140,7 +141,7 @@ public final class LlamaCausalLm implements CausalLm {
             KVCache cache = model.newCache(1, context.length - 1 + longest);
             if (context.length > 1) {
                 // context[:-1] into the cache; its logits are not needed (the LM head runs on one position only)
-                runCached(java.util.Arrays.copyOfRange(context, 0, context.length - 1), cache, true);
+                runCached(Arrays.copyOfRange(context, 0, context.length - 1), cache, true);
             }
             int shared = cache.length();
             List<double[]> perContinuation = new ArrayList<>();
@@ -151,7 +152,7 @@ public final class LlamaCausalLm implements CausalLm {
                 double[] lp = new double[continuation.length];
                 for (int from = 0; from < input.length; from += chunk) {
                     int to = Math.min(input.length, from + chunk);
-                    float[] logits = runCached(java.util.Arrays.copyOfRange(input, from, to), cache, false); // (1, n, V)
+                    float[] logits = runCached(Arrays.copyOfRange(input, from, to), cache, false); // (1, n, V)
                     for (int j = from; j < to; j++) lp[j] = LogSoftmax.at(logits, (j - from) * v, v, continuation[j]);
                 }
                 perContinuation.add(lp);

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import minitron.autograd.Var;
+import minitron.tensor.Backends;
 import minitron.tensor.DType;
 import minitron.tensor.Parallel;
 import minitron.tensor.Tensor;
@@ -125,7 +126,7 @@ public abstract class Optimizer {
                     "'" + key + "' of shape " + p.shape(), "shape " + t.shape());
         }
         Tensor copy = zerosLike(p);
-        minitron.tensor.Backends.cpu().copy(t, copy);
+        Backends.cpu().copy(t, copy);
         return copy;
     }
 }

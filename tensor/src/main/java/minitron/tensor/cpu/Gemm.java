@@ -2,6 +2,7 @@ package minitron.tensor.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -93,7 +94,7 @@ public final class Gemm {
         if (m == 0 || n == 0) return;
         float[] c = out.heapFloats();
         if (k == 0) {
-            java.util.Arrays.fill(c, (int) out.offset(), (int) (out.offset() + out.numel()), 0f);
+            Arrays.fill(c, (int) out.offset(), (int) (out.offset() + out.numel()), 0f);
             return;
         }
         if (m <= Gemv.MAX_ROWS && Gemv.supports(b, m)) {
@@ -315,7 +316,7 @@ public final class Gemm {
             // Zero the padding columns of the last panel (the kernel reads them; their products are discarded).
             int last = (panels - 1) * kc * NR;
             int valid = nc - (panels - 1) * NR;
-            for (int p = 0; p < kc; p++) java.util.Arrays.fill(packed, last + p * NR + valid, last + p * NR + NR, 0f);
+            for (int p = 0; p < kc; p++) Arrays.fill(packed, last + p * NR + valid, last + p * NR + NR, 0f);
         }
         if (sn == 1 || sk != 1 && Math.abs(sn) <= Math.abs(sk)) {
             // Row-major b (the usual activation / a weight stored (in, out)): read rows of nc values.
@@ -383,7 +384,7 @@ public final class Gemm {
     private static void packA(Tensor a, long aBase, int ir, int mr, int pc, int kc, Scratch s) {
         long sm = a.stride(-2), sk = a.stride(-1);
         float[] packed = s.packedA, run = s.run;
-        if (mr < MR) java.util.Arrays.fill(packed, 0, MR * kc, 0f);
+        if (mr < MR) Arrays.fill(packed, 0, MR * kc, 0f);
         if (sm == 1 && sk != 1) {
             // Transposed a: the mr values of one column are contiguous.
             for (int p = 0; p < kc; p++) {

@@ -9,6 +9,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import minitron.tensor.DType;
 import minitron.tensor.Parallel;
@@ -55,7 +56,7 @@ public final class Gemv {
     private static final VectorSpecies<Short> S2 = ShortVector.SPECIES_PREFERRED;
     /** Half-width shorts: L of them widen to one float vector of L lanes. */
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.withShape(
-            jdk.incubator.vector.VectorShape.forBitSize(FloatVector.SPECIES_PREFERRED.vectorBitSize() / 2));
+            VectorShape.forBitSize(FloatVector.SPECIES_PREFERRED.vectorBitSize() / 2));
     private static final int L = F.length();
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /** Rows of W per F32 dot-product block: one x vector load feeds four rows (34 vs 27 GB/s from DRAM, measured). */

@@ -1,5 +1,6 @@
 package minitron.tensor.cpu;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -98,7 +99,7 @@ final class VectorNorms {
                 }
             }
         });
-        java.util.Arrays.fill(dwa, dwo, dwo + cols, 0f);
+        Arrays.fill(dwa, dwo, dwo + cols, 0f);
         Parallel.forRange(cols, Dense.grain(2L * rows), (start, end) -> {
             for (int r = 0; r < rows; r++) {
                 int xr = xo + r * cols, dr = dOff + r * cols;

@@ -1,5 +1,6 @@
 package minitron.tensor.cpu;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -220,7 +221,7 @@ final class VectorSoftmax {
             for (int r = start; r < end; r++) {
                 int or = oo + r * cols, t = target[r];
                 if (t == ignoreIndex) {
-                    java.util.Arrays.fill(oa, or, or + cols, 0f);
+                    Arrays.fill(oa, or, or + cols, 0f);
                     continue;
                 }
                 expInto(xa, xo + r * cols, 1f, lseRow[r], g[r], oa, or, cols);

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.SequencedMap;
 import minitron.transformer.io.StrictJson;
 
@@ -237,7 +238,7 @@ public record LlamaConfig(
         if (v5Rope && ropeScalingNode != null && !ropeScalingNode.isNull()) {
             // both spellings: compared as the scaling they describe (rope_type or type; rope_theta is not scaling)
             RopeScaling old = parseRopeScaling(ropeScalingNode, source, "rope_scaling.");
-            if (!java.util.Objects.equals(old, ropeScaling)) {
+            if (!Objects.equals(old, ropeScaling)) {
                 throw new ConfigException(source + ": rope_scaling " + ropeScalingNode + " and rope_parameters "
                         + ropeParameters + " disagree; keep one of them (transformers 5 reads rope_parameters)");
             }

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -392,7 +393,7 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     /** The dtype every tensor has, or null when they differ. */
-    private static DType commonDtype(java.util.Collection<Tensor> tensors) {
+    private static DType commonDtype(Collection<Tensor> tensors) {
         DType common = null;
         for (Tensor t : tensors) {
             if (common != null && t.dtype() != common) return null;

@@ -1,5 +1,8 @@
 package minitron.transformer.tokenizer;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
 /**
  * The byte-level alphabet of GPT-2 (and every byte-level BPE since): each of the 256 byte values is written as one
  * printable Unicode character, so that a BPE vocabulary of strings can hold arbitrary bytes. The printable bytes
@@ -14,7 +17,7 @@ final class ByteLevel {
     private static final int[] CHAR_TO_BYTE = new int[0x200];
 
     static {
-        java.util.Arrays.fill(CHAR_TO_BYTE, -1);
+        Arrays.fill(CHAR_TO_BYTE, -1);
         int next = 256;
         for (int b = 0; b < 256; b++) {
             boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
@@ -29,7 +32,7 @@ final class ByteLevel {
 
     /** The byte-level string of the UTF-8 bytes of {@code text}: one alphabet character per byte. */
     static String encode(String text) {
-        byte[] utf8 = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
         char[] chars = new char[utf8.length];
         for (int i = 0; i < utf8.length; i++) {
             chars[i] = BYTE_TO_CHAR[utf8[i] & 0xFF];
@@ -57,7 +60,7 @@ final class ByteLevel {
         for (int i = 0; i < token.length(); i++) {
             int b = byteOf(token.charAt(i));
             if (b < 0) {
-                return token.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                return token.getBytes(StandardCharsets.UTF_8);
             }
             bytes[i] = (byte) b;
         }

@@ -5,7 +5,7 @@ import java.util.regex.PatternSyntaxException;
 
 /**
  * Translation of the regular expressions found in tokenizer.json files (written for the Rust tokenizers crate,
- * which compiles them with Oniguruma) into {@link java.util.regex.Pattern}.
+ * which compiles them with Oniguruma) into {@link Pattern}.
  *
  * <p>The syntax these patterns use is the same in both engines (classes, {@code (?i:...)}, {@code (?!...)},
  * {@code {1,3}}, {@code \p{L}}); the semantics differ only in what the shorthand classes mean. Oniguruma on UTF-8

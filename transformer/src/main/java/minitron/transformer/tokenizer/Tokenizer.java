@@ -3,17 +3,20 @@ package minitron.transformer.tokenizer;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import minitron.transformer.io.StrictJson;
 
@@ -316,7 +319,7 @@ public final class Tokenizer {
     }
 
     private static void requireNullOr(JsonNode model, String field, String where, String expected,
-                                      java.util.function.Predicate<JsonNode> acceptable) {
+                                      Predicate<JsonNode> acceptable) {
         JsonNode n = model.path(field);
         if (!n.isNull() && !n.isMissingNode() && !acceptable.test(n)) {
             throw new TokenizerException(where + ": model." + field + ": expected " + expected + ", got " + n);
@@ -385,7 +388,7 @@ public final class Tokenizer {
      * HF tokenizers' decode, which drops ids it cannot map.
      */
     public byte[] decodeBytes(int[] ids, boolean skipSpecialTokens) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(ids.length * 4);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(ids.length * 4);
         for (int id : ids) {
             if (!contains(id) || (skipSpecialTokens && isSpecial(id))) continue;
             out.writeBytes(bytesOf(id));
@@ -477,18 +480,18 @@ public final class Tokenizer {
         }
 
         void add(int v) {
-            if (size == a.length) a = java.util.Arrays.copyOf(a, size * 2);
+            if (size == a.length) a = Arrays.copyOf(a, size * 2);
             a[size++] = v;
         }
 
         void addAll(int[] vs) {
-            if (size + vs.length > a.length) a = java.util.Arrays.copyOf(a, Math.max(size * 2, size + vs.length));
+            if (size + vs.length > a.length) a = Arrays.copyOf(a, Math.max(size * 2, size + vs.length));
             System.arraycopy(vs, 0, a, size, vs.length);
             size += vs.length;
         }
 
         int[] toArray() {
-            return java.util.Arrays.copyOf(a, size);
+            return Arrays.copyOf(a, size);
         }
     }
 }

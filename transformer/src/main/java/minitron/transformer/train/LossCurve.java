@@ -11,6 +11,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.DoubleUnaryOperator;
 import javax.imageio.ImageIO;
 import minitron.transformer.io.AtomicFile;
 
@@ -70,8 +71,8 @@ public final class LossCurve {
         yMax = yMax + pad;
         int plotW = WIDTH - LEFT - RIGHT, plotH = HEIGHT - TOP - BOTTOM;
         final double x1 = xMax, y0 = yMin, y1 = yMax;
-        java.util.function.DoubleUnaryOperator px = x -> LEFT + x / x1 * plotW;
-        java.util.function.DoubleUnaryOperator py = y -> TOP + (1 - (y - y0) / (y1 - y0)) * plotH;
+        DoubleUnaryOperator px = x -> LEFT + x / x1 * plotW;
+        DoubleUnaryOperator py = y -> TOP + (1 - (y - y0) / (y1 - y0)) * plotH;
 
         // Grid, ticks and labels.
         g.setColor(new Color(225, 225, 225));
@@ -123,8 +124,8 @@ public final class LossCurve {
         return image;
     }
 
-    private static void drawSeries(Graphics2D g, List<double[]> s, java.util.function.DoubleUnaryOperator px,
-                                   java.util.function.DoubleUnaryOperator py, Color color, boolean dots) {
+    private static void drawSeries(Graphics2D g, List<double[]> s, DoubleUnaryOperator px,
+                                   DoubleUnaryOperator py, Color color, boolean dots) {
         g.setColor(color);
         for (int i = 0; i < s.size(); i++) {
             int x = (int) Math.round(px.applyAsDouble(s.get(i)[0]));

@@ -2,6 +2,7 @@ package minitron.transformer.train;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -83,7 +84,7 @@ public final class ModelFactory {
             Tensor t = Tensor.zeros(DType.F32, shape);
             float[] values = t.heapFloats();
             if (shape.rank() == 1) {
-                java.util.Arrays.fill(values, 1.0f);                 // RMSNorm weight (C): ones
+                Arrays.fill(values, 1.0f);                           // RMSNorm weight (C): ones
             } else {
                 for (int i = 0; i < values.length; i++) {            // matrix (out, in): N(0, 0.02^2)
                     values[i] = (float) (INITIALIZER_RANGE * rng.nextGaussian());

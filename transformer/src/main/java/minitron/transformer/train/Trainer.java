@@ -1,14 +1,17 @@
 package minitron.transformer.train;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,6 +22,7 @@ import minitron.autograd.optim.AdamW;
 import minitron.autograd.optim.GradClip;
 import minitron.autograd.optim.LrSchedule;
 import minitron.autograd.optim.OptimizerState;
+import minitron.tensor.DType;
 import minitron.tensor.Ops;
 import minitron.tensor.Shape;
 import minitron.tensor.Tensor;
@@ -179,7 +183,7 @@ public final class Trainer {
                 line.put("error", "gradient norm is " + norm);
                 if (rank == 0) log.append(line);
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
             throw diverged(step + 1, "gradient norm is " + norm);
         }
@@ -350,11 +354,11 @@ public final class Trainer {
             }
         }
         try (SafetensorsFile opt = SafetensorsFile.open(dir.resolve(CheckpointStore.OPTIMIZER_FILE))) {
-            Map<String, Tensor> tensors = new java.util.LinkedHashMap<>();
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
             for (String name : opt.names()) tensors.put(name, opt.tensor(name));
             for (Map.Entry<String, String> e : opt.metadata().entrySet()) {
                 if (!e.getKey().startsWith("step.")) continue;
-                Tensor count = Tensor.zeros(minitron.tensor.DType.I32);             // 0-d, as AdamW.state() has it
+                Tensor count = Tensor.zeros(DType.I32);             // 0-d, as AdamW.state() has it
                 count.writeDouble(0, Long.parseLong(e.getValue()));
                 tensors.put(e.getKey(), count);
             }
@@ -380,7 +384,7 @@ public final class Trainer {
         JsonNode state;
         try {
             state = StrictJson.readOne(JSON, Files.readString(stateFile, StandardCharsets.UTF_8));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new TrainingException("resume: " + stateFile + ": not valid JSON: " + e.getOriginalMessage() + " (line "
                     + e.getLocation().getLineNr() + ")");
         }
