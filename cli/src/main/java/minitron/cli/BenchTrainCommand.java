@@ -34,7 +34,9 @@ final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--seq", description = "tokens per sequence") int seq = 256;
     @Option(names = "--steps", description = "timed steps") int steps = 5;
     @Option(names = "--warmup", description = "untimed steps first (JIT)") int warmup = 2;
-    @Option(names = "--threads", description = "kernel threads (default: MINITRON_THREADS or -Dminitron.threads, else every core)") int threads = Parallel.threads(); // MINITRON_THREADS or -Dminitron.threads, else every core
+    @Option(names = "--threads",
+            description = "kernel threads (default: MINITRON_THREADS or -Dminitron.threads, else every core)")
+    int threads = Parallel.threads();
     @Option(names = "--json", description = "also print one JSON object as the last line") boolean json;
 
     @Override

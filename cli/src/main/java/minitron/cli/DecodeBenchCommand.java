@@ -27,7 +27,7 @@ public final class DecodeBenchCommand implements Callable<Integer> {
     int layers = 0;
 
     @Option(names = "--threads", description = "threads of the kernel pool (default: MINITRON_THREADS or -Dminitron.threads, else every core)")
-    int threads = Parallel.threads(); // MINITRON_THREADS or -Dminitron.threads, else every core
+    int threads = Parallel.threads();
 
     @Option(names = "--prompt-tokens", description = "prefill length")
     int promptTokens = 512;

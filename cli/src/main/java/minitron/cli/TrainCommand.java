@@ -98,7 +98,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--eval-batches", description = "validation micro-batches") int evalBatches = 8;
     @Option(names = "--save-every", description = "checkpoint every N steps (0: at the end)") int saveEvery = 200;
     @Option(names = "--keep", description = "checkpoints kept") int keep = 2;
-    @Option(names = "--threads", description = "kernel threads (default: MINITRON_THREADS or -Dminitron.threads, else every core)") int threads = Parallel.threads(); // MINITRON_THREADS or -Dminitron.threads, else every core
+    @Option(names = "--threads",
+            description = "kernel threads (default: MINITRON_THREADS or -Dminitron.threads, else every core)")
+    int threads = Parallel.threads();
     @Option(names = "--out", paramLabel = "DIR", description = "output folder") Path out = Path.of("train-out");
     @Option(names = "--resume", description = "continue from OUT/checkpoints/latest") boolean resume;
     @Option(names = "--save-dtype", description = "dtype of OUT/final: f32 or bf16") String saveDtype = "bf16";
@@ -390,7 +392,9 @@ public final class TrainCommand implements Callable<Integer> {
 
         @Option(names = "--seq", description = "sequence length") int seq = 128;
         @Option(names = "--batch", description = "sequences per forward") int batch = 16;
-        @Option(names = "--threads", description = "kernel threads (default: MINITRON_THREADS or -Dminitron.threads, else every core)") int threads = Parallel.threads(); // MINITRON_THREADS or -Dminitron.threads, else every core
+        @Option(names = "--threads",
+                description = "kernel threads (default: MINITRON_THREADS or -Dminitron.threads, else every core)")
+        int threads = Parallel.threads();
         @Option(names = "--cache", paramLabel = "DIR", description = "token caches") Path cacheDir = Path.of("train-out", "cache");
 
         @Override
