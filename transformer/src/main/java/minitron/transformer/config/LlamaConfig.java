@@ -210,6 +210,7 @@ public record LlamaConfig(
 
         int hiddenSize = f.requiredInt("hidden_size");
         int heads = f.requiredInt("num_attention_heads");
+        requirePositive(source, "num_attention_heads", heads);   // before hidden_size % heads: 0 was "/ by zero"
         int kvHeads = f.optionalInt("num_key_value_heads", heads);
         Integer headDimField = f.nullableInt("head_dim");
         if (headDimField == null && hiddenSize % heads != 0) {

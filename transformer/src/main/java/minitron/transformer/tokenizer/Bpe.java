@@ -27,6 +27,8 @@ final class Bpe {
     /** id of each single alphabet character (index: the char), -1 when absent; the alphabet is below U+0200. */
     private final int[] charId;
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+    /** The file, for the error of a character missing from the vocabulary (found only when a text has it). */
+    private final String where;
 
     /**
      * @param merges the merges in rank order, each as its two parts
@@ -34,6 +36,7 @@ final class Bpe {
      */
     Bpe(Map<String, Integer> vocab, String[][] merges, boolean ignoreMerges, String where) {
         this.vocab = vocab;
+        this.where = where;
         this.ignoreMerges = ignoreMerges;
         this.ranks = new PairMap(merges.length);
         this.mergedId = new int[merges.length];
@@ -98,7 +101,7 @@ final class Bpe {
             char c = piece.charAt(i);
             id[i] = c < charId.length ? charId[c] : -1;
             if (id[i] < 0) {
-                throw new TokenizerException("BPE: expected every byte-level character in model.vocab, got "
+                throw new TokenizerException(where + ": BPE: expected every byte-level character in model.vocab, got "
                         + Regexes.quote(String.valueOf(c)) + " (U+" + Integer.toHexString(c).toUpperCase() + ") missing");
             }
             prev[i] = i - 1;

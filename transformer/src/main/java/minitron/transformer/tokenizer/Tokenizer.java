@@ -141,7 +141,9 @@ public final class Tokenizer {
         int maxId = -1;
         for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) {
+            // integral: canConvertToInt is true for any double in range (1e09, damaged from 1709, made arrays of
+            // a billion ids: an OutOfMemoryError), and asInt truncates 1.5; serde's u32 in HF refuses both
+            if (!e.getValue().isIntegralNumber() || !e.getValue().canConvertToInt() || e.getValue().asInt() < 0) {
                 throw new TokenizerException(where + ": model.vocab[" + Regexes.quote(e.getKey())
                         + "]: expected a non-negative integer id, got " + e.getValue());
             }
@@ -167,9 +169,10 @@ public final class Tokenizer {
         JsonNode addedNode = root.path("added_tokens");
         for (int i = 0; i < addedNode.size(); i++) {
             JsonNode t = addedNode.get(i);
-            if (!t.path("id").canConvertToInt() || !t.path("content").isTextual()) {
-                throw new TokenizerException(where + ": added_tokens[" + i + "]: expected an integer \"id\" and a "
-                        + "string \"content\", got " + t);
+            JsonNode id = t.path("id");   // as the vocabulary's ids; a negative one indexed the id table
+            if (!id.isIntegralNumber() || !id.canConvertToInt() || id.asInt() < 0 || !t.path("content").isTextual()) {
+                throw new TokenizerException(where + ": added_tokens[" + i + "]: expected a non-negative integer \"id\" "
+                        + "and a string \"content\", got " + t);
             }
             added.add(new AddedTokens.Token(t.path("id").asInt(), t.path("content").asText(),
                     t.path("single_word").asBoolean(false), t.path("lstrip").asBoolean(false),

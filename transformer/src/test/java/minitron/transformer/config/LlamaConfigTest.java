@@ -218,6 +218,10 @@ class LlamaConfigTest {
         assertRefused(llama("\"head_dim\": 5"), "head_dim must be even", "5");
         assertRefused(llama("\"head_dim\": 1073741824"), "num_attention_heads * head_dim = 4294967296");
         assertRefused(llama("\"hidden_size\": 1"), "Duplicate field 'hidden_size'");
+        // DamagedFilesFuzzTest config case 3327 at -Dfuzz.seed=7: no head_dim and num_attention_heads 0 was an
+        // ArithmeticException (/ by zero) in hidden_size % num_attention_heads
+        assertRefused(llama("").replace("\"num_attention_heads\": 4", "\"num_attention_heads\": 0"),
+                "num_attention_heads must be positive, got 0");
         ConfigException missing = assertThrows(ConfigException.class, () -> LlamaConfig.read(dir));
         assertTrue(missing.getMessage().contains(dir.resolve("config.json") + ": no such file"), missing.getMessage());
     }

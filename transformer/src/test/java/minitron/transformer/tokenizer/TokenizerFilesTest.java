@@ -324,6 +324,32 @@ class TokenizerFilesTest {
         Files.write(notJson, new byte[] {0, 1, 2, 'x'});
         e = assertThrows(TokenizerException.class, () -> Tokenizer.load(notJson));
         assertTrue(e.getMessage().chars().noneMatch(c -> c < 0x20), "no control characters echoed: " + e.getMessage());
+
+        // DamagedFilesFuzzTest, tokenizer case 2010 at -Dfuzz.cases=5000: an id 1709 damaged into 1e09 passed
+        // canConvertToInt and sized the id tables for a billion ids (an OutOfMemoryError); 1.5 was read as 1
+        for (String id : List.of("1e09", "1.5")) {
+            Path f5 = dir.resolve("float-id.json");
+            Files.writeString(f5, tinyTokenizer(false, false).toPrettyString().replace("\"bcd\" : 261", "\"bcd\" : " + id));
+            e = assertThrows(TokenizerException.class, () -> Tokenizer.load(f5));
+            assertEquals(f5 + ": model.vocab[\"bcd\"]: expected a non-negative integer id, got "
+                    + JSON.readTree(id), e.getMessage());
+        }
+        // DamagedFilesFuzzTest tokenizer case 362 at -Dfuzz.seed=7: a byte-level character damaged out of the
+        // vocabulary; the file loads (HF's does too) and encoding that byte fails, with a message that named no file
+        ObjectNode noZ = tinyTokenizer(false, false);
+        ((ObjectNode) noZ.get("model").get("vocab")).remove("z");
+        Path f7 = write(noZ);
+        Tokenizer t = Tokenizer.load(f7);
+        e = assertThrows(TokenizerException.class, () -> t.encode("az"));
+        assertEquals(f7 + ": BPE: expected every byte-level character in model.vocab, got \"z\" (U+7A) missing",
+                e.getMessage());
+        // an added token's id of -1 (seen with that check) was an ArrayIndexOutOfBoundsException
+        ObjectNode negative = tinyTokenizer(false, false);
+        addToken(negative, -1, "<s>", true, false, false, false);
+        Path f6 = write(negative);
+        e = assertThrows(TokenizerException.class, () -> Tokenizer.load(f6));
+        assertTrue(e.getMessage().startsWith(f6 + ": added_tokens[0]: expected a non-negative integer \"id\" and a "
+                + "string \"content\", got {\"id\":-1,"), e.getMessage());
     }
 
     @Test
