@@ -115,9 +115,18 @@ public final class TokenCache implements AutoCloseable {
         }
         this.tokenizerName = new String(segment.asSlice(116, nameLength).toArray(ValueLayout.JAVA_BYTE),
                 StandardCharsets.UTF_8);
+        // the counts first: 8 * documents or tokens * bytesPerToken must not overflow (a count damaged into
+        // 2^61 + D wrapped around to the right size, and reading its document starts ran off the file)
+        long size = segment.byteSize();
+        if (documents < 0 || tokens < 0 || documents > (size - HEADER_BYTES) / 8
+                || tokens > (size - HEADER_BYTES - 8 * documents) / bytesPerToken) {
+            throw new DataException(where + ": expected document and token counts that fit in its " + size
+                    + " bytes, got " + documents + " documents and " + tokens + " tokens (truncated or corrupt; "
+                    + "delete it to rebuild)");
+        }
         this.tokensOffset = HEADER_BYTES + 8 * documents;
         long expected = tokensOffset + tokens * bytesPerToken;
-        if (documents < 0 || tokens < 0 || segment.byteSize() != expected) {
+        if (size != expected) {
             throw new DataException(where + ": expected " + expected + " bytes for " + documents + " documents and "
                     + tokens + " tokens, got " + segment.byteSize() + " (truncated or corrupt; delete it to rebuild)");
         }

@@ -153,6 +153,15 @@ class TokenPipelineTest {
         assertTrue(magic.getMessage().contains("expected magic \"MNTRTOKS\", got \"XNTRTOKS\""), magic.getMessage());
         Files.write(file, new byte[10]);
         assertThrows(DataException.class, () -> TokenCache.open(file));
+        // DamagedDataFilesFuzzTest case 153: a document count of 2^61 + 1: 8 * count wrapped around to the file's
+        // size, the cache opened, and reading document start 1 was an IndexOutOfBoundsException
+        byte[] hugeCount = good.clone();
+        ByteBuffer.wrap(hugeCount).order(ByteOrder.LITTLE_ENDIAN).putLong(96, (1L << 61) + 1);
+        Files.write(file, hugeCount);
+        DataException count = assertThrows(DataException.class, () -> TokenCache.open(file));
+        assertEquals("token cache " + file + ": expected document and token counts that fit in its " + good.length
+                + " bytes, got 2305843009213693953 documents and 7 tokens (truncated or corrupt; delete it to rebuild)",
+                count.getMessage());
         // openOrBuild with rebuild replaces a corrupt cache (one that starts with the magic) ...
         Files.write(file, Arrays.copyOf(good, good.length - 1));
         TokenCache.Opened o = TokenCache.openOrBuild(file, docs("hello"), bytes, bytesId, true);
