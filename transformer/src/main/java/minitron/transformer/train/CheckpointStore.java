@@ -154,13 +154,14 @@ public final class CheckpointStore {
     public Optional<Path> latest() throws IOException {
         Path pointer = root.resolve(LATEST);
         if (!Files.exists(pointer)) return Optional.empty();
-        String name = Files.readString(pointer, StandardCharsets.UTF_8).strip();
-        Path dir = root.resolve(name);
-        if (!name.startsWith(PREFIX) || !Files.isDirectory(dir)) {
+        // bytes that are not UTF-8 become U+FFFD (a damaged pointer names no folder: the error below)
+        String name = new String(Files.readAllBytes(pointer), StandardCharsets.UTF_8).strip();
+        // the name checked before it becomes a path (a NUL in it was an InvalidPathException)
+        if (!name.matches(PREFIX + "[0-9]+") || !Files.isDirectory(root.resolve(name))) {
             throw new TrainingException(pointer + ": expected the name of a checkpoint folder, found \"" + name
                     + "\" (no such folder in " + root + ")");
         }
-        return Optional.of(dir);
+        return Optional.of(root.resolve(name));
     }
 
     /** The complete checkpoints (step-* folders), oldest first. */

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,6 +27,8 @@ import minitron.tensor.Shape;
 import minitron.tensor.Tensor;
 import minitron.transformer.config.LlamaConfig;
 import minitron.transformer.data.BatchLoader;
+import minitron.transformer.data.DataException;
+import minitron.transformer.data.Readers;
 import minitron.transformer.data.TokenDataset;
 import minitron.transformer.io.Checkpoint;
 import minitron.transformer.io.SafetensorsFile;
@@ -345,6 +346,11 @@ public final class Trainer {
         }
         JsonNode state = readState(stateFile);
         checkSameRun(stateFile, state);
+        int savedStep = state.get("step").asInt();
+        if (savedStep < 0 || savedStep > config.steps()) {
+            throw new TrainingException("resume: " + stateFile + ": expected a step in [0, " + config.steps()
+                    + "], found " + savedStep);
+        }
         checkSameData(stateFile, state.get("data"));
         try (Checkpoint ckpt = Checkpoint.openModel(dir.resolve(CheckpointStore.MODEL_DIR))) {
             checkSameShape(dir, ckpt.config());
@@ -365,11 +371,15 @@ public final class Trainer {
             optimizer.loadState(new OptimizerState(Integer.parseInt(opt.metadata().get("step")), tensors));
         }
         JsonNode data = state.get("data");
-        loader.restore(new BatchLoader.State(data.get("seed").asLong(), data.get("epoch").asLong(),
-                data.get("step").asInt(), data.get("batch").asInt(), data.get("seq_len").asInt(),
-                data.get("rank").asInt(), data.get("world_size").asInt()));
+        try {
+            loader.restore(new BatchLoader.State(data.get("seed").asLong(), data.get("epoch").asLong(),
+                    data.get("step").asInt(), data.get("batch").asInt(), data.get("seq_len").asInt(),
+                    data.get("rank").asInt(), data.get("world_size").asInt()));
+        } catch (DataException e) { // a damaged data position: the message names the file it came from
+            throw new TrainingException("resume: " + stateFile + ": " + e.getMessage(), e);
+        }
         rng.restore(state.get("rng_state").asLong());
-        step = state.get("step").asInt();
+        step = savedStep;
         tokens = state.get("tokens").asLong();
         elapsedSeconds = state.get("elapsed_s").asDouble();
         lastSavedStep = step;
@@ -382,8 +392,14 @@ public final class Trainer {
      */
     private static JsonNode readState(Path stateFile) throws IOException {
         JsonNode state;
+        String text;
         try {
-            state = StrictJson.readOne(JSON, Files.readString(stateFile, StandardCharsets.UTF_8));
+            text = Readers.decodeStrict(Files.readAllBytes(stateFile), stateFile.toString());
+        } catch (DataException e) { // a damaged byte: Files.readString's MalformedInputException named nothing
+            throw new TrainingException("resume: " + e.getMessage(), e);
+        }
+        try {
+            state = StrictJson.readOne(JSON, text);
         } catch (JsonProcessingException e) {
             throw new TrainingException("resume: " + stateFile + ": not valid JSON: " + e.getOriginalMessage() + " (line "
                     + e.getLocation().getLineNr() + ")");
@@ -397,10 +413,16 @@ public final class Trainer {
                     + state.path("format").asText() + "\"");
         }
         List<String> problems = new ArrayList<>();
+        List<String> ints = List.of("step", "data.step", "data.batch", "data.seq_len", "data.rank", "data.world_size");
         for (String field : List.of("step", "rng_state", "tokens", "data.seed", "data.epoch", "data.step", "data.batch",
                 "data.seq_len", "data.rank", "data.world_size")) {
             JsonNode v = state.at("/" + field.replace('.', '/'));
-            if (!v.isIntegralNumber()) problems.add(field + ": expected an integer, found " + (v.isMissingNode() ? "nothing" : v));
+            if (!v.isIntegralNumber()) {
+                problems.add(field + ": expected an integer, found " + (v.isMissingNode() ? "nothing" : v));
+            } else if (ints.contains(field) ? !v.canConvertToInt() : !v.canConvertToLong()) {
+                // asInt / asLong would keep the low bits: a step of 2147483648 resumed at -2147483648
+                problems.add(field + ": expected an integer of " + (ints.contains(field) ? "32" : "64") + " bits, found " + v);
+            }
         }
         if (!state.path("elapsed_s").isNumber()) problems.add("elapsed_s: expected a number, found " + state.path("elapsed_s"));
         if (!state.path("config").isObject()) problems.add("config: expected an object, found " + state.path("config"));

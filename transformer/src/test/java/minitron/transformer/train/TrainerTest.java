@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributeView;
@@ -301,11 +302,43 @@ class TrainerTest {
                 {"", "expected a JSON object, found an empty file"},
                 {good.replaceFirst("\"data\" : \\{[^}]*}", "\"data\" : {}"), "data.seed: expected an integer, found nothing"},
                 {good.replaceFirst("\"step\" : 2", "\"step\" : \"abc\""), "step: expected an integer, found \"abc\""},
+                // DamagedTrainerStateFuzzTest: case 285, a step of 2147483648 resumed at step -2147483648 (asInt);
+                // case 18, data.world_size 41 was the batch loader's DataException, which named no file
+                {good.replaceFirst("\"step\" : 2", "\"step\" : 2147483648"),
+                        "step: expected an integer of 32 bits, found 2147483648"},
+                {good.replaceFirst("\"step\" : 2", "\"step\" : 7"), "expected a step in [0, 2], found 7"},
+                {good.replaceFirst("(\"data\" : \\{[^}]*\"world_size\" : )1", "$141"),
+                        "batch loader: cannot resume from State["},
         };
         for (String[] c : cases) {
             Files.writeString(state, c[0]);
             TrainingException e = assertThrows(TrainingException.class, () -> trainer(config(2), dir).resumeIfPresent());
             assertTrue(e.getMessage().startsWith("resume: " + state) && e.getMessage().contains(c[1]), e.getMessage());
+        }
+        // DamagedTrainerStateFuzzTest case 6: a byte that is not UTF-8 was Files.readString's MalformedInputException
+        byte[] bytes = good.getBytes(StandardCharsets.UTF_8);
+        bytes[10] = (byte) 0xFA;
+        Files.write(state, bytes);
+        TrainingException e = assertThrows(TrainingException.class, () -> trainer(config(2), dir).resumeIfPresent());
+        assertEquals("resume: " + state + ": expected UTF-8, got 1 invalid sequence(s), the first at byte offset 10",
+                e.getMessage());
+    }
+
+    /** The "latest" pointer of the checkpoints, damaged (DamagedTrainerStateFuzzTest, damaged latest pointers). */
+    @Test
+    void refusesADamagedLatestPointer(@TempDir Path dir) throws IOException {
+        trainer(config(1).withCheckpoints(0, 1, 2), dir).run(new Trainer.Listener() { });
+        Path pointer = dir.resolve(Trainer.CHECKPOINT_DIR).resolve(CheckpointStore.LATEST);
+        byte[][] cases = {
+                "st\u0000ep-00000001\n".getBytes(StandardCharsets.UTF_8),   // case 55: InvalidPathException
+                {'s', 't', 'e', 'p', '-', '0', '0', '0', (byte) 0x84, '0', '1', '\n'},        // case 0: MalformedInputException
+                "step-00000001/../../x\n".getBytes(StandardCharsets.UTF_8),
+        };
+        for (byte[] c : cases) {
+            Files.write(pointer, c);
+            TrainingException e = assertThrows(TrainingException.class, () -> trainer(config(1), dir).resumeIfPresent());
+            assertTrue(e.getMessage().startsWith(pointer + ": expected the name of a checkpoint folder, found \""),
+                    e.getMessage());
         }
     }
 
