@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import minitron.transformer.data.BrownCorpus;
 import minitron.transformer.data.Document;
 import minitron.transformer.data.Readers;
@@ -119,7 +120,7 @@ public final class Evaluator {
         switch (spec.name()) {
             case "ppl" -> {
                 List<String> texts = limit(readTexts(spec.file()));
-                Perplexity.Result r = Perplexity.ofTexts(lm, encoder, texts);
+                Perplexity.Result r = Perplexity.ofTexts(lm, encoder, texts, "ppl " + spec.file());  // an empty file
                 m.put("loss", r.loss());
                 m.put("perplexity", r.perplexity());
                 m.put("word_perplexity", r.wordPerplexity());
@@ -178,27 +179,32 @@ public final class Evaluator {
             case "winogrande" -> {
                 var all = load(spec.file(), Tasks.WinograndeDoc::parse);
                 var docs = limit(all);
-                yield Tasks.winogrande(docs, pool(spec, all, Tasks.WinograndeDoc::parse), k, seed);
+                var pool = pool(spec, all, Tasks.WinograndeDoc::parse);
+                yield namingPool(spec, () -> Tasks.winogrande(docs, pool, k, seed));
             }
             case "hellaswag" -> {
                 var all = load(spec.file(), Tasks.HellaSwagDoc::parse);
                 var docs = limit(all);
-                yield Tasks.hellaswag(docs, pool(spec, all, Tasks.HellaSwagDoc::parse), k, seed);
+                var pool = pool(spec, all, Tasks.HellaSwagDoc::parse);
+                yield namingPool(spec, () -> Tasks.hellaswag(docs, pool, k, seed));
             }
             case "arc_easy", "arc_challenge" -> {
                 var all = load(spec.file(), Tasks.ArcDoc::parse);
                 var docs = limit(all);
-                yield Tasks.arc(docs, pool(spec, all, Tasks.ArcDoc::parse), k, seed);
+                var pool = pool(spec, all, Tasks.ArcDoc::parse);
+                yield namingPool(spec, () -> Tasks.arc(docs, pool, k, seed));
             }
             case "mmlu" -> {
                 var all = load(spec.file(), Tasks.MmluDoc::parse);
                 var docs = limit(all);
-                yield Tasks.mmlu(docs, pool(spec, all, Tasks.MmluDoc::parse), k);
+                var pool = pool(spec, all, Tasks.MmluDoc::parse);
+                yield namingPool(spec, () -> Tasks.mmlu(docs, pool, k));
             }
             case "piqa" -> {
                 var all = load(spec.file(), Tasks.PiqaDoc::parse);
                 var docs = limit(all);
-                yield Tasks.piqa(docs, pool(spec, all, Tasks.PiqaDoc::parse), k, seed);
+                var pool = pool(spec, all, Tasks.PiqaDoc::parse);
+                yield namingPool(spec, () -> Tasks.piqa(docs, pool, k, seed));
             }
             default -> throw new EvalException("task \"" + spec.name() + "\" is not a multiple-choice task");
         };
@@ -207,7 +213,22 @@ public final class Evaluator {
     public List<Generation.Item> gsm8kItems(Spec spec) {
         var all = load(spec.file(), Tasks.Gsm8kDoc::parse);
         var docs = limit(all);
-        return Tasks.gsm8k(docs, pool(spec, all, Tasks.Gsm8kDoc::parse), settings.shots(), settings.seed());
+        var pool = pool(spec, all, Tasks.Gsm8kDoc::parse);
+        return namingPool(spec, () -> Tasks.gsm8k(docs, pool, settings.shots(), settings.seed()));
+    }
+
+    /**
+     * The items of loaded documents; the only error left is a few-shot pool too small for --shots (the documents
+     * were checked as they were read): the message names the task file, and the few-shot file when there is one.
+     */
+    private static <T> T namingPool(Spec spec, Supplier<T> items) {
+        try {
+            return items.get();
+        } catch (EvalException e) {
+            String where = spec.fewshotFile() == null ? spec.file().toString()
+                    : spec.file() + " (few-shot examples from " + spec.fewshotFile() + ")";
+            throw new EvalException(where + ": " + e.getMessage(), e);
+        }
     }
 
     private <D> List<D> pool(Spec spec, List<D> docs, Function<JsonNode, D> parser) {

@@ -42,15 +42,19 @@ public final class FewShot<D> {
         return out.subList(0, k);
     }
 
-    /** lm-eval's first_n sampler (MMLU): the first k documents of the pool that are not doc. */
-    public static <D> List<D> firstN(List<D> pool, D doc, int k) {
+    /**
+     * lm-eval's first_n sampler (MMLU): the first k documents of the pool that are not doc; {@code poolName} says
+     * which pool in the error when there are fewer (MMLU: the subject).
+     */
+    public static <D> List<D> firstN(List<D> pool, D doc, int k, String poolName) {
         List<D> out = new ArrayList<>();
         for (D d : pool) {
             if (out.size() == k) break;
             if (!d.equals(doc)) out.add(d);
         }
         if (out.size() < k) {
-            throw new EvalException("few-shot: expected " + k + " examples, the pool has only " + out.size());
+            throw new EvalException("few-shot: expected " + k + " examples of " + poolName + " in the pool, found "
+                    + out.size());
         }
         return out;
     }

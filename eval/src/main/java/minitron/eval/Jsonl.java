@@ -95,11 +95,23 @@ public final class Jsonl {
         return v.asText();
     }
 
+    /**
+     * An int field: a JSON integer or a string of digits ("label": "3" in HellaSwag). One that an int cannot hold
+     * (4294967296, "99999999999999999999") is malformed, not read as another number (asInt keeps the low 32 bits).
+     */
     public static int integer(JsonNode node, String field) {
         JsonNode v = node.get(field);
-        if (v != null && v.isIntegralNumber()) return v.asInt();
-        if (v != null && v.isTextual() && v.asText().trim().matches("-?\\d+")) return Integer.parseInt(v.asText().trim());
-        throw new MalformedLine("expected field \"" + field + "\" (an integer), found " + describe(v));
+        if (v != null && v.isIntegralNumber() && v.canConvertToInt()) return v.asInt();
+        if (v != null && v.isTextual() && v.asText().trim().matches("-?\\d+")) {
+            try {
+                return Integer.parseInt(v.asText().trim());
+            } catch (NumberFormatException e) {
+                // too large: reported below
+            }
+        }
+        String expected = v != null && (v.isIntegralNumber() || v.isTextual() && v.asText().trim().matches("-?\\d+"))
+                ? "an integer in [" + Integer.MIN_VALUE + ", " + Integer.MAX_VALUE + "]" : "an integer";
+        throw new MalformedLine("expected field \"" + field + "\" (" + expected + "), found " + describe(v));
     }
 
     public static List<String> texts(JsonNode node, String field) {

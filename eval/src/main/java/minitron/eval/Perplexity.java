@@ -74,6 +74,11 @@ public final class Perplexity {
 
     /** Loss and perplexity over texts (each its own document, as lm-eval's per-document requests). */
     public static Result ofTexts(CausalLm lm, TokenEncoder encoder, List<String> texts) {
+        return ofTexts(lm, encoder, texts, "perplexity");
+    }
+
+    /** As {@link #ofTexts(CausalLm, TokenEncoder, List)}; {@code where} (the task file) begins the error of no token. */
+    public static Result ofTexts(CausalLm lm, TokenEncoder encoder, List<String> texts, String where) {
         double ll = 0;
         long tokens = 0, words = 0, bytes = 0;
         int windows = 0, documents = 0;
@@ -89,7 +94,7 @@ public final class Perplexity {
             documents++;
         }
         if (tokens == 0) {
-            throw new EvalException("perplexity: expected text with at least one token, found none");
+            throw new EvalException(where + ": expected text with at least one token, found none");
         }
         return new Result(ll, tokens, words, bytes, documents, windows);
     }

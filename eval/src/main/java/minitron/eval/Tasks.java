@@ -246,7 +246,8 @@ public final class Tasks {
             for (int c = 0; c < doc.choices().size(); c++) letters.add(String.valueOf((char) ('A' + c)));
             List<String> labeled = new ArrayList<>();
             if (shots > 0) {
-                for (MmluDoc ex : FewShot.firstN(bySubject.getOrDefault(doc.subject(), List.of()), doc, shots)) {
+                for (MmluDoc ex : FewShot.firstN(bySubject.getOrDefault(doc.subject(), List.of()), doc, shots,
+                        "subject \"" + doc.subject() + "\"")) {
                     labeled.add(mmluText(ex) + TARGET_DELIMITER + (char) ('A' + ex.answer()));
                 }
             }

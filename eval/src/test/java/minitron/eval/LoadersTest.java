@@ -109,7 +109,9 @@ class LoadersTest {
                 shot.choices().getFirst().context());
         // the geography question has one dev example only: two shots is an error naming the shortfall
         EvalException e = assertThrows(EvalException.class, () -> evaluator(2, true).choiceItems(twoShot));
-        assertEquals("few-shot: expected 2 examples, the pool has only 1", e.getMessage());
+        // (the message names the files and the subject)
+        assertEquals(resource("mmlu_test.jsonl") + " (few-shot examples from " + resource("mmlu_dev.jsonl") + "): "
+                + "few-shot: expected 2 examples of subject \"high_school_geography\" in the pool, found 1", e.getMessage());
     }
 
     @Test
@@ -244,6 +246,57 @@ class LoadersTest {
         EvalException e = assertThrows(EvalException.class,
                 () -> evaluator(0, true).choiceItems(new Evaluator.Spec("mmlu", three, null)));
         assertEquals(three + ":1: " + cases[0][1] + " (--strict)", e.getMessage());
+    }
+
+    /**
+     * DamagedTaskFilesFuzzTest, choice case 50: "gold": 4294967296 was read as 0 (asInt keeps the low 32 bits), and
+     * a string of digits past the int range was Integer.parseInt's NumberFormatException.
+     */
+    @Test
+    void anIndexPastTheIntRangeIsMalformedNotWrappedAround(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("piqa.jsonl");
+        Files.writeString(f, """
+                {"goal": "a", "sol1": "b", "sol2": "c", "label": 4294967296}
+                {"goal": "a", "sol1": "b", "sol2": "c", "label": "99999999999999999999"}
+                {"goal": "a", "sol1": "b", "sol2": "c", "label": -4294967295}
+                {"goal": "a", "sol1": "b", "sol2": "c", "label": 1}
+                """);
+        Evaluator lenient = evaluator(0, false);
+        List<ChoiceItem> items = lenient.choiceItems(new Evaluator.Spec("piqa", f, null));
+        assertEquals(1, items.size());
+        String expected = "expected field \"label\" (an integer in [-2147483648, 2147483647]), found ";
+        assertEquals(List.of(f + ":1: " + expected + "number 4294967296",
+                f + ":2: " + expected + "string \"99999999999999999999\"",
+                f + ":3: " + expected + "number -4294967295",
+                f + ": skipped 3 malformed line(s) (--strict stops instead)"), lenient.notes());
+        // MMLU's answer too (mmlu case 59: 9223372036854775808 was answer A)
+        Path m = dir.resolve("mmlu.jsonl");
+        Files.writeString(m, "{\"question\": \"q\", \"subject\": \"s\", \"choices\": [\"a\", \"b\", \"c\", \"d\"], "
+                + "\"answer\": 9223372036854775808}\n");
+        EvalException e = assertThrows(EvalException.class,
+                () -> evaluator(0, true).choiceItems(new Evaluator.Spec("mmlu", m, null)));
+        assertEquals(m + ":1: expected field \"answer\" (an integer in [-2147483648, 2147483647]), found number "
+                + "9223372036854775808 (--strict)", e.getMessage());
+    }
+
+    /**
+     * DamagedTaskFilesFuzzTest: a few-shot pool left too small by damaged lines (hellaswag case 0), and an empty
+     * ppl file (ppl-text case 414), were errors that named no file.
+     */
+    @Test
+    void aTooSmallFewShotPoolAndAnEmptyPplFileNameTheFile(@TempDir Path dir) throws IOException {
+        Path f = Files.writeString(dir.resolve("piqa.jsonl"), "{\"goal\": \"a\", \"sol1\": \"b\", \"sol2\": \"c\", \"label\": 0}\n");
+        EvalException fewShot = assertThrows(EvalException.class,
+                () -> evaluator(1, false).choiceItems(new Evaluator.Spec("piqa", f, null)));
+        assertEquals(f + ": few-shot: expected at least 1 examples in the few-shot pool besides the document, found "
+                + "a pool of 1", fewShot.getMessage());
+
+        Path empty = Files.createFile(dir.resolve("empty.txt"));
+        Evaluator evaluator = new Evaluator(ToyModels.wholeContext(8, 8, 7), new ToyModels.CharEncoder("ab"),
+                new Evaluator.Settings(null, 0, 1, true, false, 16, 8));
+        EvalException ppl = assertThrows(EvalException.class,
+                () -> evaluator.run(new Evaluator.Spec("ppl", empty, null)));
+        assertEquals("ppl " + empty + ": expected text with at least one token, found none", ppl.getMessage());
     }
 
     @Test
