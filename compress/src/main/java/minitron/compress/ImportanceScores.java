@@ -161,11 +161,17 @@ public record ImportanceScores(ModelIdentity model, Aggregation aggregation, int
             throw new CompressException("importance " + json + ": model.config: " + e.getMessage(), e);
         }
         ModelIdentity identity = new ModelIdentity(configJson, root.path("model").path("weights_sha256").asText());
+        Aggregation aggregation;
+        try {
+            aggregation = Aggregation.parse(root.path("aggregation").asText());
+        } catch (CompressException e) { // Aggregation's message names the field, not the file
+            throw new CompressException("importance " + json + ": " + e.getMessage(), e);
+        }
         try (SafetensorsFile file = SafetensorsFile.open(dir.resolve(TENSORS))) {
             float[][] heads = rows(file.tensor("heads"));
             float[][] neurons = rows(file.tensor("neurons"));
             float[] embedding = file.tensor("embedding").toFloatArray();
-            return new ImportanceScores(identity, Aggregation.parse(root.path("aggregation").asText()),
+            return new ImportanceScores(identity, aggregation,
                     root.path("samples").asInt(), root.path("seq_len").asInt(), root.path("seconds").asDouble(),
                     heads, neurons, embedding);
         } catch (RuntimeException e) {

@@ -148,6 +148,16 @@ class ImportanceEstimatorTest {
         }
         back.model().requireSame(ModelIdentity.of(model), dir.toString(), "the model");
 
+        // DamagedImportanceFuzzTest case 27: a damaged "aggregation" was an error that named no file (Aggregation's
+        // own message, thrown inside the block that reads importance.safetensors)
+        Path json = dir.resolve(ImportanceScores.JSON);
+        String good = Files.readString(json);
+        Files.writeString(json, good.replace("\"l2-l2\"", "\"\""));
+        CompressException damaged = assertThrows(CompressException.class, () -> ImportanceScores.load(dir));
+        assertEquals("importance " + json + ": aggregation: expected SEQUENCE-BATCH with SEQUENCE and BATCH each mean "
+                + "or l2 (e.g. mean-l2), found \"\"", damaged.getMessage());
+        Files.writeString(json, good);
+
         LlamaModel other = TinyModels.random(config, 4);
         CompressException e = assertThrows(CompressException.class,
                 () -> back.model().requireSame(ModelIdentity.of(other), dir.toString(), "other"));
