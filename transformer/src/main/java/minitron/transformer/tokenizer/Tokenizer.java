@@ -73,6 +73,14 @@ public final class Tokenizer {
     // ------------------------------------------------------------------------------------------------ loading
 
     /**
+     * The largest token id accepted: ids index dense tables (id -> token, id -> special), so one damaged id of two
+     * billion would ask for gigabytes. The largest vocabularies in use have about 262,000 tokens.
+     */
+    static final int MAX_ID = (1 << 24) - 1;
+    private static final String ID_LIMIT_REASON = "ids index tables of that size; vocabularies in use have up to "
+            + "about 262,000 tokens";
+
+    /**
      * Loads {@code path}: a tokenizer.json, or a directory holding one. A tokenizer_config.json in the same
      * directory, when present, gives bos_token, eos_token and add_bos_token.
      */
@@ -148,6 +156,10 @@ public final class Tokenizer {
                         + "]: expected a non-negative integer id, got " + e.getValue());
             }
             int id = e.getValue().asInt();
+            if (id > MAX_ID) {
+                throw new TokenizerException(where + ": model.vocab[" + Regexes.quote(e.getKey()) + "]: expected an id of "
+                        + "at most " + MAX_ID + " (" + ID_LIMIT_REASON + "), got " + id);
+            }
             vocab.put(e.getKey(), id);
             maxId = Math.max(maxId, id);
         }
@@ -173,6 +185,10 @@ public final class Tokenizer {
             if (!id.isIntegralNumber() || !id.canConvertToInt() || id.asInt() < 0 || !t.path("content").isTextual()) {
                 throw new TokenizerException(where + ": added_tokens[" + i + "]: expected a non-negative integer \"id\" "
                         + "and a string \"content\", got " + t);
+            }
+            if (id.asInt() > MAX_ID) {
+                throw new TokenizerException(where + ": added_tokens[" + i + "]: expected an id of at most " + MAX_ID
+                        + " (" + ID_LIMIT_REASON + "), got " + id.asInt());
             }
             added.add(new AddedTokens.Token(t.path("id").asInt(), t.path("content").asText(),
                     t.path("single_word").asBoolean(false), t.path("lstrip").asBoolean(false),

@@ -350,6 +350,21 @@ class TokenizerFilesTest {
         e = assertThrows(TokenizerException.class, () -> Tokenizer.load(f6));
         assertTrue(e.getMessage().startsWith(f6 + ": added_tokens[0]: expected a non-negative integer \"id\" and a "
                 + "string \"content\", got {\"id\":-1,"), e.getMessage());
+        // a whole but huge id would size the id tables to it: refused above Tokenizer.MAX_ID, in the vocab and in
+        // the added tokens (one below is accepted)
+        Path f8 = dir.resolve("huge-id.json");
+        Files.writeString(f8, tinyTokenizer(false, false).toPrettyString().replace("\"bcd\" : 261", "\"bcd\" : 2000000000"));
+        e = assertThrows(TokenizerException.class, () -> Tokenizer.load(f8));
+        assertTrue(e.getMessage().startsWith(f8 + ": model.vocab[\"bcd\"]: expected an id of at most 16777215 (")
+                && e.getMessage().endsWith("), got 2000000000"), e.getMessage());
+        ObjectNode hugeAdded = tinyTokenizer(false, false);
+        addToken(hugeAdded, Tokenizer.MAX_ID + 1, "<s>", true, false, false, false);
+        Path f9 = write(hugeAdded);
+        e = assertThrows(TokenizerException.class, () -> Tokenizer.load(f9));
+        assertTrue(e.getMessage().startsWith(f9 + ": added_tokens[0]: expected an id of at most 16777215"), e.getMessage());
+        ObjectNode largest = tinyTokenizer(false, false);
+        addToken(largest, Tokenizer.MAX_ID, "<s>", true, false, false, false);
+        assertEquals(Tokenizer.MAX_ID + 1, Tokenizer.load(write(largest)).vocabSize());
     }
 
     @Test
