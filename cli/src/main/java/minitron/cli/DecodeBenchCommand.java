@@ -58,12 +58,16 @@ public final class DecodeBenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--model: expected a model directory, found a file: " + model);
         }
         Options.atLeast("--layers", layers, 0);
+        // checked before the checkpoint's folder is made: a refused run leaves no empty folder in --dir or --keep
+        int threadCount = Options.threads(threads);
+        Options.atLeast("--prompt-tokens", promptTokens, 1);
+        Options.atLeast("--decode-tokens", decodeTokens, 1);
+        if (model == null && keep != null) Options.outputDirectory("--keep", keep);
+        if (model == null && keep == null) Options.existingDirectory("--dir", dir);
         DecodeBench.Checkpoint checkpoint = model != null
                 ? DecodeBench.Checkpoint.existing(model)
                 : DecodeBench.Checkpoint.random(preset, layers, dir, keep);
-        DecodeBench.Result r = DecodeBench.run(checkpoint, Options.threads(threads),
-                Options.atLeast("--prompt-tokens", promptTokens, 1),
-                Options.atLeast("--decode-tokens", decodeTokens, 1));
+        DecodeBench.Result r = DecodeBench.run(checkpoint, threadCount, promptTokens, decodeTokens);
         System.out.println(r.line());
         if (json) {
             Map<String, Object> f = new LinkedHashMap<>();

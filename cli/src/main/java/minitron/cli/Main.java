@@ -4,6 +4,7 @@ import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntSupplier;
@@ -95,10 +96,35 @@ public final class Main implements Runnable {
         }
     }
 
-    /** Reports bad input as one line with exit code 1, both at parse time and from a running command. */
+    /**
+     * Reports bad input as one line with exit code 1, both at parse time and from a running command. Arguments are
+     * taken as typed: picocli's @FILE expansion is off, since it replaced a value such as --text @note with the words
+     * of a file "note" when one happened to exist (and put a binary file's bytes into the error).
+     */
     static CommandLine oneLineErrors(CommandLine commandLine) {
-        return commandLine.setExecutionExceptionHandler(Main::reportUserError)
-                .setParameterExceptionHandler(Main::reportParseError);
+        return commandLine.setExpandAtFiles(false)
+                .setExecutionExceptionHandler(Main::reportUserError)
+                .setParameterExceptionHandler(Main::reportParseError)
+                .setExecutionStrategy(Main::refuseEmptyPaths);
+    }
+
+    /**
+     * An empty value of a file or folder option (a Path, or a FILE|DIR|brown:SPLIT data source) is refused before
+     * the command runs, as a parse error: the empty path is the working directory, so --out "$UNSET" wrote into it
+     * and --data "" read every file under it as text.
+     */
+    private static int refuseEmptyPaths(CommandLine.ParseResult parseResult) {
+        for (CommandLine.ParseResult r = parseResult; r != null; r = r.subcommand()) {
+            for (CommandLine.Model.OptionSpec o : r.matchedOptions()) {
+                String label = o.paramLabel();
+                boolean path = o.type() == Path.class || label.contains("FILE") || label.contains("DIR");
+                if (path && o.originalStringValues().contains("")) {
+                    throw new CommandLine.ParameterException(r.commandSpec().commandLine(), o.longestName()
+                            + ": expected " + label + ", found an empty value (which would be the working directory)");
+                }
+            }
+        }
+        return new CommandLine.RunLast().execute(parseResult);
     }
 
     /**

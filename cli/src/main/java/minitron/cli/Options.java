@@ -74,6 +74,13 @@ final class Options {
         return file;
     }
 
+    /** An existing directory, or throws "OPTION: expected a directory, found ..." (nothing, or a file). */
+    static Path existingDirectory(String option, Path dir) {
+        if (Files.isDirectory(dir)) return dir;
+        if (Files.exists(dir)) throw new IllegalArgumentException(option + ": expected a directory, found a file: " + dir);
+        throw new IllegalArgumentException(option + ": expected a directory, found nothing at " + dir);
+    }
+
     /**
      * A directory to write into: it may not exist yet (it is created), but neither it nor a folder above it may be a
      * file, which the writers would otherwise report with only its name.

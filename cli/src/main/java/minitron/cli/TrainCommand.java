@@ -25,6 +25,7 @@ import minitron.transformer.data.TokenCache;
 import minitron.transformer.data.TokenDataset;
 import minitron.transformer.data.TokenizerId;
 import minitron.transformer.io.Checkpoint;
+import minitron.transformer.io.IoErrors;
 import minitron.transformer.io.SafetensorsWriter;
 import minitron.transformer.model.LlamaModel;
 import minitron.transformer.tokenizer.Tokenizer;
@@ -131,6 +132,10 @@ public final class TrainCommand implements Callable<Integer> {
         Properties p = new Properties();
         try (var in = Files.newBufferedReader(configFile)) {
             p.load(in);
+        } catch (IOException e) {            // not UTF-8 (a binary file), unreadable
+            throw new IllegalArgumentException("--config: " + configFile + ": cannot read: " + IoErrors.reason(e));
+        } catch (IllegalArgumentException e) {   // "Malformed \\uxxxx encoding."
+            throw new IllegalArgumentException("--config: " + configFile + ": not a properties file: " + e.getMessage());
         }
         List<String> args = new ArrayList<>();
         for (String key : new TreeSet<>(p.stringPropertyNames())) {

@@ -86,6 +86,21 @@ class DataCommandsTest {
         assertTrue(split[2].contains("expected one of pretrain, pretrain-val, distill, heldout, got \"nope\""), split[2]);
     }
 
+    /** Found by CommandLineFuzzTest: an empty name is the working directory, which --out "" wrote into. */
+    @Test
+    void anEmptyFileOrFolderNameIsRefused() throws IOException {
+        Path text = Files.writeString(dir.resolve("text.txt"), "the cat sat on the mat. the cat sat.\n");
+        String[] r = run("tokenizer", "train", "--data", text.toString(), "--vocab-size", "270", "--out", "");
+        assertEquals("1", r[0]);
+        assertEquals("minitron tokenizer train: --out: expected DIR, found an empty value (which would be the working "
+                + "directory) (see minitron tokenizer train --help)", r[2]);
+        assertTrue(!Files.exists(Path.of("tokenizer.json")), "nothing written into the working directory");
+        r = run("data", "cache", "--data", "", "--tokenizer", dir.toString(), "--out", dir.resolve("c.tok").toString());
+        assertEquals("1", r[0]);
+        assertEquals("minitron data cache: --data: expected FILE|DIR|brown:SPLIT, found an empty value (which would be "
+                + "the working directory) (see minitron data cache --help)", r[2]);
+    }
+
     @Test
     void aFileWhereADirectoryIsExpectedAndViceVersaIsOneLine() throws IOException {
         Path text = Files.writeString(dir.resolve("text.txt"), "the cat sat on the mat. the cat sat.\n");

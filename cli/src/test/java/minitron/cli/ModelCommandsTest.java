@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import minitron.autograd.NoGrad;
@@ -129,6 +130,23 @@ class ModelCommandsTest {
     }
 
     @Test
+    void logitsRefusesAConfigThatIsNotTextOrEmpty() throws IOException {
+        Path bad = Files.createDirectories(dir.resolve("bad"));
+        Files.write(bad.resolve("config.json"), new byte[] {'{', (byte) 0xFF, (byte) 0xFE, '}'});
+        String[] r = run("logits", "--model", bad.toString(), "--ids", "1");
+        assertEquals("1", r[0]);
+        // was "...: cannot read: Input length = 1" (CommandLineFuzzTest)
+        assertEquals("minitron logits: " + bad.resolve("config.json") + ": cannot read: expected UTF-8 text, found "
+                + "other bytes", r[2]);
+        Files.writeString(bad.resolve("config.json"), "");
+        r = run("logits", "--model", bad.toString(), "--ids", "1");
+        assertEquals("1", r[0]);
+        // was "... got MISSING", Jackson's name for no JSON value
+        assertEquals("minitron logits: " + bad.resolve("config.json") + ": expected a JSON object at the top level, got "
+                + "an empty file", r[2]);
+    }
+
+    @Test
     void generateStreamsTextAndReportsSpeed() {
         String[] r = run("generate", "--model", dir.toString(), "--prompt", "hi there", "--max-new-tokens", "12",
                 "--seed", "3");
@@ -165,6 +183,31 @@ class ModelCommandsTest {
         assertTrue(json.has("decode_cpu_per_wall"), "null when too short to measure, never NaN: " + r[1]);
         assertTrue(Files.isRegularFile(dir.resolve("model.safetensors")) && Files.isRegularFile(dir.resolve("config.json")),
                 "the model directory is the user's: never deleted");
+    }
+
+    /** Found by CommandLineFuzzTest: a refused run left an empty minitron-decode-bench* folder in --dir each time. */
+    @Test
+    void benchDecodeRefusedLeavesNothingInItsDirectory() throws IOException {
+        Path work = Files.createDirectories(dir.resolve("work"));
+        for (String[] bad : new String[][] {{"--prompt-tokens", "0"}, {"--decode-tokens", "-5"}, {"--threads", "100000"}}) {
+            String[] r = run("bench", "decode", "--dir", work.toString(), bad[0], bad[1]);
+            assertEquals("1", r[0], String.join(" ", bad));
+            assertTrue(r[2].startsWith("minitron bench decode: " + bad[0] + ": expected "), r[2]);
+            try (var left = Files.list(work)) {
+                assertEquals(List.of(), left.toList(), String.join(" ", bad));
+            }
+        }
+        // a --dir that is not a folder: named, instead of the bare path of the temporary folder it could not make
+        Path missing = dir.resolve("no-such-folder");
+        String[] r = run("bench", "decode", "--dir", missing.toString());
+        assertEquals("1", r[0]);
+        assertEquals("minitron bench decode: --dir: expected a directory, found nothing at " + missing, r[2]);
+        Path file = dir.resolve("config.json");
+        r = run("bench", "decode", "--dir", file.toString());
+        assertEquals("minitron bench decode: --dir: expected a directory, found a file: " + file, r[2]);
+        r = run("bench", "decode", "--keep", file.resolve("kept").toString());
+        assertEquals("minitron bench decode: --keep: expected a directory (new or existing) to hold "
+                + file.resolve("kept") + ", found a file: " + file, r[2]);
     }
 
     @Test

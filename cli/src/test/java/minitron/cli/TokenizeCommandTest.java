@@ -56,10 +56,29 @@ class TokenizeCommandTest {
     }
 
     @Test
-    void badTokenizerIsOneLineOnStderr() {
+    void badTokenizerIsOneLineOnStderr() throws IOException {
         String[] result = run("tokenize", "--tokenizer", dir.resolve("missing.json").toString(), "--text", "x");
         assertEquals("1", result[0]);
         assertEquals("minitron tokenize: " + dir.resolve("missing.json") + ": tokenizer file not found", result[2]);
         assertThrows(IOException.class, () -> TokenizeCommand.readUtf8(dir.resolve("none.txt"), false));
+        // a folder above the file is a file: the reason, not "java.nio.file.FileSystemException: ..." (CommandLineFuzzTest)
+        Path underAFile = tinyTokenizer().resolve("x");
+        result = run("tokenize", "--tokenizer", underAFile.toString(), "--text", "x");
+        assertEquals("1", result[0]);
+        assertEquals("minitron tokenize: " + underAFile + ": cannot read: Not a directory", result[2]);
+    }
+
+    /** "@FILE" is text like any other (picocli's argument files would have read the words of FILE instead). */
+    @Test
+    void aValueStartingWithAtIsTakenAsTyped() throws IOException {
+        String tok = tinyTokenizer().toString();
+        Path note = Files.writeString(dir.resolve("note"), "hello world");
+        String[] r = run("tokenize", "--tokenizer", tok, "--text", "@" + note, "--json");
+        assertEquals("0", r[0], r[2]);
+        StringBuilder ids = new StringBuilder();
+        for (byte b : ("@" + note).getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            ids.append(ids.isEmpty() ? "" : ", ").append(b & 0xFF);   // printable ASCII: id = byte value
+        }
+        assertEquals("{\"ids\": [" + ids + "]}", r[1]);
     }
 }

@@ -258,6 +258,13 @@ class TrainCommandTest {
                 {Files.writeString(dir.resolve("flag.properties"), "jsonl=yes\n").toString(),
                         "minitron train: --config: " + dir.resolve("flag.properties") + ": jsonl is a flag: expected "
                                 + "true, false or no value, found \"yes\""},
+                // were "minitron train: Input length = 1" and "minitron train: Malformed \\uxxxx encoding."
+                {Files.write(dir.resolve("binary.properties"), new byte[] {'s', '=', (byte) 0xFF}).toString(),
+                        "minitron train: --config: " + dir.resolve("binary.properties") + ": cannot read: expected "
+                                + "UTF-8 text, found other bytes"},
+                {Files.writeString(dir.resolve("escape.properties"), "seq=\\u12\n").toString(),
+                        "minitron train: --config: " + dir.resolve("escape.properties") + ": not a properties file: "
+                                + "Malformed \\uxxxx encoding."},
         };
         for (String[] c : cases) {
             String[] r = run("train", "--config", c[0]);
@@ -288,14 +295,17 @@ class TrainCommandTest {
                 {"--cache", file.toString(), "--cache: expected a directory (new or existing), found a file: " + file},
                 {"--eval", dir.resolve("nowhere").toString(), "data: expected a file or a folder, got "
                         + dir.resolve("nowhere") + " (not found)"},
+                // an empty name was the working directory: every file under it read as text (CommandLineFuzzTest)
+                {"--data", "", "--data: expected FILE|DIR|brown:SPLIT, found an empty value (which would be the working "
+                        + "directory) (see minitron train eval --help)"},
                 {"--tokenizer", bigTokenizer.toString(), "--tokenizer: expected a tokenizer of at most "
                         + vocab + " tokens (the vocab_size of " + out.resolve("final/config.json") + "), found " + bigVocab
                         + " tokens in "
                         + bigTokenizer.resolve("tokenizer.json")},
         };
         for (String[] c : cases) {
-            List<String> args = new ArrayList<>(List.of("train", "eval", "--model", out.resolve("final").toString(),
-                    "--data", text.toString()));
+            List<String> args = new ArrayList<>(List.of("train", "eval", "--model", out.resolve("final").toString()));
+            if (!c[0].equals("--data")) args.addAll(List.of("--data", text.toString()));
             if (!c[0].equals("--cache")) args.addAll(List.of("--cache", dir.resolve("ec").toString()));
             if (!c[0].equals("--eval")) args.addAll(List.of("--eval", text.toString()));
             if (!c[0].equals("--threads")) args.addAll(List.of("--threads", "1"));

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron.tensor.DType;
 import minitron.tensor.Shape;
 import minitron.transformer.io.AtomicFile;
+import minitron.transformer.io.IoErrors;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -179,7 +180,7 @@ public record LlamaConfig(
         } catch (NoSuchFileException e) {
             throw new ConfigException(file + ": no such file (a model directory needs an HF config.json)", e);
         } catch (IOException e) {
-            throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
+            throw new ConfigException(file + ": cannot read: " + IoErrors.reason(e), e);
         }
         return parse(text, file.toString());
     }
@@ -195,7 +196,7 @@ public record LlamaConfig(
         }
         if (root == null || !root.isObject()) {
             throw new ConfigException(source + ": expected a JSON object at the top level, got "
-                    + (root == null ? "nothing" : root.getNodeType()));
+                    + (root == null || root.isMissingNode() ? "an empty file" : root.getNodeType()));
         }
         Fields f = new Fields(root, source);
 

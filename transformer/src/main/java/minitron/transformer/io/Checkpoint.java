@@ -187,7 +187,7 @@ public final class Checkpoint implements AutoCloseable {
             JsonNode root = StrictJson.readOne(SafetensorsFile.JSON, Files.readString(index));
             if (root == null || !root.isObject()) {
                 throw new SafetensorsException(index + ": expected a JSON object with a weight_map, got "
-                        + (root == null ? "nothing" : root.getNodeType()));
+                        + (root == null || root.isMissingNode() ? "an empty file" : root.getNodeType()));
             }
             return root;
         } catch (JsonProcessingException e) {
@@ -196,7 +196,7 @@ public final class Checkpoint implements AutoCloseable {
         } catch (NoSuchFileException e) {
             throw new SafetensorsException(index + ": no such file", e);
         } catch (IOException e) {
-            throw new SafetensorsException(index + ": cannot read: " + e, e);
+            throw new SafetensorsException(index + ": cannot read: " + IoErrors.reason(e), e);
         }
     }
 

@@ -96,7 +96,7 @@ public final class SafetensorsFile implements AutoCloseable {
         } catch (NoSuchFileException e) {
             throw new SafetensorsException(path + ": no such file", e);
         } catch (IOException e) {
-            throw new SafetensorsException(path + ": cannot read: " + e, e);
+            throw new SafetensorsException(path + ": cannot read: " + IoErrors.reason(e), e);
         } finally {
             if (!ok) arena.close();
         }

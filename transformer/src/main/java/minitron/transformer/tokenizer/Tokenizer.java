@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.OptionalInt;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
+import minitron.transformer.io.IoErrors;
 import minitron.transformer.io.StrictJson;
 
 /**
@@ -362,7 +363,7 @@ public final class Tokenizer {
             throw new TokenizerException(file + ": not valid JSON: " + message
                     + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")", e);
         } catch (IOException e) {
-            throw new TokenizerException(file + ": cannot read: " + e, e);
+            throw new TokenizerException(file + ": cannot read: " + IoErrors.reason(e), e);
         }
     }
 
