@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import minitron.compress.CompressException;
 import minitron.eval.EvalException;
 import minitron.tensor.Backends;
@@ -131,10 +133,19 @@ public final class Main implements Runnable {
      * A value picocli cannot convert, an unknown or missing option: one line naming the command and pointing to
      * --help, instead of picocli's error followed by the whole usage text (and exit code 2).
      */
+    /** picocli's message for an option of an exclusive group given twice: "expected only one match but got ...". */
+    private static final Pattern GROUP_GIVEN_TWICE =
+            Pattern.compile("expected only one match but got \\((.*?)\\)=\\{(.*?)\\} and \\(.*?\\)=\\{(.*?)\\}");
+
     private static int reportParseError(CommandLine.ParameterException e, String[] args) {
         CommandLine commandLine = e.getCommandLine();
         String command = commandLine.getCommandSpec().qualifiedName();
         String message = e.getMessage().strip().replace("\n", " ");
+        if (message.startsWith("Error: ")) message = message.substring("Error: ".length()); // picocli's group errors
+        Matcher twice = GROUP_GIVEN_TWICE.matcher(message);
+        if (twice.matches()) {
+            message = "expected one of " + twice.group(1) + ", found " + twice.group(2) + " and " + twice.group(3);
+        }
         if (message.startsWith("Missing required subcommand")) {
             message = "expected a subcommand (" + String.join(", ", commandLine.getSubcommands().keySet()) + ")";
         }

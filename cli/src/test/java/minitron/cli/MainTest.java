@@ -72,7 +72,9 @@ class MainTest {
                 {"bench", "gemm", "--no-such-option", "Unknown option"},
                 {"bench", "gemm", "--n", "8", "--n", "9", "should be specified only once"},
                 {"generate", "--prompt", "hi", "Missing required option"},
-                {"tokenize", "--tokenizer", "t", "--text", "a", "--file", "b", "mutually exclusive"},
+                {"tokenize", "--tokenizer", "t", "--text", "a", "--file", "b", ": --text=S, --file=F are mutually exclusive"},
+                {"tokenize", "--tokenizer", "t", "--text", "a", "--text", "b",
+                        ": expected one of --text=S | --file=F, found --text=a and --text=b"},
                 {"train", "--lr", "fast", "'fast' is not a double"},
         };
         for (String[] c : cases) {

@@ -242,7 +242,7 @@ public final class Trainer {
         } catch (IOException | TrainingException e) {
             kept = "the checkpoints could not be listed: " + e.getMessage();
         }
-        return new DivergedException(atStep, "train: step " + atStep + ": " + what + "; training stopped without "
+        return new DivergedException(atStep, "step " + atStep + ": " + what + "; training stopped without "
                 + "updating the weights; " + kept);
     }
 

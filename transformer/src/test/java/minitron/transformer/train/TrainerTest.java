@@ -207,6 +207,8 @@ class TrainerTest {
             }
         }));
         assertEquals(3, e.getMessage().contains("step 3") ? e.step() : -1, e.getMessage());
+        // the CLI puts "minitron train: " in front: the message does not name the command again
+        assertTrue(e.getMessage().startsWith("step 3: loss is NaN"), e.getMessage());
         assertTrue(e.getMessage().contains("step-00000002"), e.getMessage());
         Path latest = t.checkpoints().latest().orElseThrow();
         assertEquals(dir.resolve("checkpoints/step-00000002"), latest);
