@@ -313,6 +313,7 @@ public final class Ops {
 
     /** dx given y = softmax(x) and dy. */
     public Tensor softmaxBackward(Tensor y, Tensor dy) {
+        requireAtLeastRank1("softmaxBackward", y); // as the forward: a 0-d y has no axis to normalize over
         requireShape("softmaxBackward", "dy", dy, y.shape());
         Tensor dx = Tensor.zeros(computeType("softmaxBackward", y, dy), y.shape());
         if (!isEmpty(dx)) backend.softmaxBackward(y, dy, dx);
@@ -321,6 +322,7 @@ public final class Ops {
 
     /** dx given y = log_softmax(x) and dy. */
     public Tensor logSoftmaxBackward(Tensor y, Tensor dy) {
+        requireAtLeastRank1("logSoftmaxBackward", y);
         requireShape("logSoftmaxBackward", "dy", dy, y.shape());
         Tensor dx = Tensor.zeros(computeType("logSoftmaxBackward", y, dy), y.shape());
         if (!isEmpty(dx)) backend.logSoftmaxBackward(y, dy, dx);
@@ -343,6 +345,7 @@ public final class Ops {
     }
 
     public RmsNormGrads rmsNormBackward(Tensor x, Tensor weight, double eps, Tensor dy) {
+        requireAtLeastRank1("rmsNormBackward", x);
         requireShape("rmsNormBackward", "dy", dy, x.shape());
         requireShape("rmsNormBackward", "weight", weight, Shape.of(x.dim(-1)));
         DType dtype = computeType("rmsNormBackward", x, weight, dy);
@@ -443,6 +446,7 @@ public final class Ops {
 
     /** The gradient of the table (V, D): rows of dout scattered (added) by id. */
     public Tensor embeddingBackward(Tensor ids, Tensor dout, int vocab) {
+        if (vocab < 0) throw TensorException.of("embeddingBackward", "a vocabulary size >= 0", String.valueOf(vocab));
         requireI32("embeddingBackward", "ids", ids);
         requireIdsInRange("embeddingBackward", "ids", ids, vocab, null);
         if (dout.rank() != ids.rank() + 1 || !dout.shape().dropLast(1).equals(ids.shape())) {
@@ -481,6 +485,13 @@ public final class Ops {
         }
     }
 
+    /** Causal attention sees keys up to each query's position: the T queries must be the last T of the S keys. */
+    private static void checkCausalLength(String op, Tensor q, Tensor k, boolean causal) {
+        if (causal && q.dim(2) > k.dim(2)) {
+            throw TensorException.of(op, "T <= S for causal attention", "T = " + q.dim(2) + ", S = " + k.dim(2));
+        }
+    }
+
     /** A sliding window is a positive number of positions (0 for none) and needs the causal mask. */
     private static void checkWindow(String op, boolean causal, int window) {
         if (window < 0) {
@@ -508,9 +519,7 @@ public final class Ops {
     public AttentionResult attention(Tensor q, Tensor k, Tensor v, double scale, boolean causal, int window) {
         checkAttention("attention", q, k, v);
         checkWindow("attention", causal, window);
-        if (causal && q.dim(2) > k.dim(2)) {
-            throw TensorException.of("attention", "T <= S for causal attention", "T = " + q.dim(2) + ", S = " + k.dim(2));
-        }
+        checkCausalLength("attention", q, k, causal);
         DType dtype = computeType("attention", q, k, v);
         Tensor out = Tensor.zeros(dtype, q.shape());
         Tensor lse = Tensor.zeros(dtype, q.dim(0), q.dim(1), q.dim(2));
@@ -528,7 +537,10 @@ public final class Ops {
                                             double scale, boolean causal, int window) {
         checkAttention("attentionBackward", q, k, v);
         checkWindow("attentionBackward", causal, window);
+        checkCausalLength("attentionBackward", q, k, causal);
         requireShape("attentionBackward", "dout", dout, q.shape());
+        requireShape("attentionBackward", "saved out", saved.out(), q.shape());
+        requireShape("attentionBackward", "saved lse", saved.lse(), Shape.of(q.dim(0), q.dim(1), q.dim(2)));
         DType dtype = computeType("attentionBackward", q, k, v, dout);
         Tensor dq = Tensor.zeros(dtype, q.shape());
         Tensor dk = Tensor.zeros(dtype, k.shape());
@@ -547,11 +559,7 @@ public final class Ops {
 
     /** logits (R, V), targets (R) I32 in [0, V) or equal to ignoreIndex. */
     public CrossEntropyResult crossEntropy(Tensor logits, Tensor targets, int ignoreIndex) {
-        requireRank("crossEntropy", "logits", logits, 2);
-        requireAtLeastRank1("crossEntropy", logits);
-        requireI32("crossEntropy", "targets", targets);
-        requireShape("crossEntropy", "targets", targets, Shape.of(logits.dim(0)));
-        requireIdsInRange("crossEntropy", "targets", targets, logits.dim(1), ignoreIndex);
+        checkCrossEntropy("crossEntropy", logits, targets, ignoreIndex);
         DType dtype = computeType("crossEntropy", logits);
         Tensor loss = Tensor.zeros(dtype, logits.dim(0));
         Tensor lse = Tensor.zeros(dtype, logits.dim(0));
@@ -559,8 +567,19 @@ public final class Ops {
         return new CrossEntropyResult(loss, lse);
     }
 
+    private static void checkCrossEntropy(String op, Tensor logits, Tensor targets, int ignoreIndex) {
+        requireRank(op, "logits", logits, 2);
+        requireAtLeastRank1(op, logits);
+        requireI32(op, "targets", targets);
+        requireShape(op, "targets", targets, Shape.of(logits.dim(0)));
+        requireIdsInRange(op, "targets", targets, logits.dim(1), ignoreIndex);
+    }
+
+    /** The forward's checks again: a target out of range would index past its row of dlogits. */
     public Tensor crossEntropyBackward(Tensor logits, Tensor targets, int ignoreIndex, CrossEntropyResult saved,
                                        Tensor dloss) {
+        checkCrossEntropy("crossEntropyBackward", logits, targets, ignoreIndex);
+        requireShape("crossEntropyBackward", "saved lse", saved.lse(), Shape.of(logits.dim(0)));
         requireShape("crossEntropyBackward", "dloss", dloss, Shape.of(logits.dim(0)));
         Tensor dlogits = Tensor.zeros(computeType("crossEntropyBackward", logits, dloss), logits.shape());
         if (!isEmpty(dlogits)) backend.crossEntropyBackward(logits, targets, ignoreIndex, saved.lse(), dloss, dlogits);
@@ -569,16 +588,22 @@ public final class Ops {
 
     /** Per-row KL(softmax(teacher/T) || softmax(student/T)) for logits (R, V). */
     public Tensor klDivergence(Tensor student, Tensor teacher, double temperature) {
-        requireRank("klDivergence", "student", student, 2);
-        requireAtLeastRank1("klDivergence", student);
-        requireShape("klDivergence", "teacher", teacher, student.shape());
-        if (!(temperature > 0)) throw TensorException.of("klDivergence", "temperature > 0", String.valueOf(temperature));
+        checkKlDivergence("klDivergence", student, teacher, temperature);
         Tensor loss = Tensor.zeros(computeType("klDivergence", student, teacher), student.dim(0));
         if (!isEmpty(loss)) backend.klDivergence(student, teacher, temperature, loss);
         return loss;
     }
 
+    private static void checkKlDivergence(String op, Tensor student, Tensor teacher, double temperature) {
+        requireRank(op, "student", student, 2);
+        requireAtLeastRank1(op, student);
+        requireShape(op, "teacher", teacher, student.shape());
+        if (!(temperature > 0)) throw TensorException.of(op, "temperature > 0", String.valueOf(temperature));
+    }
+
+    /** The forward's checks again: a teacher of another shape would be read out of its bounds. */
     public Tensor klDivergenceBackward(Tensor student, Tensor teacher, double temperature, Tensor dloss) {
+        checkKlDivergence("klDivergenceBackward", student, teacher, temperature);
         requireShape("klDivergenceBackward", "dloss", dloss, Shape.of(student.dim(0)));
         Tensor ds = Tensor.zeros(computeType("klDivergenceBackward", student, teacher, dloss), student.shape());
         if (!isEmpty(ds)) backend.klDivergenceBackward(student, teacher, temperature, dloss, ds);

@@ -78,6 +78,13 @@ class BadInputTest {
         assertError("logSoftmaxBackward", () -> ops.logSoftmaxBackward(f32(2, 3), f32(2, 4)), "(2, 4)");
         assertError("rmsNorm", () -> ops.rmsNorm(f32(2, 8), f32(7), 1e-5), "(8)", "(7)");
         assertError("rmsNormBackward", () -> ops.rmsNormBackward(f32(2, 8), f32(8), 1e-5, f32(2, 7)), "(2, 7)");
+        // the backwards refuse what their forwards refuse: a 0-d tensor has no axis to normalize over (the scalar
+        // backend failed with a NegativeArraySizeException, the vector backend returned a value; rmsNormBackward's
+        // error named "axis", not the op)
+        assertError("softmaxBackward", () -> ops.softmaxBackward(Tensor.scalar(1f), Tensor.scalar(1f)), "()");
+        assertError("logSoftmaxBackward", () -> ops.logSoftmaxBackward(Tensor.scalar(1f), Tensor.scalar(1f)), "()");
+        assertError("rmsNormBackward", () -> ops.rmsNormBackward(Tensor.scalar(1f), f32(1), 1e-5, Tensor.scalar(1f)),
+                "()");
         Ops.RopeTables tables = Ops.ropeTables(new int[]{0, 1}, Ops.ropeInverseFrequencies(4, 10000), DType.F32);
         assertError("rope", () -> ops.rope(f32(2, 4, 4), tables), "(2, 4, 4)");
         assertError("rope", () -> ops.rope(f32(1, 1, 3, 4), tables), "(2, 4)");
@@ -96,6 +103,7 @@ class BadInputTest {
         assertError("embedding", () -> ops.embedding(f32(10), Tensor.of(new int[]{1}, 1)), "(10)");
         assertError("embeddingBackward", () -> ops.embeddingBackward(Tensor.of(new int[]{1, 2}, 2), f32(3, 4), 10), "(3, 4)");
         assertError("embeddingBackward", () -> ops.embeddingBackward(Tensor.of(new int[]{11}, 1), f32(1, 4), 10), "11");
+        assertError("embeddingBackward", () -> ops.embeddingBackward(Tensor.zeros(DType.I32, 0), f32(0, 4), -1), "-1");
         Tensor logits = f32(3, 5);
         assertError("crossEntropy", () -> ops.crossEntropy(logits, f32(3), -100), "F32");
         assertError("crossEntropy", () -> ops.crossEntropy(logits, Tensor.of(new int[]{1, 2}, 2), -100), "(2)");
@@ -104,9 +112,25 @@ class BadInputTest {
         Ops.CrossEntropyResult saved = ops.crossEntropy(logits, Tensor.of(new int[]{1, -100, 2}, 3), -100);
         assertError("crossEntropyBackward",
                 () -> ops.crossEntropyBackward(logits, Tensor.of(new int[]{1, 0, 2}, 3), -100, saved, f32(2)), "(2)");
+        // the backward checks the targets as the forward does: an id past V indexed past its row of dlogits in the
+        // vector kernel (into the next row, or out of the array) while the reference ignored it; F32 targets failed
+        // in the reference's readInt
+        assertError("crossEntropyBackward",
+                () -> ops.crossEntropyBackward(logits, Tensor.of(new int[]{1, 5, 2}, 3), -100, saved, f32(3)), "5");
+        assertError("crossEntropyBackward",
+                () -> ops.crossEntropyBackward(logits, f32(3), -100, saved, f32(3)), "F32");
+        assertError("crossEntropyBackward",
+                () -> ops.crossEntropyBackward(logits, Tensor.of(new int[]{1, 2}, 2), -100, saved, f32(3)), "(2)");
+        assertError("crossEntropyBackward", () -> ops.crossEntropyBackward(logits, Tensor.of(new int[]{1, 0, 2}, 3),
+                -100, new Ops.CrossEntropyResult(null, f32(4)), f32(3)), "saved lse", "(4)");
         assertError("klDivergence", () -> ops.klDivergence(logits, f32(3, 4), 1), "(3, 4)");
         assertError("klDivergence", () -> ops.klDivergence(logits, logits, 0), "0.0");
         assertError("klDivergenceBackward", () -> ops.klDivergenceBackward(logits, logits, 1, f32(4)), "(4)");
+        // and KL's backward as its forward: a teacher of another shape was read out of its bounds
+        assertError("klDivergenceBackward", () -> ops.klDivergenceBackward(logits, f32(3, 4), 1, f32(3)), "(3, 4)");
+        assertError("klDivergenceBackward", () -> ops.klDivergenceBackward(logits, logits, 0, f32(3)), "0.0");
+        assertError("klDivergenceBackward",
+                () -> ops.klDivergenceBackward(f32(1, 3, 5), f32(1, 3, 5), 1, f32(1)), "(1, 3, 5)");
     }
 
     @Test
@@ -125,5 +149,14 @@ class BadInputTest {
                 "(1, 4, 3, 7)");
         assertError("attentionBackward", () -> ops.attentionBackward(q, noKeys, noKeys, saved, q, 1, false),
                 "at least one key");
+        // the backward refuses what the forward refuses (more causal queries than keys made the vector kernel index
+        // out of its arrays while the reference returned zeros) and a saved forward of other shapes
+        Tensor q6 = f32(1, 4, 6, 8);
+        assertError("attentionBackward", () -> ops.attentionBackward(q6, kv, kv,
+                new Ops.AttentionResult(q6, f32(1, 4, 6)), q6, 1, true), "T = 6, S = 5");
+        assertError("attentionBackward", () -> ops.attentionBackward(q, kv, kv,
+                new Ops.AttentionResult(f32(1, 4, 3, 9), saved.lse()), q, 1, true), "saved out", "(1, 4, 3, 9)");
+        assertError("attentionBackward", () -> ops.attentionBackward(q, kv, kv,
+                new Ops.AttentionResult(saved.out(), f32(1, 4, 4)), q, 1, true), "saved lse", "(1, 4, 4)");
     }
 }

@@ -20,7 +20,7 @@ class ElementwiseTest {
     private static final double F64_COMPOSED_TOL = 1e-15;
 
     /** Ops whose F32 result is one correctly rounded operation, so the vector backend must match exactly. */
-    private static final Set<UnaryOp> CORRECTLY_ROUNDED =
+    static final Set<UnaryOp> CORRECTLY_ROUNDED =
             EnumSet.of(UnaryOp.NEG, UnaryOp.SQRT, UnaryOp.SQUARE, UnaryOp.ABS, UnaryOp.RELU, UnaryOp.RECIPROCAL);
 
     /** Inputs in each op's domain: positive for log, sqrt, rsqrt, reciprocal; spread over [-6, 6) otherwise. */

@@ -145,6 +145,29 @@ class LossTest {
         for (int c = 0; c < 3; c++) assertEquals(ps[c] - pt[c], grad.get(0, c), 1e-6, "KL backward column " + c);
     }
 
+    /**
+     * An ignored row contributes nothing, whatever its logits: its loss is 0 and so is its gradient, exactly, also
+     * where the logits are all -inf or hold a NaN (the row's lse is NaN). The reference computed 0 * (p - onehot)
+     * = NaN there while the vector kernel wrote 0 (found by RandomViewsFuzzTest).
+     */
+    @ParameterizedTest
+    @MethodSource("minitron.tensor.TestTensors#backends")
+    void ignoredRowsHaveZeroGradientWhateverTheirLogits(Backend backend) {
+        float inf = Float.NEGATIVE_INFINITY;
+        Tensor logits = Tensor.of(new float[]{inf, inf, inf, /* */ 1, Float.NaN, 2, /* */ 1, 2, 3}, 3, 3);
+        Tensor targets = Tensor.of(new int[]{IGNORE, IGNORE, 2}, 3);
+        Ops ops = Ops.of(backend);
+        Ops.CrossEntropyResult saved = ops.crossEntropy(logits, targets, IGNORE);
+        assertEquals(0.0, saved.loss().get(0), 0.0, "loss of an ignored row of -inf");
+        assertEquals(0.0, saved.loss().get(1), 0.0, "loss of an ignored row with a NaN");
+        Tensor dlogits = ops.crossEntropyBackward(logits, targets, IGNORE, saved, Tensor.of(new float[]{1, 1, 1}, 3));
+        for (int r = 0; r < 2; r++) {
+            for (int c = 0; c < 3; c++) assertEquals(0.0, dlogits.get(r, c), 0.0, "ignored row " + r + " column " + c);
+        }
+        double z = Math.log(Math.E + Math.exp(2) + Math.exp(3));
+        assertEquals(Math.exp(3 - z) - 1, dlogits.get(2, 2), 1e-6, "the counted row is unaffected");
+    }
+
     @ParameterizedTest
     @MethodSource("minitron.tensor.TestTensors#backends")
     void lossesMatchScalarAtVocabularyScale(Backend backend) {

@@ -34,12 +34,12 @@ class MatmulTest {
      * [-1, 1). Such a bound is about 1e-4 at K = 300, while a wrong index or a dropped term moves a result by
      * ~0.1 or more (entries are ~0.3 in magnitude), so the comparison still catches every real bug.
      */
-    private static double accumulationTolerance(int k) {
+    static double accumulationTolerance(int k) {
         return Math.sqrt(k) * EPS_F32 * Math.max(1, k);
     }
 
     /** The reference reads BF16/F16 weights exactly as the kernels do, so no extra rounding: rtol stays 0. */
-    private static final double RTOL = 0;
+    static final double RTOL = 0;
 
     enum Layout {
         /** A plain row-major tensor. */

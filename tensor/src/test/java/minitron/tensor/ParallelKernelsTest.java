@@ -4,6 +4,8 @@ import static minitron.tensor.KernelChecks.F32_ATOL;
 import static minitron.tensor.KernelChecks.F32_RTOL;
 import static minitron.tensor.KernelChecks.matchesScalar;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -67,6 +69,46 @@ class ParallelKernelsTest {
         Tensor ids = TestTensors.ids(6, 50, 400);
         Tensor dout = TestTensors.uniform(7, 400, cols);
         matchesScalar(backend, "embeddingBackward", F32_ATOL, F32_RTOL, ops -> ops.embeddingBackward(ids, dout, 50));
+    }
+
+    /**
+     * Memory confined to the calling thread (Arena.ofConfined) may not be read by the pool's threads: kernels that
+     * read their input's memory in place from a parallel loop run that loop on the caller then, as the GEMM does.
+     * The copy and embedding kernels threw WrongThreadException for a confined table, source or destination once
+     * their loops were split (found by RandomViewsFuzzTest, through a linear whose non-contiguous x was copied).
+     */
+    @ParameterizedTest
+    @MethodSource("minitron.tensor.TestTensors#backends")
+    void kernelsReadThreadConfinedMemory(Backend backend) {
+        int rows = 301, cols = 203;
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor x = confinedCopy(arena, TestTensors.uniform(12, rows, cols));
+            Tensor table = confinedCopy(arena, TestTensors.uniform(13, DType.BF16, 50, cols));
+            Tensor ids = TestTensors.ids(14, 50, 400);
+            matchesScalar(backend, "embedding of a confined BF16 table", 0, 0, ops -> ops.embedding(table, ids));
+            matchesScalar(backend, "copy of a confined transposed view", 0, 0, ops -> ops.contiguous(x.transpose(0, 1)));
+            matchesScalar(backend, "widening a confined BF16 tensor", 0, 0, ops -> {
+                Tensor wide = Tensor.zeros(DType.F32, 50, cols);
+                ops.copyInto(table, wide);
+                return wide;
+            });
+            matchesScalar(backend, "narrowing into confined BF16", 0, 0, ops -> {
+                Tensor narrow = confinedCopy(arena, Tensor.zeros(DType.BF16, rows, cols));
+                ops.copyInto(x, narrow);
+                return narrow.to(DType.F32);
+            });
+            Tensor w = TestTensors.uniform(15, DType.BF16, 7, rows);
+            matchesScalar(backend, "linear of a confined transposed x", MatmulTest.accumulationTolerance(rows),
+                    MatmulTest.RTOL, ops -> ops.linear(x.transpose(0, 1), w));
+        }
+    }
+
+    /** A copy of t in memory confined to this thread. */
+    private static Tensor confinedCopy(Arena arena, Tensor t) {
+        MemorySegment segment = arena.allocate(t.numel() * t.dtype().byteSize(), 8);
+        Tensor copy = Tensor.wrap(segment, t.dtype(), t.shape());
+        Backends.scalar().copy(t, copy);
+        return copy;
     }
 
     @ParameterizedTest

@@ -153,6 +153,21 @@ final class Dense {
     }
 
     /**
+     * {@link #grain(long)} for a loop whose chunks access the memory of {@code tensors} themselves (not a gathered
+     * copy): one chunk, run on the calling thread, when any of it is confined to that thread (Arena.ofConfined),
+     * since the pool's threads may not access it (as {@link Gemm#poolThreadsFor}).
+     */
+    static int grain(long workPerItem, Tensor... tensors) {
+        for (Tensor t : tensors) {
+            if (!t.data().isAccessibleBy(NOT_THE_OWNER)) return Integer.MAX_VALUE;
+        }
+        return grain(workPerItem);
+    }
+
+    /** A thread that owns nothing: memory it may access, the pool's threads may access too. */
+    private static final Thread NOT_THE_OWNER = new Thread(() -> { });
+
+    /**
      * Elements of work below which splitting a loop across threads costs more than it saves (a fork/join round
      * trip is a few microseconds; 16K float operations take about as long on one core).
      */

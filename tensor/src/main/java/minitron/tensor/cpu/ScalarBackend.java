@@ -466,7 +466,11 @@ public class ScalarBackend implements Backend {
         int rows = rows(logits), cols = lastDim(logits);
         for (int r = 0; r < rows; r++) {
             int target = targets.readInt(targets.offsetOf(r));
-            double g = target == ignoreIndex ? 0 : dloss.readDouble(dloss.offsetOf(r));
+            if (target == ignoreIndex) { // exactly zero, as the row's loss: 0 * (p - onehot) would be NaN for a NaN lse
+                for (int c = 0; c < cols; c++) dlogits.writeDouble(rc(dlogits, r, c, cols), 0);
+                continue;
+            }
+            double g = dloss.readDouble(dloss.offsetOf(r));
             double rowLse = lse.readDouble(lse.offsetOf(r));
             for (int c = 0; c < cols; c++) {
                 double p = Math.exp(logits.readDouble(rc(logits, r, c, cols)) - rowLse);

@@ -64,7 +64,7 @@ final class VectorElementwise {
             int cols = src.dim(-1), rows = (int) (n / cols);
             long step = src.stride(-1);
             Dense.Floats o = Dense.out(dst);
-            Parallel.forRange(rows, Dense.grain(cols), (start, end) -> {
+            Parallel.forRange(rows, Dense.grain(cols, src), (start, end) -> {
                 for (int r = start; r < end; r++) {
                     Dense.readRow(src, src.offsetOf((long) r * cols), step, cols, o.array(), o.offset() + r * cols);
                 }
@@ -94,7 +94,7 @@ final class VectorElementwise {
         MemorySegment s = src.data(), d = dst.data();
         long so = src.offset(), doff = dst.offset();
         boolean bf16 = dst.dtype() == DType.BF16;
-        Parallel.forRange(n, Dense.grain(8), (start, end) -> {
+        Parallel.forRange(n, Dense.grain(8, src, dst), (start, end) -> {
             for (int i = start; i < end; i++) {
                 float v = s.getAtIndex(F32, so + i);
                 d.setAtIndex(I16, doff + i, bf16 ? Half.floatToBf16(v) : Half.floatToF16(v));
@@ -107,7 +107,7 @@ final class VectorElementwise {
         MemorySegment s = src.data(), d = dst.data();
         long so = src.offset(), doff = dst.offset();
         boolean bf16 = src.dtype() == DType.BF16;
-        Parallel.forRange(n, Dense.grain(4), (start, end) -> {
+        Parallel.forRange(n, Dense.grain(4, src, dst), (start, end) -> {
             for (int i = start; i < end; i++) {
                 short bits = s.getAtIndex(I16, so + i);
                 d.setAtIndex(F32, doff + i, bf16 ? Half.bf16ToFloat(bits) : Half.f16ToFloat(bits));

@@ -191,7 +191,7 @@ final class VectorNorms {
         int[] id = ids.toIntArray();
         int d = table.dim(1);
         long rowStride = table.stride(0), colStride = table.stride(1);
-        Parallel.forRange(id.length, Dense.grain(d), (start, end) -> {
+        Parallel.forRange(id.length, Dense.grain(d, table), (start, end) -> {
             for (int i = start; i < end; i++) {
                 Dense.readRow(table, table.offset() + id[i] * rowStride, colStride, d, oa, o.offset() + i * d);
             }
