@@ -292,7 +292,7 @@ public final class TokenCache implements AutoCloseable {
             throw new DataException("token cache " + file + ": token index expected in [0, " + tokens + "), got " + i);
         }
         long offset = tokensOffset + i * bytesPerToken;
-        return bytesPerToken == 2 ? segment.get(U16, offset) & 0xFFFF : segment.get(U32, offset);
+        return checkedId(bytesPerToken == 2 ? segment.get(U16, offset) & 0xFFFF : segment.get(U32, offset), i);
     }
 
     /** Copies tokens [start, start + out.length) into out. */
@@ -307,6 +307,21 @@ public final class TokenCache implements AutoCloseable {
         } else {
             for (int k = 0; k < count; k++) out[outOffset + k] = segment.get(U32, offset + 4L * k);
         }
+        for (int k = 0; k < count; k++) checkedId(out[outOffset + k], start + k);
+    }
+
+    /**
+     * The id, when the tokenizer has it. A cache holds only the tokenizer's ids, so another one is damage (the
+     * header's checks do not read the stream); it is named here rather than as an embedding index out of range
+     * in the middle of a training step.
+     */
+    private int checkedId(int id, long position) {
+        if (id < 0 || id >= vocabSize) {
+            throw new DataException("token cache " + file + ": token " + position + " is id " + Integer.toUnsignedString(id)
+                    + ", expected an id of the tokenizer's vocabulary [0, " + vocabSize + ") (the file is damaged; "
+                    + "delete it to rebuild)");
+        }
+        return id;
     }
 
     /** Position of document {@code d}'s BOS in the stream. */

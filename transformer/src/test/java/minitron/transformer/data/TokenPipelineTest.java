@@ -162,6 +162,20 @@ class TokenPipelineTest {
         assertEquals("token cache " + file + ": expected document and token counts that fit in its " + good.length
                 + " bytes, got 2305843009213693953 documents and 7 tokens (truncated or corrupt; delete it to rebuild)",
                 count.getMessage());
+        // a token id past the tokenizer's vocabulary: the header is fine, the stream is not; reading it names the
+        // file and the position (it had reached the embedding as an index out of range)
+        byte[] badId = good.clone();
+        int second = TokenCache.HEADER_BYTES + 8 + 2;   // one document: token 1 (u16) after the BOS
+        ByteBuffer.wrap(badId).order(ByteOrder.LITTLE_ENDIAN).putShort(second, (short) 0xFFFF);
+        Files.write(file, badId);
+        try (TokenCache c = TokenCache.open(file)) {
+            assertEquals(2, c.bytesPerToken());
+            assertEquals(c.bosId(), c.token(0));
+            DataException id = assertThrows(DataException.class, () -> c.tokens(0, new int[3], 0, 3));
+            assertEquals("token cache " + file + ": token 1 is id 65535, expected an id of the tokenizer's vocabulary "
+                    + "[0, " + c.vocabSize() + ") (the file is damaged; delete it to rebuild)", id.getMessage());
+            assertThrows(DataException.class, () -> c.token(1));
+        }
         // openOrBuild with rebuild replaces a corrupt cache (one that starts with the magic) ...
         Files.write(file, Arrays.copyOf(good, good.length - 1));
         TokenCache.Opened o = TokenCache.openOrBuild(file, docs("hello"), bytes, bytesId, true);
