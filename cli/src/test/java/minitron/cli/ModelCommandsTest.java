@@ -246,6 +246,25 @@ class ModelCommandsTest {
         assertTrue(!r[2].contains("warning"), r[2]);
     }
 
+    /**
+     * As HF (do_sample=False with temperature, top_p or top_k set: a warning, and generation goes on): the sampling
+     * options are named when greedy decoding ignores them; those left at their defaults are not.
+     */
+    @Test
+    void greedyGenerationWarnsOfTheSamplingOptionsItIgnores() {
+        String[] r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--max-new-tokens", "2",
+                "--temperature", "0", "--top-p", "0.5", "--seed", "3");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[2].startsWith("minitron generate: warning: --top-p and --seed: used only with sampling "
+                + "(--temperature > 0), ignored with --temperature 0 (greedy decoding)\n"), r[2]);
+        r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--max-new-tokens", "2", "--temperature", "0");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(!r[2].contains("warning"), r[2]);
+        r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--max-new-tokens", "2", "--top-k", "5");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(!r[2].contains("warning"), "sampling reads --top-k: " + r[2]);
+    }
+
     @Test
     void generateOfNoTokensSaysSo() {
         String[] r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--max-new-tokens", "0");
