@@ -219,6 +219,26 @@ class ModelCommandsTest {
         assertTrue(Files.isRegularFile(dir.resolve("model.safetensors")));
     }
 
+    /** --model used to ignore --preset and --layers (as --help said) and --dir; --keep ignored --dir: now refused. */
+    @Test
+    void benchDecodeRefusesTheOptionsOfRandomWeightsWithAModel() throws IOException {
+        Path work = Files.createDirectories(dir.resolve("work"));
+        String[] r = run("bench", "decode", "--model", dir.toString(), "--preset", "llama-3.1-8b", "--layers", "1");
+        assertEquals("1", r[0]);
+        assertEquals("minitron bench decode: --preset and --layers: expected only with random weights (without "
+                + "--model), found with --model", r[2]);
+        r = run("bench", "decode", "--model", dir.toString(), "--dir", work.toString());
+        assertEquals("1", r[0]);
+        assertEquals("minitron bench decode: --dir: expected only with a temporary checkpoint (without --model or "
+                + "--keep), found with --model", r[2]);
+        Path kept = dir.resolve("kept");
+        r = run("bench", "decode", "--keep", kept.toString(), "--dir", work.toString(), "--layers", "1");
+        assertEquals("1", r[0]);
+        assertEquals("minitron bench decode: --dir: expected only with a temporary checkpoint (without --model or "
+                + "--keep), found with --keep", r[2]);
+        assertTrue(Files.notExists(kept), "nothing written");
+    }
+
     @Test
     void generateRefusesBadSettings() {
         String[] r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--top-p", "0");
