@@ -89,6 +89,18 @@ class PruneCommandsTest {
         assertTrue(Files.notExists(imp));
     }
 
+    /** --jsonl says how a --data file is read; a bundled brown:SPLIT is read as it is, and took it without a word. */
+    @Test
+    void importanceRefusesJsonlWithABundledSplit() {
+        Path imp = dir.resolve("imp");
+        String[] r = run("importance", "--model", model.toString(), "--data", "brown:pretrain-val", "--jsonl",
+                "--samples", "4", "--seq-len", "16", "--out", imp.toString());
+        assertEquals("1", r[0]);
+        assertEquals("minitron importance: --jsonl: expected with a JSONL file or folder as --data, found --data "
+                + "brown:pretrain-val (a bundled split, read as it is)", r[2]);
+        assertTrue(Files.notExists(imp));
+    }
+
     @Test
     void importanceThenWidthPruning() throws IOException {
         Path imp = dir.resolve("imp");
