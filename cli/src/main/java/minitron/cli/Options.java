@@ -137,8 +137,8 @@ final class Options {
     }
 
     /**
-     * The options among {@code options} that the user wrote, in that order: on the command line (or, for train, in
-     * its --config file). An option left at its default is not written, even when the default is what it would say.
+     * The options among {@code options} that the user wrote (on the command line, or for train in its --config file),
+     * in the order of {@code options}. An option left at its default is not written, even when the default is what it would say.
      */
     static List<String> written(CommandSpec spec, String... options) {
         ParseResult parsed = spec.commandLine().getParseResult();
@@ -158,7 +158,7 @@ final class Options {
     }
 
     /**
-     * As {@link #refuseUnused}, where the peer (HF transformers) accepts the options and warns: prints
+     * As {@link #refuseUnused}, where the peer (HF transformers, lm-eval) accepts the options and warns: prints
      * "minitron COMMAND: warning: --top-p and --seed: used only with sampling, ignored with --temperature 0".
      */
     static void warnUnused(CommandSpec spec, String command, String usedWith, String found, String... options) {
