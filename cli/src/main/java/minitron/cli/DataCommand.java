@@ -65,7 +65,7 @@ public final class DataCommand {
                 description = "a text file, a folder (recursive, sorted), JSONL with --jsonl, or brown:SPLIT")
         String data;
 
-        @Option(names = "--jsonl", description = "read JSONL lines with a \"text\" field")
+        @Option(names = "--jsonl", description = "read JSONL lines with a \"text\" field (not with brown:SPLIT)")
         boolean jsonl;
 
         @Option(names = "--tokenizer", required = true, paramLabel = "DIR", description = "tokenizer.json or its folder")
@@ -81,6 +81,7 @@ public final class DataCommand {
         public Integer call() {
             try {
                 long t0 = System.nanoTime();
+                Options.refuseJsonlWithBundled(jsonl, "--data", data);
                 Options.outputFile("--out", out);
                 Options.inADirectory("--out", out);
                 DataSources.Tokenized tokenized = DataSources.tokenize(data, jsonl, tokenizer, out, rebuild);

@@ -9,7 +9,9 @@ import java.util.concurrent.Callable;
 import minitron.bench.DecodeBench;
 import minitron.tensor.Parallel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code minitron bench decode}: prefill and decode tokens/s of a real-shaped BF16 model against memory bandwidth. */
 @Command(name = "decode", mixinStandardHelpOptions = true, showDefaultValues = true,
@@ -20,10 +22,14 @@ import picocli.CommandLine.Option;
                 + "nothing for 8 steps (at most 96 steps or 20 s, before and after the prefill), so it is the "
                 + "steady-state speed; the number of warm-up steps is printed."})
 public final class DecodeBenchCommand implements Callable<Integer> {
-    @Option(names = "--preset", description = "model shape: llama-3.2-1b, llama-3.1-8b, mistral-nemo-12b, ...")
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--preset", description = "model shape of the random weights: llama-3.2-1b, llama-3.1-8b, "
+            + "mistral-nemo-12b, ... (not with --model)")
     String preset = "llama-3.2-1b";
 
-    @Option(names = "--layers", description = "decoder layers (0 = the preset's)")
+    @Option(names = "--layers", description = "decoder layers of the random weights (0 = the preset's; not with --model)")
     int layers = 0;
 
     @Option(names = "--threads", description = "threads of the kernel pool (default: MINITRON_THREADS or -Dminitron.threads, else every core)")
@@ -35,11 +41,12 @@ public final class DecodeBenchCommand implements Callable<Integer> {
     @Option(names = "--decode-tokens", description = "decode steps timed")
     int decodeTokens = 32;
 
-    @Option(names = "--dir", description = "where the temporary checkpoint is written (deleted afterwards)")
+    @Option(names = "--dir", description = "where the temporary checkpoint is written (deleted afterwards; not with "
+            + "--model or --keep)")
     Path dir = Path.of(System.getProperty("java.io.tmpdir"));
 
     @Option(names = "--model", paramLabel = "DIR", description = "benchmark this HF model directory instead of "
-            + "random weights (--preset and --layers are then ignored)")
+            + "random weights")
     Path model;
 
     @Option(names = "--keep", paramLabel = "DIR", description = "write the random checkpoint to DIR (new or empty) "
@@ -53,6 +60,13 @@ public final class DecodeBenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (model != null && keep != null) {
             throw new IllegalArgumentException("--model and --keep: expected one of them, found both");
+        }
+        if (model != null) {
+            Options.refuseUnused(spec, "random weights (without --model)", "--model", "--preset", "--layers");
+        }
+        if (model != null || keep != null) {
+            Options.refuseUnused(spec, "a temporary checkpoint (without --model or --keep)",
+                    model != null ? "--model" : "--keep", "--dir");
         }
         if (model != null && Files.exists(model) && !Files.isDirectory(model)) {
             throw new IllegalArgumentException("--model: expected a model directory, found a file: " + model);

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +17,9 @@ import minitron.eval.TokenEncoder;
 import minitron.transformer.model.LlamaModel;
 import minitron.transformer.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code minitron eval}: perplexity, multiple-choice and generation tasks with lm-eval-harness semantics. */
 @Command(name = "eval", mixinStandardHelpOptions = true, showDefaultValues = true,
@@ -30,8 +31,13 @@ import picocli.CommandLine.Option;
                 "ppl:brown:SPLIT scores a bundled Brown split (heldout, distill, pretrain-val, pretrain).",
                 "Prints a table (task, metric, value, stderr), or with --json one object "
                         + "{\"results\": {task: {metric: value, metric_stderr: ...}}}. Notes (malformed lines, "
-                        + "truncated contexts, timing) go to stderr. Errors: one line on stderr, exit code 1."})
+                        + "truncated contexts, timing) go to stderr. Errors: one line on stderr, exit code 1.",
+                "An option that none of the tasks reads is refused (--max-gen-toks without gsm8k, --seed with --shots "
+                        + "0, ...); --shots K with some 0-shot tasks among few-shot ones is a warning, as in lm-eval."})
 public final class EvalCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--model", paramLabel = "DIR", description = "HF model directory (config.json, safetensors, tokenizer.json)")
     Path model;
 
@@ -46,10 +52,12 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--limit", paramLabel = "N", description = "at most N documents per task (default: all)")
     Integer limit;
 
-    @Option(names = "--shots", paramLabel = "K", defaultValue = "0", description = "few-shot examples per prompt")
+    @Option(names = "--shots", paramLabel = "K", defaultValue = "0", description = "few-shot examples per prompt "
+            + "(winogrande, hellaswag, arc_easy, arc_challenge, mmlu, piqa, gsm8k; the other tasks are 0-shot)")
     int shots;
 
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "1234", description = "seed of the few-shot sampling (lm-eval's default 1234)")
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1234",
+            description = "seed of the few-shot sampling, with --shots K > 0 (lm-eval's default 1234)")
     long seed;
 
     @Option(names = "--strict", description = "stop at the first malformed JSONL line instead of skipping it")
@@ -65,7 +73,8 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--max-context", paramLabel = "T", description = "tokens per forward (default: max_position_embeddings)")
     Integer maxContext;
 
-    @Option(names = "--batch", paramLabel = "ITEMS", defaultValue = "16", description = "items sent to the model per call")
+    @Option(names = "--batch", paramLabel = "ITEMS", defaultValue = "16",
+            description = "multiple-choice tasks: items sent to the model per call")
     int batch;
 
     @Option(names = "--max-gen-toks", paramLabel = "N", defaultValue = "256", description = "generation tasks: most new tokens")
@@ -83,12 +92,10 @@ public final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         try {
             if (buildBrownCloze != null) {
-                List<String> evaluation = new ArrayList<>();
-                if (model != null) evaluation.add("--model");
-                if (tasks != null) evaluation.add("--tasks");
+                List<String> evaluation = Options.written(spec, EVALUATION_OPTIONS);
                 if (!evaluation.isEmpty()) {
                     throw new IllegalArgumentException("--build-brown-cloze: expected alone (it writes the task file "
-                            + "and exits without evaluating), found with " + String.join(" and ", evaluation)
+                            + "and exits without evaluating), found with " + Options.and(evaluation)
                             + ": run the evaluation as a second command");
                 }
                 Options.outputFile("--build-brown-cloze", buildBrownCloze);
@@ -98,6 +105,7 @@ public final class EvalCommand implements Callable<Integer> {
                 System.out.println("wrote " + n + " items to " + buildBrownCloze);
                 return 0;
             }
+            Options.refuseUnused(spec, "--build-brown-cloze FILE", "an evaluation", "--overwrite");
             if (model == null || tasks == null) {
                 throw new EvalException("expected --model DIR and --tasks LIST (see --help)");
             }
@@ -106,6 +114,7 @@ public final class EvalCommand implements Callable<Integer> {
             Options.atLeast("--batch", batch, 1);
             Options.atLeast("--max-gen-toks", maxGenToks, 1);
             List<Evaluator.Spec> specs = Evaluator.parse(tasks);
+            refuseUnusedByTasks(specs);
             Path tokenizerFile = tokenizerFile(tokenizer, model);
             try (LlamaModel llama = Options.loadModel("eval", model)) {
                 if (maxContext != null) {
@@ -118,17 +127,17 @@ public final class EvalCommand implements Callable<Integer> {
                 Evaluator evaluator = new Evaluator(lm, encoder,
                         new Evaluator.Settings(limit, shots, seed, strict, addBos, batch, maxGenToks));
                 Map<String, Map<String, Double>> results = new LinkedHashMap<>();
-                for (Evaluator.Spec spec : specs) {
+                for (Evaluator.Spec task : specs) {
                     long start = System.nanoTime();
                     boolean terminal = System.console() != null;
-                    String label = spec.name();
-                    Map<String, Double> metrics = evaluator.run(spec, (done, total) -> {
+                    String label = task.name();
+                    Map<String, Double> metrics = evaluator.run(task, (done, total) -> {
                         if (terminal) System.err.printf("\r%s: %d/%d items", label, done, total);
                     });
                     if (terminal) System.err.print("\r\033[K");                       // clear the progress line
                     double seconds = (System.nanoTime() - start) / 1e9;
-                    String key = spec.name();
-                    for (int n = 2; results.containsKey(key); n++) key = spec.name() + "#" + n;
+                    String key = task.name();
+                    for (int n = 2; results.containsKey(key); n++) key = task.name() + "#" + n;
                     results.put(key, metrics);
                     evaluator.warnings().forEach(w -> System.err.println("minitron eval: warning: " + w));
                     evaluator.warnings().clear();
@@ -146,6 +155,60 @@ public final class EvalCommand implements Callable<Integer> {
             System.err.println("minitron eval: " + e.getMessage());
             return 1;
         }
+    }
+
+    /** The options of an evaluation, which --build-brown-cloze does not read. */
+    private static final String[] EVALUATION_OPTIONS = {"--model", "--tokenizer", "--tasks", "--limit", "--shots",
+            "--seed", "--strict", "--json", "--add-bos", "--max-context", "--batch", "--max-gen-toks"};
+
+    /** The tasks that take --shots examples (Evaluator.choiceItems, gsm8kItems); ppl, brown-cloze, choice do not. */
+    private static final List<String> FEW_SHOT = List.of("winogrande", "hellaswag", "arc_easy", "arc_challenge", "mmlu",
+            "piqa", "gsm8k");
+
+    /** The few-shot tasks that draw their examples with --seed (MMLU takes the first K of its dev split). */
+    private static final List<String> SEEDED = List.of("winogrande", "hellaswag", "arc_easy", "arc_challenge", "piqa",
+            "gsm8k");
+
+    /**
+     * The settings each task reads (Evaluator.run): --batch the multiple-choice tasks, --max-gen-toks gsm8k,
+     * --add-bos all but ppl, --strict every task read from JSONL, --shots the few-shot tasks and --seed those that
+     * draw examples. One that no task of the list reads is refused; --shots read by some tasks only is a warning
+     * naming the others, as lm-eval notes the tasks whose num_fewshot is fixed at 0.
+     */
+    private void refuseUnusedByTasks(List<Evaluator.Spec> specs) {
+        List<String> names = specs.stream().map(Evaluator.Spec::name).distinct().toList();
+        String found = (names.size() == 1 ? "the task " : "the tasks ") + Options.and(names);
+        if (!names.contains("gsm8k")) {
+            Options.refuseUnused(spec, "a generation task (gsm8k)", found, "--max-gen-toks");
+        }
+        if (names.stream().allMatch(n -> n.equals("ppl") || n.equals("gsm8k"))) {
+            Options.refuseUnused(spec, "a multiple-choice task", found, "--batch");
+        }
+        if (names.stream().allMatch(n -> n.equals("ppl"))) {
+            Options.refuseUnused(spec, "a multiple-choice or generation task (ppl always starts with BOS)", found,
+                    "--add-bos");
+            if (specs.stream().noneMatch(EvalCommand::readsJsonl)) {
+                Options.refuseUnused(spec, "a task read from JSONL", found + " of no .jsonl file", "--strict");
+            }
+        }
+        List<String> zeroShot = names.stream().filter(n -> !FEW_SHOT.contains(n)).toList();
+        if (zeroShot.size() == names.size()) {
+            Options.refuseUnused(spec, "a few-shot task (" + String.join(", ", FEW_SHOT) + ")", found, "--shots");
+        } else if (shots > 0 && !zeroShot.isEmpty()) {
+            Options.warnUnused(spec, "eval", "few-shot tasks", Options.and(zeroShot) + " (evaluated 0-shot)",
+                    "--shots");
+        }
+        if (shots == 0 || names.stream().noneMatch(SEEDED::contains)) {
+            Options.refuseUnused(spec, "--shots K > 0 and a task that draws its examples (" + String.join(", ", SEEDED)
+                    + ")", found + " and --shots " + shots, "--seed");
+        }
+    }
+
+    /** ppl of a .jsonl file reads JSONL, of a text file or brown:SPLIT not; the other tasks all do. */
+    private static boolean readsJsonl(Evaluator.Spec task) {
+        if (!task.name().equals("ppl")) return true;
+        String file = task.file().toString();
+        return file.endsWith(".jsonl") || file.endsWith(".jsonl.gz");
     }
 
     /**

@@ -10,16 +10,22 @@ import minitron.transformer.generate.Sampler;
 import minitron.transformer.model.LlamaModel;
 import minitron.transformer.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code minitron generate}: text from a prompt, streamed as it is produced, then the speed. */
 @Command(name = "generate", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = {"Generates text after a prompt with a KV cache (weights used in place from the memory-mapped "
                 + "checkpoint), printing it as it comes, then prefill and decode tokens/s (on stderr).",
-                "Sampling as HF generate: temperature, then top-k, then top-p; --temperature 0 is greedy. Stops at an "
+                "Sampling as HF generate: temperature, then top-k, then top-p; --temperature 0 is greedy (--top-p, "
+                + "--top-k and --seed are then ignored, with a warning, as HF does). Stops at an "
                 + "eos_token_id of config.json (or the tokenizer's EOS) or after --max-new-tokens.",
                 "Errors: one message on stderr, exit code 1."})
 public final class GenerateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "HF model directory (config.json, "
             + "safetensors, and tokenizer.json unless --tokenizer)")
     Path model;
@@ -55,6 +61,11 @@ public final class GenerateCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--top-p: expected a value in (0, 1], found " + topP);
             }
             Sampler sampler = new Sampler(new Sampler.Settings(temperature, topK, topP, seed));
+            if (sampler.settings().greedy()) {
+                // HF's generate warns, and goes on, when do_sample=False comes with temperature, top_p or top_k
+                Options.warnUnused(spec, "generate", "sampling (--temperature > 0)", "--temperature 0 (greedy decoding)",
+                        "--top-p", "--top-k", "--seed");
+            }
             Options.atLeast("--max-new-tokens", maxNewTokens, 0);
             Path tokenizerPath = tokenizer != null ? tokenizer : model.resolve("tokenizer.json");
             if (tokenizer == null && Files.isDirectory(model) && !Files.exists(tokenizerPath)) {

@@ -25,7 +25,7 @@ public final class ImportanceCommand implements Callable<Integer> {
             description = "calibration text: a file or folder, or a bundled Brown split (brown:pretrain-val, ...)")
     String data;
 
-    @Option(names = "--jsonl", description = "--data is JSONL with a \"text\" field per line")
+    @Option(names = "--jsonl", description = "--data FILE is JSONL with a \"text\" field per line")
     boolean jsonl;
 
     @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json or its folder (default: the "
@@ -55,6 +55,7 @@ public final class ImportanceCommand implements Callable<Integer> {
     public Integer call() {
         try (LlamaModel llama = Options.loadModel("importance", model)) {
             Aggregation agg = Aggregation.parse(aggregation);
+            Options.refuseJsonlWithBundled(jsonl, "--data", data);
             Options.outputDirectory("--out", out);
             Options.refuseNonEmpty("--out", out, overwrite);
             Options.atLeast("--seq-len", seqLen, 1);

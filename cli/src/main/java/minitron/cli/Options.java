@@ -4,8 +4,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import minitron.tensor.Parallel;
+import minitron.transformer.data.DataSources;
 import minitron.transformer.model.LlamaModel;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParseResult;
 
 /** Checks of option values, reported as the one-line errors of {@link Main}. */
 final class Options {
@@ -130,5 +134,61 @@ final class Options {
             throw new IllegalArgumentException(option + ": expected a file (new or existing), found a directory: " + file);
         }
         return file;
+    }
+
+    /**
+     * The options among {@code options} that the user wrote (on the command line, or for train in its --config file),
+     * in the order of {@code options}. An option left at its default is not written, even when the default is what it would say.
+     */
+    static List<String> written(CommandSpec spec, String... options) {
+        ParseResult parsed = spec.commandLine().getParseResult();
+        return Arrays.stream(options).filter(parsed::hasMatchedOption).toList();
+    }
+
+    /**
+     * Refuses the options among {@code options} that the user wrote when the mode chosen by other options does not
+     * use them, instead of ignoring them: "--data and --samples: expected only with depth pruning (--depth K), found
+     * with width pruning".
+     */
+    static void refuseUnused(CommandSpec spec, String usedWith, String found, String... options) {
+        List<String> unused = written(spec, options);
+        if (!unused.isEmpty()) {
+            throw new IllegalArgumentException(and(unused) + ": expected only with " + usedWith + ", found with " + found);
+        }
+    }
+
+    /**
+     * As {@link #refuseUnused}, where the peer (HF transformers, lm-eval) accepts the options and warns: prints
+     * "minitron COMMAND: warning: --top-p and --seed: used only with sampling, ignored with --temperature 0".
+     */
+    static void warnUnused(CommandSpec spec, String command, String usedWith, String found, String... options) {
+        List<String> unused = written(spec, options);
+        if (!unused.isEmpty()) {
+            System.err.println("minitron " + command + ": warning: " + and(unused) + ": used only with " + usedWith
+                    + ", ignored with " + found);
+        }
+    }
+
+    /**
+     * --jsonl says how the files of a data source are read; a bundled brown:SPLIT is read as it is. Refuses a
+     * --jsonl whose source is a bundled split: "--jsonl: expected with a JSONL file or folder as --data, found
+     * --data brown:pretrain (a bundled split, read as it is)".
+     */
+    static void refuseJsonlWithBundled(boolean jsonl, String option, String source) {
+        if (jsonl && isBundled(source)) {
+            throw new IllegalArgumentException("--jsonl: expected with a JSONL file or folder as " + option + ", found "
+                    + option + " " + source + " (a bundled split, read as it is)");
+        }
+    }
+
+    /** Whether a data source is a bundled Brown split (brown:SPLIT) rather than a file or folder. */
+    static boolean isBundled(String source) {
+        return source != null && source.startsWith(DataSources.BROWN_PREFIX);
+    }
+
+    /** "a", "a and b", "a, b and c". */
+    static String and(List<String> items) {
+        if (items.size() == 1) return items.getFirst();
+        return String.join(", ", items.subList(0, items.size() - 1)) + " and " + items.getLast();
     }
 }

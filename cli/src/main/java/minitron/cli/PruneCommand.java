@@ -28,7 +28,9 @@ import minitron.transformer.io.SafetensorsWriter;
 import minitron.transformer.model.LlamaModel;
 import minitron.transformer.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code minitron prune}: width pruning from importance scores, or depth pruning by a layer metric. */
 @Command(name = "prune", mixinStandardHelpOptions = true, showDefaultValues = true,
@@ -38,15 +40,21 @@ import picocli.CommandLine.Option;
                         + "same shape with random scores, random-init writes that shape freshly initialized.",
                 "Depth: --data FILE --depth K --metric loss|task|bi: scores every block of 1, 2, L/4, L/2 (and K) "
                         + "layers, writes depth-<metric>.json/.png, removes the least important block of K layers.",
-                "Prints parameter counts before and after and the FLOPs-predicted speedup."})
+                "Prints parameter counts before and after and the FLOPs-predicted speedup.",
+                "An option the chosen mode does not read is refused (--data with width pruning, --seed without a "
+                        + "random baseline, --task with --metric loss, ...)."})
 public final class PruneCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "HF model directory")
     Path model;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "output HF model directory")
     Path out;
 
-    @Option(names = "--importance", paramLabel = "DIR", description = "width: importance directory of this model")
+    @Option(names = "--importance", paramLabel = "DIR",
+            description = "width --baseline importance: importance directory of this model")
     Path importance;
 
     @Option(names = "--hidden-size", paramLabel = "H|FRACTION", description = "width: new hidden_size")
@@ -63,13 +71,15 @@ public final class PruneCommand implements Callable<Integer> {
             description = "width: importance (the recipe), random (random scores), random-init (fresh weights)")
     String baseline;
 
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "1234", description = "seed of the random baselines")
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1234",
+            description = "width --baseline random|random-init: seed")
     long seed;
 
-    @Option(names = "--data", paramLabel = "FILE|brown:SPLIT", description = "depth: validation/calibration text")
+    @Option(names = "--data", paramLabel = "FILE|brown:SPLIT",
+            description = "depth --metric loss|bi: validation/calibration text")
     String data;
 
-    @Option(names = "--jsonl", description = "--data is JSONL with a \"text\" field per line")
+    @Option(names = "--jsonl", description = "--data FILE is JSONL with a \"text\" field per line")
     boolean jsonl;
 
     @Option(names = "--depth", paramLabel = "K", description = "depth: number of layers to remove")
@@ -91,13 +101,14 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--non-contiguous", description = "depth: drop the K individually least important layers instead")
     boolean nonContiguous;
 
-    @Option(names = "--samples", paramLabel = "N", defaultValue = "64", description = "depth: rows of --data used")
+    @Option(names = "--samples", paramLabel = "N", defaultValue = "64",
+            description = "depth --metric loss|bi: rows of --data used")
     int samples;
 
-    @Option(names = "--seq-len", paramLabel = "T", defaultValue = "256", description = "depth: tokens per row")
+    @Option(names = "--seq-len", paramLabel = "T", defaultValue = "256", description = "depth --metric loss|bi: tokens per row")
     int seqLen;
 
-    @Option(names = "--batch", paramLabel = "B", defaultValue = "8", description = "depth: rows per forward")
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "8", description = "depth --metric loss|bi: rows per forward")
     int batch;
 
     @Option(names = "--flops-context", paramLabel = "S", defaultValue = "4096",
@@ -114,8 +125,7 @@ public final class PruneCommand implements Callable<Integer> {
     public Integer call() {
         try (LlamaModel source = Options.loadModel("prune", model)) {
             checkOptions();
-            boolean width = importance != null || hiddenSize != null || intermediateSize != null
-                    || numAttentionHeads != null || !baseline.equals("importance");
+            boolean width = !Options.written(spec, WIDTH_OPTIONS).isEmpty();
             if (width == (depth != null)) {
                 throw new CompressException("expected either width options (--importance DIR and sizes) or "
                         + "depth options (--data, --depth K, --metric), found " + (width ? "both" : "neither"));
@@ -124,6 +134,11 @@ public final class PruneCommand implements Callable<Integer> {
                 // without a target size the "pruned" model would be a copy of the source
                 throw new CompressException("width pruning: expected at least one of --hidden-size, "
                         + "--intermediate-size, --num-attention-heads, found none");
+            }
+            if (width) {
+                refuseUnusedByWidth();
+            } else {
+                refuseUnusedByDepth();
             }
             LlamaConfig before = source.config;
             SequencedMap<String, Tensor> tensors;
@@ -167,18 +182,51 @@ public final class PruneCommand implements Callable<Integer> {
         Options.refuseNonEmpty("--out", out, overwrite);
     }
 
+    /** The options that choose width pruning (written at all, --baseline importance too). */
+    private static final String[] WIDTH_OPTIONS = {"--importance", "--hidden-size", "--intermediate-size",
+            "--num-attention-heads", "--baseline"};
+
+    /** The options only depth pruning reads. */
+    private static final String[] DEPTH_OPTIONS = {"--data", "--jsonl", "--metric", "--task", "--task-limit",
+            "--block-sizes", "--non-contiguous", "--samples", "--seq-len", "--batch"};
+
+    /** Width pruning reads no depth option, --seed only for the random baselines, --importance only without them. */
+    private void refuseUnusedByWidth() {
+        Options.refuseUnused(spec, "depth pruning (--depth K)", "width pruning", DEPTH_OPTIONS);
+        baseline = Options.oneOf("--baseline", baseline, "importance", "random", "random-init");
+        if (baseline.equals("importance")) {
+            Options.refuseUnused(spec, "--baseline random or random-init", "--baseline importance", "--seed");
+        } else {
+            Options.refuseUnused(spec, "--baseline importance", "--baseline " + baseline + " (random scores)",
+                    "--importance");
+        }
+    }
+
+    /**
+     * Depth pruning reads no --seed; --metric task reads the task and no calibration text, --metric loss and bi the
+     * text and no task.
+     */
+    private void refuseUnusedByDepth() {
+        Options.refuseUnused(spec, "width pruning --baseline random or random-init", "depth pruning", "--seed");
+        DepthPruner.Metric m = DepthPruner.Metric.parse(metric);
+        if (m == DepthPruner.Metric.TASK) {
+            Options.refuseUnused(spec, "--metric loss or bi", "--metric task", "--data", "--jsonl", "--samples",
+                    "--seq-len", "--batch");
+        } else {
+            Options.refuseUnused(spec, "--metric task", "--metric " + m.label(), "--task", "--task-limit");
+            Options.refuseJsonlWithBundled(jsonl, "--data", data);
+        }
+    }
+
     private WidthPruner.Plan widthPlan(LlamaModel source) {
         LlamaConfig c = source.config;
         ImportanceScores scores;
-        switch (baseline) {
-            case "importance" -> {
-                if (importance == null) throw new CompressException("width pruning needs --importance DIR");
-                scores = ImportanceScores.load(importance);
-                scores.model().requireSame(ModelIdentity.of(source), importance.toString(), model.toString());
-            }
-            case "random", "random-init" -> scores = Baselines.randomScores(source, seed);
-            default -> throw new CompressException("--baseline: expected importance, random or random-init, found \""
-                    + baseline + "\"");
+        if (baseline.equals("importance")) {
+            if (importance == null) throw new CompressException("width pruning needs --importance DIR");
+            scores = ImportanceScores.load(importance);
+            scores.model().requireSame(ModelIdentity.of(source), importance.toString(), model.toString());
+        } else {                                            // random, random-init (checked in refuseUnusedByWidth)
+            scores = Baselines.randomScores(source, seed);
         }
         WidthPruner.Target target = new WidthPruner.Target(size("--hidden-size", hiddenSize, c.hiddenSize(), 1),
                 size("--intermediate-size", intermediateSize, c.intermediateSize(), 1),

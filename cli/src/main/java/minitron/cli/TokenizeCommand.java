@@ -16,7 +16,9 @@ import minitron.transformer.tokenizer.Tokenizer;
 import minitron.transformer.tokenizer.TokenizerException;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code minitron tokenize}: the ids of a text or a file under a tokenizer.json, as HF's tokenizers gives them. */
 @Command(name = "tokenize", mixinStandardHelpOptions = true, showDefaultValues = true,
@@ -24,6 +26,9 @@ import picocli.CommandLine.Option;
                 + "(byte-level BPE: Llama 3, Mistral NeMo, GPT-2 style).",
                 "No BOS is added unless --bos. Errors: one line on stderr, exit code 1."})
 public final class TokenizeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--tokenizer", required = true, paramLabel = "FILE",
             description = "tokenizer.json, or a directory holding one (a tokenizer_config.json beside it gives the BOS)")
     Path tokenizer;
@@ -49,13 +54,15 @@ public final class TokenizeCommand implements Callable<Integer> {
     boolean verbose;
 
     @Option(names = "--replace-invalid", description = "--file: replace invalid UTF-8 by U+FFFD (as Python's "
-            + "errors=\"replace\" would) instead of stopping with the byte offset of the first invalid byte")
+            + "errors=\"replace\" would) instead of stopping with the byte offset of the first invalid byte; not "
+            + "with --text (a command-line text is already characters)")
     boolean replaceInvalid;
 
     @Override
     public Integer call() {
         try {
             if (json && verbose) throw new IllegalArgumentException("--json, --verbose: expected at most one output format, found both");
+            if (input.text != null) Options.refuseUnused(spec, "--file", "--text", "--replace-invalid");
             Tokenizer tok = Tokenizer.load(tokenizer);
             String text = input.text != null ? input.text : readUtf8(input.file, replaceInvalid);
             int[] ids = tok.encode(text, bos);

@@ -34,7 +34,7 @@ public final class TokenizerCommand implements Runnable {
                         + "or brown:SPLIT")
         String data;
 
-        @Option(names = "--jsonl", description = "read JSONL lines with a \"text\" field")
+        @Option(names = "--jsonl", description = "read JSONL lines with a \"text\" field (not with brown:SPLIT)")
         boolean jsonl;
 
         @Option(names = "--vocab-size", required = true, paramLabel = "N",
@@ -58,6 +58,7 @@ public final class TokenizerCommand implements Runnable {
         public Integer call() {
             try {
                 long t0 = System.nanoTime();
+                Options.refuseJsonlWithBundled(jsonl, "--data", data);
                 Options.outputDirectory("--out", out);
                 for (String name : new String[] {"tokenizer.json", "tokenizer_config.json"}) {
                     Options.refuseToReplace("--out", out.resolve(name), overwrite);

@@ -82,7 +82,8 @@ public final class TrainCommand implements Callable<Integer> {
             description = "validation text (none: the last 5%% of --data)")
     String valData;
 
-    @Option(names = "--jsonl", description = "read JSONL lines with a \"text\" field")
+    @Option(names = "--jsonl", description = "read the files of --data and --val-data as JSONL lines with a "
+            + "\"text\" field (not with brown:SPLIT alone)")
     boolean jsonl;
 
     @Option(names = "--seq", description = "sequence length") int seq = 128;
@@ -181,6 +182,12 @@ public final class TrainCommand implements Callable<Integer> {
 
     private int train() throws IOException {
         if (tokenizer == null) throw new TrainingException("--tokenizer is required (tokenizer.json or its folder)");
+        // --jsonl reads the files among --data and --val-data; with a bundled --data only --val-data can use it
+        if (valData == null) {
+            Options.refuseJsonlWithBundled(jsonl, "--data", data);
+        } else if (Options.isBundled(data)) {
+            Options.refuseJsonlWithBundled(jsonl, "--val-data", valData);
+        }
         // Everything that can be checked without the data is checked first: tokenizing a large dataset takes minutes.
         Parallel.setThreads(Options.threads(threads));
         Options.outputDirectory("--out", out);

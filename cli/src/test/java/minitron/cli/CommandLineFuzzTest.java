@@ -203,13 +203,13 @@ class CommandLineFuzzTest {
                         "8", "--batch", "2", "--threads", "1", "--cache", "@OUT")
                 .valid("--eval", jsonl, "brown:nosuch").valid("--tokenizer", tokFile)
                 .cost("--batch", "--seq").pinned("--cache", "--data").outputs("--cache"));
-        p.add(new Plan("eval").base("--model", model, "--tasks", "ppl:" + text, "--limit", "2", "--max-context", "16",
-                        "--batch", "4", "--max-gen-toks", "4")
+        p.add(new Plan("eval").base("--model", model, "--tasks", "ppl:" + text, "--limit", "2", "--max-context", "16")
                 .valid("--tasks", "brown-cloze", "choice:" + choice, "ppl:" + text + ",brown-cloze", "ppl:" + jsonl,
                         "nosuch:" + text, "ppl:" + missing, "choice:" + garbage, "winogrande:" + text,
                         "hellaswag:" + jsonl, "mmlu:" + choice + "@" + choice, "gsm8k:" + jsonl, "ppl:", ",",
                         "choice:" + choice + ",choice:" + choice)
                 .valid("--tokenizer", tok).valid("--shots", "1").valid("--max-context", "2", "256", "257")
+                .valid("--batch", "4").valid("--max-gen-toks", "4")
                 .valid("--build-brown-cloze", "@OUTFILE").outputs("--build-brown-cloze")
                 .cost("--limit", "--max-gen-toks").pinned("--limit"));
         p.add(new Plan("importance").base("--model", model, "--data", text, "--samples", "2", "--seq-len", "8",

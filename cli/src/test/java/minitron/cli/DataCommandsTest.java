@@ -86,6 +86,22 @@ class DataCommandsTest {
         assertTrue(split[2].contains("expected one of pretrain, pretrain-val, distill, heldout, got \"nope\""), split[2]);
     }
 
+    /** --jsonl says how files are read; a bundled brown:SPLIT is read as it is, and took --jsonl without a word. */
+    @Test
+    void jsonlIsRefusedWithABundledSplit() {
+        String[] r = run("tokenizer", "train", "--data", "brown:pretrain", "--jsonl", "--vocab-size", "300", "--out",
+                dir.resolve("t").toString());
+        assertEquals("1", r[0]);
+        assertEquals("minitron tokenizer train: --jsonl: expected with a JSONL file or folder as --data, found --data "
+                + "brown:pretrain (a bundled split, read as it is)", r[2]);
+        r = run("data", "cache", "--data", "brown:heldout", "--jsonl", "--tokenizer", dir.resolve("tok").toString(),
+                "--out", dir.resolve("c.tokens").toString());
+        assertEquals("1", r[0]);
+        assertEquals("minitron data cache: --jsonl: expected with a JSONL file or folder as --data, found --data "
+                + "brown:heldout (a bundled split, read as it is)", r[2]);
+        assertTrue(Files.notExists(dir.resolve("t")) && Files.notExists(dir.resolve("c.tokens")), "nothing written");
+    }
+
     /** Found by CommandLineFuzzTest: an empty name is the working directory, which --out "" wrote into. */
     @Test
     void anEmptyFileOrFolderNameIsRefused() throws IOException {

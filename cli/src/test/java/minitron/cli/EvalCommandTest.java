@@ -167,6 +167,81 @@ class EvalCommandTest {
         }
     }
 
+    /** --build-brown-cloze exits without evaluating: every evaluation option with it is named, not only --model. */
+    @Test
+    void buildBrownClozeRefusesEveryEvaluationOptionAndOverwriteNeedsIt() throws Exception {
+        Path file = dir.resolve("new.jsonl");
+        String[] r = run("--build-brown-cloze", file.toString(), "--limit", "3", "--json");
+        assertEquals("1", r[0]);
+        assertEquals("minitron eval: --build-brown-cloze: expected alone (it writes the task file and exits without "
+                + "evaluating), found with --limit and --json: run the evaluation as a second command", r[2]);
+        assertTrue(Files.notExists(file));
+        r = run("--model", tinyModel().toString(), "--tasks", "brown-cloze", "--limit", "2", "--overwrite");
+        assertEquals("1", r[0]);
+        assertEquals("minitron eval: --overwrite: expected only with --build-brown-cloze FILE, found with an "
+                + "evaluation", r[2]);
+        assertEquals("", r[1], "no table");
+    }
+
+    /**
+     * A setting that none of the tasks reads is refused before the model runs: --max-gen-toks without gsm8k, --batch
+     * with ppl and gsm8k only, --seed with --shots 0 or MMLU (first K), ... (they were ignored without a word).
+     */
+    @Test
+    void settingsNoTaskReadsAreRefused() throws Exception {
+        Path model = tinyModel();
+        String text = Files.writeString(dir.resolve("text.txt"), "hi there, a short text.").toString();
+        String few = "winogrande, hellaswag, arc_easy, arc_challenge, mmlu, piqa, gsm8k";
+        String drawn = "winogrande, hellaswag, arc_easy, arc_challenge, piqa, gsm8k";
+        String hellaswag = "hellaswag:" + dir.resolve("h.jsonl");   // never read: the settings are checked first
+        String[][] cases = { // {args..., the message after "minitron eval: "}
+                {"--tasks", "ppl:" + text, "--max-gen-toks", "8",
+                        "--max-gen-toks: expected only with a generation task (gsm8k), found with the task ppl"},
+                {"--tasks", "ppl:" + text + ",brown-cloze", "--max-gen-toks", "8",
+                        "--max-gen-toks: expected only with a generation task (gsm8k), found with the tasks ppl and "
+                                + "brown-cloze"},
+                {"--tasks", "ppl:" + text, "--batch", "4",
+                        "--batch: expected only with a multiple-choice task, found with the task ppl"},
+                {"--tasks", "ppl:" + text, "--add-bos", "--add-bos: expected only with a multiple-choice or generation "
+                        + "task (ppl always starts with BOS), found with the task ppl"},
+                {"--tasks", "ppl:" + text + ",ppl:brown:heldout", "--strict", "--strict: expected only with a task "
+                        + "read from JSONL, found with the task ppl of no .jsonl file"},
+                {"--tasks", "brown-cloze", "--shots", "2",
+                        "--shots: expected only with a few-shot task (" + few + "), found with the task brown-cloze"},
+                {"--tasks", "brown-cloze", "--seed", "7", "--seed: expected only with --shots K > 0 and a task that "
+                        + "draws its examples (" + drawn + "), found with the task brown-cloze and --shots 0"},
+                {"--tasks", hellaswag, "--seed", "7", "--seed: expected only with --shots K > 0 and a task that "
+                        + "draws its examples (" + drawn + "), found with the task hellaswag and --shots 0"},
+                {"--tasks", "mmlu:" + dir.resolve("m.jsonl"), "--shots", "1", "--seed", "7", "--seed: expected only "
+                        + "with --shots K > 0 and a task that draws its examples (" + drawn + "), found with the task "
+                        + "mmlu and --shots 1"},
+        };
+        for (String[] c : cases) {
+            List<String> args = new java.util.ArrayList<>(List.of("--model", model.toString()));
+            args.addAll(List.of(c).subList(0, c.length - 1));
+            String[] r = run(args.toArray(String[]::new));
+            assertEquals("1", r[0], String.join(" ", c));
+            assertEquals("minitron eval: " + c[c.length - 1], r[2]);
+            assertEquals("", r[1], "no table");
+        }
+    }
+
+    /** As lm-eval (which notes the tasks whose num_fewshot is fixed at 0): --shots read by some tasks only warns. */
+    @Test
+    void shotsWithSomeZeroShotTasksIsAWarning() throws Exception {
+        Path model = tinyModel();
+        Path winogrande = Files.writeString(dir.resolve("w.jsonl"), """
+                {"sentence": "hi _ there", "option1": "a", "option2": "b", "answer": "1"}
+                {"sentence": "the _ sat", "option1": "cat", "option2": "mat", "answer": "1"}
+                """);
+        String[] r = run("--model", model.toString(), "--tasks", "brown-cloze,winogrande:" + winogrande, "--shots", "1",
+                "--limit", "2", "--json");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[2].startsWith("minitron eval: warning: --shots: used only with few-shot tasks, ignored with "
+                + "brown-cloze (evaluated 0-shot)\n"), r[2]);
+        assertEquals(2, new ObjectMapper().readTree(r[1]).get("results").get("winogrande").get("items").asInt());
+    }
+
     @Test
     void aModelFolderWithoutTokenizerTakesTokenizerAndTheResultsAreTheSame() throws Exception {
         Path model = tinyModel();

@@ -219,6 +219,26 @@ class ModelCommandsTest {
         assertTrue(Files.isRegularFile(dir.resolve("model.safetensors")));
     }
 
+    /** --model used to ignore --preset and --layers (as --help said) and --dir; --keep ignored --dir: now refused. */
+    @Test
+    void benchDecodeRefusesTheOptionsOfRandomWeightsWithAModel() throws IOException {
+        Path work = Files.createDirectories(dir.resolve("work"));
+        String[] r = run("bench", "decode", "--model", dir.toString(), "--preset", "llama-3.1-8b", "--layers", "1");
+        assertEquals("1", r[0]);
+        assertEquals("minitron bench decode: --preset and --layers: expected only with random weights (without "
+                + "--model), found with --model", r[2]);
+        r = run("bench", "decode", "--model", dir.toString(), "--dir", work.toString());
+        assertEquals("1", r[0]);
+        assertEquals("minitron bench decode: --dir: expected only with a temporary checkpoint (without --model or "
+                + "--keep), found with --model", r[2]);
+        Path kept = dir.resolve("kept");
+        r = run("bench", "decode", "--keep", kept.toString(), "--dir", work.toString(), "--layers", "1");
+        assertEquals("1", r[0]);
+        assertEquals("minitron bench decode: --dir: expected only with a temporary checkpoint (without --model or "
+                + "--keep), found with --keep", r[2]);
+        assertTrue(Files.notExists(kept), "nothing written");
+    }
+
     @Test
     void generateRefusesBadSettings() {
         String[] r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--top-p", "0");
@@ -244,6 +264,25 @@ class ModelCommandsTest {
         r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--max-new-tokens", "127", "--temperature", "0");
         assertEquals("0", r[0], r[2]);
         assertTrue(!r[2].contains("warning"), r[2]);
+    }
+
+    /**
+     * As HF (do_sample=False with temperature, top_p or top_k set: a warning, and generation goes on): the sampling
+     * options are named when greedy decoding ignores them; those left at their defaults are not.
+     */
+    @Test
+    void greedyGenerationWarnsOfTheSamplingOptionsItIgnores() {
+        String[] r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--max-new-tokens", "2",
+                "--temperature", "0", "--top-p", "0.5", "--seed", "3");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[2].startsWith("minitron generate: warning: --top-p and --seed: used only with sampling "
+                + "(--temperature > 0), ignored with --temperature 0 (greedy decoding)\n"), r[2]);
+        r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--max-new-tokens", "2", "--temperature", "0");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(!r[2].contains("warning"), r[2]);
+        r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--max-new-tokens", "2", "--top-k", "5");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(!r[2].contains("warning"), "sampling reads --top-k: " + r[2]);
     }
 
     @Test

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import minitron.autograd.NoGrad;
@@ -84,6 +86,18 @@ class PruneCommandsTest {
         assertEquals("minitron importance: --tokenizer: expected a tokenizer of at most " + VOCAB + " tokens (the "
                 + "vocab_size of " + model.resolve("config.json") + "), found 300 tokens in " + big.resolve("tokenizer.json"),
                 r[2]);
+        assertTrue(Files.notExists(imp));
+    }
+
+    /** --jsonl says how a --data file is read; a bundled brown:SPLIT is read as it is, and took it without a word. */
+    @Test
+    void importanceRefusesJsonlWithABundledSplit() {
+        Path imp = dir.resolve("imp");
+        String[] r = run("importance", "--model", model.toString(), "--data", "brown:pretrain-val", "--jsonl",
+                "--samples", "4", "--seq-len", "16", "--out", imp.toString());
+        assertEquals("1", r[0]);
+        assertEquals("minitron importance: --jsonl: expected with a JSONL file or folder as --data, found --data "
+                + "brown:pretrain-val (a bundled split, read as it is)", r[2]);
         assertTrue(Files.notExists(imp));
     }
 
@@ -169,8 +183,15 @@ class PruneCommandsTest {
     void depthPruningByEachMetric() throws IOException {
         for (String metric : new String[] {"bi", "loss", "task"}) {
             Path out = dir.resolve("depth-" + metric);
-            String[] r = run("prune", "--model", model.toString(), "--data", data.toString(), "--depth", "2", "--metric",
-                    metric, "--samples", "4", "--seq-len", "32", "--batch", "2", "--task-limit", "6", "--out", out.toString());
+            // each metric with the options it reads (the others are refused: optionsTheModeDoesNotReadAreRefused)
+            List<String> args = new ArrayList<>(List.of("prune", "--model", model.toString(), "--depth", "2",
+                    "--metric", metric, "--out", out.toString()));
+            if (metric.equals("task")) {
+                args.addAll(List.of("--task-limit", "6"));
+            } else {
+                args.addAll(List.of("--data", data.toString(), "--samples", "4", "--seq-len", "32", "--batch", "2"));
+            }
+            String[] r = run(args.toArray(String[]::new));
             assertEquals("0", r[0], r[2]);
             assertTrue(r[1].contains("removing layers"), r[1]);
             assertEquals(2, LlamaConfig.read(out).numHiddenLayers());
@@ -226,5 +247,50 @@ class PruneCommandsTest {
         }
         assertTrue(Files.isRegularFile(model.resolve("model.safetensors")) && !Files.exists(dir.resolve("x")),
                 "nothing written");
+    }
+
+    /**
+     * An option the chosen mode does not read is refused, naming it, instead of being ignored: width pruning took
+     * --data, --metric, --task-limit, ... without a word, and --seed did nothing outside the random baselines.
+     */
+    @Test
+    void optionsTheModeDoesNotReadAreRefused() {
+        String m = model.toString(), x = dir.resolve("x").toString(), d = data.toString();
+        String imp = dir.resolve("imp").toString();    // never read: the options are checked first
+        String[][] cases = { // {args..., the message after "minitron prune: "}
+                {"--importance", imp, "--hidden-size", "8", "--data", d, "--samples", "4", "--non-contiguous",
+                        "--data, --non-contiguous and --samples: expected only with depth pruning (--depth K), found "
+                                + "with width pruning"},
+                {"--baseline", "random", "--hidden-size", "8", "--metric", "bi",
+                        "--metric: expected only with depth pruning (--depth K), found with width pruning"},
+                {"--importance", imp, "--hidden-size", "8", "--seed", "7",
+                        "--seed: expected only with --baseline random or random-init, found with --baseline importance"},
+                {"--importance", imp, "--baseline", "random-init", "--hidden-size", "8",
+                        "--importance: expected only with --baseline importance, found with --baseline random-init "
+                                + "(random scores)"},
+                {"--baseline", "importance", "--depth", "1", "--data", d,
+                        "expected either width options (--importance DIR and sizes) or depth options (--data, "
+                                + "--depth K, --metric), found both"},
+                {"--depth", "1", "--data", d, "--seed", "7",
+                        "--seed: expected only with width pruning --baseline random or random-init, found with depth "
+                                + "pruning"},
+                {"--depth", "1", "--metric", "task", "--data", d, "--seq-len", "16",
+                        "--data and --seq-len: expected only with --metric loss or bi, found with --metric task"},
+                {"--depth", "1", "--metric", "bi", "--data", d, "--task-limit", "6",
+                        "--task-limit: expected only with --metric task, found with --metric bi"},
+                {"--depth", "1", "--data", d, "--task", "brown-cloze",
+                        "--task: expected only with --metric task, found with --metric loss"},
+                {"--depth", "1", "--data", "brown:pretrain-val", "--jsonl",
+                        "--jsonl: expected with a JSONL file or folder as --data, found --data brown:pretrain-val (a "
+                                + "bundled split, read as it is)"},
+        };
+        for (String[] c : cases) {
+            List<String> args = new ArrayList<>(List.of("prune", "--model", m, "--out", x));
+            args.addAll(List.of(c).subList(0, c.length - 1));
+            String[] r = run(args.toArray(String[]::new));
+            assertEquals("1", r[0], String.join(" ", c));
+            assertEquals("minitron prune: " + c[c.length - 1], r[2]);
+        }
+        assertTrue(Files.notExists(dir.resolve("x")), "nothing written");
     }
 }

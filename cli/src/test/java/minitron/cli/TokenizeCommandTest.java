@@ -55,6 +55,16 @@ class TokenizeCommandTest {
                 "--replace-invalid")[1]);
     }
 
+    /** --replace-invalid reads a --file's bytes; with --text, which is characters already, it was ignored. */
+    @Test
+    void replaceInvalidIsRefusedWithText() throws IOException {
+        String tok = tinyTokenizer().toString();
+        String[] result = run("tokenize", "--tokenizer", tok, "--text", "hi", "--replace-invalid");
+        assertEquals("1", result[0]);
+        assertEquals("minitron tokenize: --replace-invalid: expected only with --file, found with --text", result[2]);
+        assertEquals("", result[1]);
+    }
+
     @Test
     void badTokenizerIsOneLineOnStderr() throws IOException {
         String[] result = run("tokenize", "--tokenizer", dir.resolve("missing.json").toString(), "--text", "x");

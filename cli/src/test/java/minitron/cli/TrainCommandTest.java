@@ -245,6 +245,25 @@ class TrainCommandTest {
         assertTrue(!Files.exists(dir.resolve("warm/cache")));
     }
 
+    /**
+     * --jsonl reads the files among --data and --val-data; with only bundled brown:SPLITs (the default --data is one)
+     * it was ignored.
+     */
+    @Test
+    void jsonlIsRefusedWhenEveryDataSourceIsABundledSplit() {
+        String tok = dir.resolve("tok").toString();              // never read: the options are checked first
+        String[] r = run("train", "--tokenizer", tok, "--jsonl", "--out", dir.resolve("a").toString());
+        assertEquals("1", r[0]);
+        assertEquals("minitron train: --jsonl: expected with a JSONL file or folder as --data, found --data "
+                + "brown:pretrain (a bundled split, read as it is)", r[2]);
+        r = run("train", "--tokenizer", tok, "--data", "brown:distill", "--val-data", "brown:heldout", "--jsonl",
+                "--out", dir.resolve("b").toString());
+        assertEquals("1", r[0]);
+        assertEquals("minitron train: --jsonl: expected with a JSONL file or folder as --val-data, found --val-data "
+                + "brown:heldout (a bundled split, read as it is)", r[2]);
+        assertTrue(Files.notExists(dir.resolve("a")) && Files.notExists(dir.resolve("b")), "nothing written");
+    }
+
     @Test
     void configFileErrorsAreOneLine() throws IOException {
         Path props = Files.writeString(dir.resolve("bad.properties"), "seq=abc\n");
