@@ -32,8 +32,9 @@ import picocli.CommandLine.Spec;
                 "Prints a table (task, metric, value, stderr), or with --json one object "
                         + "{\"results\": {task: {metric: value, metric_stderr: ...}}}. Notes (malformed lines, "
                         + "truncated contexts, timing) go to stderr. Errors: one line on stderr, exit code 1.",
-                "An option that none of the tasks reads is refused (--max-gen-toks without gsm8k, --seed with --shots "
-                        + "0, ...); --shots K with some 0-shot tasks among few-shot ones is a warning, as in lm-eval."})
+                "An option that none of the tasks reads is refused (--max-gen-toks without gsm8k, --shots with 0-shot "
+                        + "tasks only, ...); --batch and --seed (which lm-eval takes for any task) and --shots K with "
+                        + "some 0-shot tasks among few-shot ones are a warning."})
 public final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -172,8 +173,9 @@ public final class EvalCommand implements Callable<Integer> {
     /**
      * The settings each task reads (Evaluator.run): --batch the multiple-choice tasks, --max-gen-toks gsm8k,
      * --add-bos all but ppl, --strict every task read from JSONL, --shots the few-shot tasks and --seed those that
-     * draw examples. One that no task of the list reads is refused; --shots read by some tasks only is a warning
-     * naming the others, as lm-eval notes the tasks whose num_fewshot is fixed at 0.
+     * draw examples. One that no task of the list reads is refused, except --batch and --seed, which lm-eval takes
+     * for any task: those are a warning, as is --shots read by some tasks only (naming the others, as lm-eval notes
+     * the tasks whose num_fewshot is fixed at 0).
      */
     private void refuseUnusedByTasks(List<Evaluator.Spec> specs) {
         List<String> names = specs.stream().map(Evaluator.Spec::name).distinct().toList();
@@ -182,7 +184,8 @@ public final class EvalCommand implements Callable<Integer> {
             Options.refuseUnused(spec, "a generation task (gsm8k)", found, "--max-gen-toks");
         }
         if (names.stream().allMatch(n -> n.equals("ppl") || n.equals("gsm8k"))) {
-            Options.refuseUnused(spec, "a multiple-choice task", found, "--batch");
+            // lm-eval takes --batch_size and --seed whatever the tasks, so scripts pass them to every run: a warning
+            Options.warnUnused(spec, "eval", "multiple-choice tasks", found, "--batch");
         }
         if (names.stream().allMatch(n -> n.equals("ppl"))) {
             Options.refuseUnused(spec, "a multiple-choice or generation task (ppl always starts with BOS)", found,
@@ -199,8 +202,8 @@ public final class EvalCommand implements Callable<Integer> {
                     "--shots");
         }
         if (shots == 0 || names.stream().noneMatch(SEEDED::contains)) {
-            Options.refuseUnused(spec, "--shots K > 0 and a task that draws its examples (" + String.join(", ", SEEDED)
-                    + ")", found + " and --shots " + shots, "--seed");
+            Options.warnUnused(spec, "eval", "--shots K > 0 and a task that draws its examples ("
+                    + String.join(", ", SEEDED) + ")", found + " and --shots " + shots, "--seed");
         }
     }
 

@@ -184,37 +184,26 @@ class EvalCommandTest {
     }
 
     /**
-     * A setting that none of the tasks reads is refused before the model runs: --max-gen-toks without gsm8k, --batch
-     * with ppl and gsm8k only, --seed with --shots 0 or MMLU (first K), ... (they were ignored without a word).
+     * A setting that none of the tasks reads is refused before the model runs: --max-gen-toks without gsm8k, --shots
+     * with 0-shot tasks only, ... (they were ignored without a word).
      */
     @Test
     void settingsNoTaskReadsAreRefused() throws Exception {
         Path model = tinyModel();
         String text = Files.writeString(dir.resolve("text.txt"), "hi there, a short text.").toString();
         String few = "winogrande, hellaswag, arc_easy, arc_challenge, mmlu, piqa, gsm8k";
-        String drawn = "winogrande, hellaswag, arc_easy, arc_challenge, piqa, gsm8k";
-        String hellaswag = "hellaswag:" + dir.resolve("h.jsonl");   // never read: the settings are checked first
         String[][] cases = { // {args..., the message after "minitron eval: "}
                 {"--tasks", "ppl:" + text, "--max-gen-toks", "8",
                         "--max-gen-toks: expected only with a generation task (gsm8k), found with the task ppl"},
                 {"--tasks", "ppl:" + text + ",brown-cloze", "--max-gen-toks", "8",
                         "--max-gen-toks: expected only with a generation task (gsm8k), found with the tasks ppl and "
                                 + "brown-cloze"},
-                {"--tasks", "ppl:" + text, "--batch", "4",
-                        "--batch: expected only with a multiple-choice task, found with the task ppl"},
                 {"--tasks", "ppl:" + text, "--add-bos", "--add-bos: expected only with a multiple-choice or generation "
                         + "task (ppl always starts with BOS), found with the task ppl"},
                 {"--tasks", "ppl:" + text + ",ppl:brown:heldout", "--strict", "--strict: expected only with a task "
                         + "read from JSONL, found with the task ppl of no .jsonl file"},
                 {"--tasks", "brown-cloze", "--shots", "2",
                         "--shots: expected only with a few-shot task (" + few + "), found with the task brown-cloze"},
-                {"--tasks", "brown-cloze", "--seed", "7", "--seed: expected only with --shots K > 0 and a task that "
-                        + "draws its examples (" + drawn + "), found with the task brown-cloze and --shots 0"},
-                {"--tasks", hellaswag, "--seed", "7", "--seed: expected only with --shots K > 0 and a task that "
-                        + "draws its examples (" + drawn + "), found with the task hellaswag and --shots 0"},
-                {"--tasks", "mmlu:" + dir.resolve("m.jsonl"), "--shots", "1", "--seed", "7", "--seed: expected only "
-                        + "with --shots K > 0 and a task that draws its examples (" + drawn + "), found with the task "
-                        + "mmlu and --shots 1"},
         };
         for (String[] c : cases) {
             List<String> args = new java.util.ArrayList<>(List.of("--model", model.toString()));
@@ -223,6 +212,31 @@ class EvalCommandTest {
             assertEquals("1", r[0], String.join(" ", c));
             assertEquals("minitron eval: " + c[c.length - 1], r[2]);
             assertEquals("", r[1], "no table");
+        }
+    }
+
+    /**
+     * --batch and --seed, which lm-eval takes for any task, warn when no task reads them (--seed with --shots 0 or
+     * MMLU, which takes the first K; --batch with ppl and gsm8k only), and the run goes on.
+     */
+    @Test
+    void batchAndSeedThatNoTaskReadsAreAWarning() throws Exception {
+        Path model = tinyModel();
+        String text = Files.writeString(dir.resolve("text.txt"), "hi there, a short text.").toString();
+        String drawn = "winogrande, hellaswag, arc_easy, arc_challenge, piqa, gsm8k";
+        String[][] cases = { // {args..., the warning after "minitron eval: warning: "}
+                {"--tasks", "ppl:" + text, "--batch", "4",
+                        "--batch: used only with multiple-choice tasks, ignored with the task ppl"},
+                {"--tasks", "brown-cloze", "--limit", "2", "--seed", "7", "--seed: used only with --shots K > 0 and a "
+                        + "task that draws its examples (" + drawn + "), ignored with the task brown-cloze and --shots 0"},
+        };
+        for (String[] c : cases) {
+            List<String> args = new java.util.ArrayList<>(List.of("--model", model.toString(), "--json"));
+            args.addAll(List.of(c).subList(0, c.length - 1));
+            String[] r = run(args.toArray(String[]::new));
+            assertEquals("0", r[0], r[2]);
+            assertTrue(r[2].startsWith("minitron eval: warning: " + c[c.length - 1] + "\n"), r[2]);
+            assertTrue(new ObjectMapper().readTree(r[1]).get("results").size() == 1, r[1]);
         }
     }
 
