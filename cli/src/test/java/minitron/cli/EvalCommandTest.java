@@ -240,6 +240,23 @@ class EvalCommandTest {
         }
     }
 
+    /** A few-shot file is read only for examples: at --shots 0 it is not read, and a warning says so. */
+    @Test
+    void aFewShotFileAtZeroShotsIsNotReadAndSaysSo() throws Exception {
+        Path model = tinyModel();
+        Path winogrande = Files.writeString(dir.resolve("w.jsonl"),
+                "{\"sentence\": \"hi _ there\", \"option1\": \"a\", \"option2\": \"b\", \"answer\": \"1\"}\n");
+        Path missing = dir.resolve("no-such-dev.jsonl");
+        String spec = "winogrande:" + winogrande + "@" + missing;
+        String[] zero = run("--model", model.toString(), "--tasks", spec, "--json");
+        assertEquals("0", zero[0], zero[2]);
+        assertTrue(zero[2].contains("minitron eval: warning: winogrande: the few-shot file " + missing
+                + " is not read with --shots 0"), zero[2]);
+        String[] one = run("--model", model.toString(), "--tasks", spec, "--shots", "1");
+        assertEquals("1", one[0]);
+        assertTrue(one[2].contains(missing.toString()), one[2]);
+    }
+
     /** As lm-eval (which notes the tasks whose num_fewshot is fixed at 0): --shots read by some tasks only warns. */
     @Test
     void shotsWithSomeZeroShotTasksIsAWarning() throws Exception {

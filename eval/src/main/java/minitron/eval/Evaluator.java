@@ -97,15 +97,26 @@ public final class Evaluator {
                     fewshot = Path.of(fewshotName);
                 }
             }
-            boolean needsFile = !name.equals("brown-cloze");
-            if (needsFile && file == null) {
+            boolean bundled = name.equals("brown-cloze");
+            if (!bundled && file == null) {
                 throw new EvalException(option + ": task \"" + name + "\" needs a file: " + name + ":FILE");
+            }
+            if (bundled && file != null) {   // it was read from the jar, the file ignored
+                throw new EvalException(option + ": task \"brown-cloze\" is bundled and takes no file, found \"" + s
+                        + "\" (a file of the same format is choice:FILE)");
+            }
+            if (fewshot != null && ZERO_SHOT.contains(name)) {
+                throw new EvalException(option + ": task \"" + name + "\" is 0-shot and takes no few-shot file, found \""
+                        + s + "\"");
             }
             specs.add(new Spec(name, file, fewshot));
         }
         if (specs.isEmpty()) throw new EvalException(option + ": expected at least one task, found none");
         return specs;
     }
+
+    /** The tasks that never take few-shot examples; the others take --shots K from the task file or @FEWSHOT_FILE. */
+    static final List<String> ZERO_SHOT = List.of("ppl", "brown-cloze", "choice");
 
     static final List<String> KNOWN = List.of("ppl", "brown-cloze", "choice", "winogrande", "hellaswag", "arc_easy",
             "arc_challenge", "mmlu", "piqa", "gsm8k");
@@ -231,8 +242,14 @@ public final class Evaluator {
         }
     }
 
+    /** Where the few-shot examples come from: @FEWSHOT_FILE, else the task's own documents; none at 0 shots. */
     private <D> List<D> pool(Spec spec, List<D> docs, Function<JsonNode, D> parser) {
-        return spec.fewshotFile() == null ? docs : load(spec.fewshotFile(), parser);
+        if (spec.fewshotFile() == null) return docs;
+        if (settings.shots() == 0) {
+            warnings.add(spec.name() + ": the few-shot file " + spec.fewshotFile() + " is not read with --shots 0");
+            return List.of();
+        }
+        return load(spec.fewshotFile(), parser);
     }
 
     private <D> List<D> load(Path file, Function<JsonNode, D> parser) {

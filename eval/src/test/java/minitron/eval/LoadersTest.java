@@ -209,6 +209,12 @@ class LoadersTest {
                 {"mmlu:t.jsonl@", "--tasks: expected mmlu:FILE@FEWSHOT_FILE, found no few-shot file name in "
                         + "\"mmlu:t.jsonl@\""},
                 {"nope:", "--tasks: unknown task \"nope\""},
+                // the file and few-shot file were accepted and never read
+                {"brown-cloze:my.jsonl", "--tasks: task \"brown-cloze\" is bundled and takes no file, found "
+                        + "\"brown-cloze:my.jsonl\" (a file of the same format is choice:FILE)"},
+                {"ppl:a.txt@b.txt", "--tasks: task \"ppl\" is 0-shot and takes no few-shot file, found \"ppl:a.txt@b.txt\""},
+                {"choice:c.jsonl@d.jsonl", "--tasks: task \"choice\" is 0-shot and takes no few-shot file, found "
+                        + "\"choice:c.jsonl@d.jsonl\""},
         };
         for (String[] c : empty) {
             EvalException e = assertThrows(EvalException.class, () -> Evaluator.parse(c[0]), c[0]);
