@@ -313,11 +313,12 @@ public final class PruneCommand implements Callable<Integer> {
                 throw new CompressException("--dtype: expected F32, BF16 or F16, found \"" + dtype + "\"");
             }
         }
-        return switch (c.torchDtype() == null ? "float32" : c.torchDtype()) {
-            case "bfloat16" -> DType.BF16;
-            case "float16" -> DType.F16;
-            default -> DType.F32;
-        };
+        DType stored = c.storedDtype();
+        if (stored == null) {   // float64: the pruned weights would silently have become F32
+            throw new CompressException("--dtype: expected with a source whose torch_dtype is " + c.torchDtype()
+                    + " (weights are stored as F32, BF16 or F16), found none");
+        }
+        return stored;
     }
 
     /** The tokenizer and generation files travel with the pruned weights (the vocabulary is unchanged). */

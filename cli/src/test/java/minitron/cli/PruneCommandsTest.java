@@ -205,6 +205,26 @@ class PruneCommandsTest {
         assertTrue(r[2].contains("--depth: expected a number of layers in [1, 3], found 4"), r[2]);
     }
 
+    /** A float64 source has no storage dtype of ours: --dtype is asked for (the pruned weights had become F32). */
+    @Test
+    void aFloat64SourceNeedsDtype() throws IOException {
+        Path f64 = Files.createDirectories(dir.resolve("f64"));
+        for (String name : List.of("model.safetensors", "tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(model.resolve(name), f64.resolve(name));
+        }
+        Files.writeString(f64.resolve("config.json"),
+                Files.readString(model.resolve("config.json")).replace("\"bfloat16\"", "\"float64\""));
+        String[] r = run("prune", "--model", f64.toString(), "--baseline", "random", "--hidden-size", "8",
+                "--out", dir.resolve("x").toString());
+        assertEquals("1", r[0]);
+        assertEquals("minitron prune: --dtype: expected with a source whose torch_dtype is float64 (weights are stored "
+                + "as F32, BF16 or F16), found none", r[2]);
+        r = run("prune", "--model", f64.toString(), "--baseline", "random", "--hidden-size", "8",
+                "--dtype", "BF16", "--out", dir.resolve("x").toString());
+        assertEquals("0", r[0], r[2]);
+        assertTrue(Files.readString(dir.resolve("x/config.json")).contains("\"torch_dtype\": \"bfloat16\""));
+    }
+
     @Test
     void nonsenseOptionsAreOneLineErrors() throws IOException {
         Path imp = dir.resolve("imp");

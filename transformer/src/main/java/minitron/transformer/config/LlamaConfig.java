@@ -275,7 +275,7 @@ public record LlamaConfig(
                     f.nullableInt("bos_token_id"),
                     f.intOrIntList("eos_token_id"),
                     slidingWindow,
-                    f.string("torch_dtype", f.string("dtype", null)));   // "dtype" since transformers 4.56
+                    torchDtype(f.string("torch_dtype", f.string("dtype", null)), source)); // "dtype" since 4.56
         } catch (ConfigException e) {
             // The record's own checks name "LlamaConfig"; name the file instead.
             throw new ConfigException(e.getMessage().replaceFirst("^LlamaConfig", source), e);
@@ -422,6 +422,37 @@ public record LlamaConfig(
         return new LlamaConfig(modelType, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
                 numKeyValueHeads, headDim, rmsNormEps, ropeTheta, ropeScaling, maxPositionEmbeddings, vocabSize,
                 tieWordEmbeddings, bosTokenId, eosTokenIds, slidingWindow, torchDtype);
+    }
+
+    /**
+     * The floating torch dtypes a config may name, as transformers resolves them ({@code getattr(torch, name)}, which
+     * fails for any other name): each with the storage dtype it means, or null for float64 (not a storage dtype).
+     */
+    private static final Map<String, DType> TORCH_DTYPES = new LinkedHashMap<>();
+    static {
+        TORCH_DTYPES.put("float32", DType.F32);
+        TORCH_DTYPES.put("float", DType.F32);
+        TORCH_DTYPES.put("bfloat16", DType.BF16);
+        TORCH_DTYPES.put("float16", DType.F16);
+        TORCH_DTYPES.put("half", DType.F16);
+        TORCH_DTYPES.put("float64", null);
+        TORCH_DTYPES.put("double", null);
+    }
+
+    private static String torchDtype(String name, String source) {
+        if (name != null && !TORCH_DTYPES.containsKey(name)) {
+            throw new ConfigException(source + ": torch_dtype: expected a floating torch dtype ("
+                    + String.join(", ", TORCH_DTYPES.keySet()) + "), found \"" + name + "\"");
+        }
+        return name;
+    }
+
+    /**
+     * The storage dtype torch_dtype names (F32, BF16 or F16); F32 when the config has none (transformers' default
+     * float32); null for float64, which no weight file of ours holds.
+     */
+    public DType storedDtype() {
+        return torchDtype == null ? DType.F32 : TORCH_DTYPES.get(torchDtype);
     }
 
     /** The torch_dtype name of a storage dtype: "float32", "bfloat16" or "float16". */

@@ -1,5 +1,6 @@
 package minitron.transformer.config;
 
+import minitron.tensor.DType;
 import minitron.tensor.Shape;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -138,6 +139,14 @@ class LlamaConfigTest {
         assertNull(LlamaConfig.parse(llama("\"sliding_window\": 512"), "x").slidingWindow());   // HF's Llama has none
         // transformers >= 4.56 writes "dtype"; transformers 5 puts rope_theta and the scaling in "rope_parameters".
         assertEquals("bfloat16", LlamaConfig.parse(llama("\"dtype\": \"bfloat16\""), "x").torchDtype());
+        // torch_dtype names a floating torch dtype, as transformers' getattr(torch, name) resolves it
+        assertEquals(DType.F16, LlamaConfig.parse(llama("\"torch_dtype\": \"half\""), "x").storedDtype());
+        assertEquals(DType.F32, LlamaConfig.parse(llama(""), "x").storedDtype());              // none: float32
+        assertNull(LlamaConfig.parse(llama("\"torch_dtype\": \"float64\""), "x").storedDtype());
+        ConfigException int8 = assertThrows(ConfigException.class,
+                () -> LlamaConfig.parse(llama("\"torch_dtype\": \"int8\""), "x"));
+        assertEquals("x: torch_dtype: expected a floating torch dtype (float32, float, bfloat16, float16, half, float64, "
+                + "double), found \"int8\"", int8.getMessage());
         LlamaConfig v5 = LlamaConfig.parse(llama("\"rope_parameters\": {\"rope_type\": \"llama3\", \"rope_theta\": 500000.0,"
                 + " \"factor\": 32.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192}"), "x");
         assertEquals(500000.0, v5.ropeTheta());
