@@ -21,6 +21,7 @@ import minitron.tensor.Parallel;
 import minitron.tensor.Shape;
 import minitron.tensor.Tensor;
 import minitron.transformer.config.LlamaConfig;
+import minitron.transformer.io.TemporaryFolder;
 import minitron.transformer.model.KVCache;
 import minitron.transformer.model.LlamaModel;
 
@@ -125,24 +126,26 @@ public final class DecodeBench {
      * directory (deleted afterwards) or to {@code keep} (kept, so that another program can run on the same
      * weights), or an existing HF model directory.
      */
-    public record Checkpoint(String name, LlamaConfig config, Path directory, boolean write, boolean delete) {
+    public record Checkpoint(String name, LlamaConfig config, Path directory, boolean write, TemporaryFolder temporary) {
         public static Checkpoint random(String preset, int layers, Path workDir, Path keep) throws IOException {
             LlamaConfig base = LlamaConfig.preset(preset);
             LlamaConfig config = layers > 0 ? base.withShape(base.hiddenSize(), base.intermediateSize(), layers,
                     base.numAttentionHeads(), base.numKeyValueHeads()) : base;
-            if (keep == null) return new Checkpoint(preset, config, Files.createTempDirectory(workDir,
-                    "minitron-decode-bench"), true, true);
+            if (keep == null) {
+                TemporaryFolder temporary = TemporaryFolder.create(workDir, "minitron-decode-bench");
+                return new Checkpoint(preset, config, temporary.path(), true, temporary);
+            }
             if (Files.exists(keep) && (!Files.isDirectory(keep) || hasEntries(keep))) {
                 throw new IllegalArgumentException("--keep: expected a new or empty directory, found " + keep
                         + " (it is not replaced)");
             }
             Files.createDirectories(keep);
-            return new Checkpoint(preset, config, keep, true, false);
+            return new Checkpoint(preset, config, keep, true, null);
         }
 
         public static Checkpoint existing(Path directory) {
             return new Checkpoint(directory.getFileName().toString(), LlamaConfig.read(directory), directory, false,
-                    false);
+                    null);
         }
 
         /** Whether dir holds anything but the temporary weights a killed run of this benchmark left. */
@@ -219,12 +222,7 @@ public final class DecodeBench {
             }
         } finally {
             Parallel.setThreads(previousThreads);
-            if (checkpoint.delete()) {
-                try (var files = Files.list(dir)) {
-                    for (Path f : (Iterable<Path>) files::iterator) Files.deleteIfExists(f);
-                }
-                Files.deleteIfExists(dir);
-            }
+            if (checkpoint.temporary() != null) checkpoint.temporary().close();
         }
     }
 

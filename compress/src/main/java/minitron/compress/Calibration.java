@@ -1,7 +1,6 @@
 package minitron.compress;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +9,7 @@ import minitron.autograd.NoGrad;
 import minitron.tensor.Tensor;
 import minitron.transformer.data.DataSources;
 import minitron.transformer.data.TokenDataset;
+import minitron.transformer.io.TemporaryFolder;
 import minitron.transformer.model.LlamaModel;
 
 /**
@@ -59,18 +59,14 @@ public final class Calibration {
      */
     public static Calibration read(String spec, boolean jsonl, Path tokenizer, int seqLen, int samples, int batch)
             throws IOException {
-        Path tmp = Files.createTempDirectory("minitron-calibration");
-        Path cacheFile = tmp.resolve("calibration.tokens");
-        try {
+        try (TemporaryFolder tmp = TemporaryFolder.create("minitron-calibration")) {
+            Path cacheFile = tmp.path().resolve("calibration.tokens");
             DataSources.Tokenized tokenized = DataSources.tokenize(spec, jsonl, tokenizer, cacheFile, false);
             try {
                 return of(tokenized.cache().dataset(), seqLen, samples, batch);
             } finally {
                 tokenized.cache().close();
             }
-        } finally {
-            Files.deleteIfExists(cacheFile);
-            Files.deleteIfExists(tmp);
         }
     }
 

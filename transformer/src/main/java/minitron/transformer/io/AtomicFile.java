@@ -13,17 +13,39 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Writes a file so that a reader sees either the old content or the complete new one, never a partial file:
  * write to a temporary file in the same directory, fsync it, rename it over the target, fsync the directory.
- * A crash or an exception leaves at most a stray {@code .NAME.tmp-*} file, never a truncated {@code NAME}. The file
+ * An exception, or a JVM stopped by a signal that runs its shutdown hooks (Ctrl-C, {@code kill}), leaves no
+ * temporary file behind; a crash ({@code kill -9}, power cut) at most a stray {@code .NAME.tmp-*} file, never a
+ * truncated {@code NAME}. The file
  * gets the permissions a plainly created one would (or keeps those of the file it replaces), so a model directory
  * written here is as readable as one written by any other tool.
  */
 public final class AtomicFile {
     private AtomicFile() {
+    }
+
+    /**
+     * Temporary files being written. A signal that stops the JVM runs the shutdown hooks but no finally block of
+     * the writing thread, and a model's weights can be gigabytes in a hidden file: the hook deletes them.
+     */
+    private static final Set<Path> PENDING = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (Path temp : PENDING) {
+                try {
+                    Files.deleteIfExists(temp);
+                } catch (IOException e) {
+                    // exiting: nothing else to do with it
+                }
+            }
+        }, "AtomicFile temporary files"));
     }
 
     /** Fills a file through a channel; the channel is positioned at 0 and empty. */
@@ -68,6 +90,7 @@ public final class AtomicFile {
                 temp = directory.resolve("." + target.getFileName() + ".tmp-" + suffix);
                 try {
                     created = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                    PENDING.add(temp);
                 } catch (FileAlreadyExistsException e) {
                     // another writer's temporary file: draw another name
                 }
@@ -85,7 +108,11 @@ public final class AtomicFile {
             done = true;
             syncDirectory(directory);
         } finally {
-            if (!done && temp != null) Files.deleteIfExists(temp);
+            try {
+                if (!done && temp != null) Files.deleteIfExists(temp);
+            } finally {
+                if (temp != null) PENDING.remove(temp);
+            }
         }
     }
 

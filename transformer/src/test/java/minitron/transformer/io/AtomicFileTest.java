@@ -3,15 +3,19 @@ package minitron.transformer.io;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,6 +32,27 @@ class AtomicFileTest {
         AtomicFile.write(target, channel -> AtomicFile.writeFully(channel, ByteBuffer.wrap(new byte[]{1, 2, 3})));
         assertArrayEquals(new byte[]{1, 2, 3}, Files.readAllBytes(target));
         assertEquals(List.of(target), files(target.getParent()), "no temporary file left");
+    }
+
+    /**
+     * A JVM stopped by a signal (SIGTERM here; Ctrl-C's SIGINT alike) in the middle of a write runs no finally block
+     * of the writer: the temporary file, a hidden copy of up to gigabytes of weights, was left behind.
+     */
+    @Test
+    void aProcessStoppedMidWriteLeavesNoTemporaryFile() throws Exception {
+        Path target = dir.resolve("model.safetensors");
+        Files.writeString(target, "old");
+        Process child = WriteUntilStopped.start("atomic", target);
+        try (var out = new BufferedReader(new InputStreamReader(child.getInputStream()))) {
+            assertEquals("writing", out.readLine());
+            assertEquals(2, files(dir).size(), "the target and the temporary file");
+            child.destroy();                                                    // SIGTERM
+            assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the child stopped");
+        } finally {
+            child.destroyForcibly();
+        }
+        assertEquals(List.of(target), files(dir), "no temporary file left");
+        assertEquals("old", Files.readString(target));
     }
 
     @Test
