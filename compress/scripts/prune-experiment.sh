@@ -39,10 +39,13 @@ for agg in mean-mean l2-l2 l2-mean; do
   models="$models $work/hidden-$agg $work/all-$agg"
 done
 $java "$root/compress/scripts/ValLoss.java" brown:pretrain-val $seq 256 "$teacher" $models
-for metric in loss bi task; do
+# prune refuses the options a metric does not read: --data, --samples, --seq-len, --batch for loss and bi only,
+# --task-limit for task only
+for metric in loss bi; do
   "$mt" prune --overwrite --model "$teacher" --data brown:pretrain-val --depth $depth --metric $metric --samples 64 --seq-len $seq \
-    --batch 16 --task-limit 300 --out "$work/depth-$metric"
+    --batch 16 --out "$work/depth-$metric"
 done
+"$mt" prune --overwrite --model "$teacher" --depth $depth --metric task --task-limit 300 --out "$work/depth-task"
 for metric in loss bi; do
   "$mt" prune --overwrite --model "$teacher" --data brown:pretrain-val --depth $depth --metric $metric --non-contiguous --samples 64 \
     --seq-len $seq --batch 16 --out "$work/depth-$metric-noncontiguous" | grep removing
