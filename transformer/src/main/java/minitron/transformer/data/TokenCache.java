@@ -148,7 +148,8 @@ public final class TokenCache implements AutoCloseable {
      * The cache at {@code file} for these documents and this tokenizer: reused when its tokenizer and data
      * SHA-256s match; when they do not, rebuilt if {@code rebuild}, else a {@link DataException} naming both
      * tokenizers (or saying the data changed) that ends with "delete it or rebuild it (--rebuild-cache)"; built when
-     * there is none.
+     * there is none. A file that does not start with the cache's magic (nor is empty) is refused either way: it is
+     * the user's, never replaced.
      */
     public static Opened openOrBuild(Path file, List<Document> docs, Tokenizer tokenizer, TokenizerId id,
                                      boolean rebuild) throws IOException {
@@ -160,6 +161,10 @@ public final class TokenCache implements AutoCloseable {
                                      boolean rebuild, String remedy) throws IOException {
         String dataSha = dataSha256(docs);
         if (Files.exists(file)) {
+            if (!startsWithMagic(file)) { // a file of the user's, not a cache of ours: never overwritten
+                throw new DataException(file + ": not a token cache (it does not start with \"MNTRTOKS\"), so it "
+                        + "is not replaced, even with --rebuild-cache; give another path");
+            }
             String problem;
             try (TokenCache old = open(file)) {
                 problem = old.mismatch(id, dataSha);
@@ -173,10 +178,6 @@ public final class TokenCache implements AutoCloseable {
             }
             if (!rebuild) {
                 throw new DataException(problem + "; " + remedy);
-            }
-            if (!startsWithMagic(file)) { // a file of the user's, not a cache of ours: never overwritten
-                throw new DataException(file + ": not a token cache (it does not start with \"MNTRTOKS\"), so it "
-                        + "is not replaced, even with --rebuild-cache; give another path");
             }
             build(file, docs, tokenizer, id);
             return new Opened(open(file), Outcome.REBUILT, problem + "; rebuilt");

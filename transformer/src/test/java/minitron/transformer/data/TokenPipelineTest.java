@@ -192,6 +192,10 @@ class TokenPipelineTest {
         assertTrue(refused.getMessage().contains("not a token cache (it does not start with \"MNTRTOKS\"), so it is "
                 + "not replaced, even with --rebuild-cache"), refused.getMessage());
         assertEquals("a user's text, given as --out by mistake\n", Files.readString(notes));
+        // without rebuild the refusal is the same, not a remedy ("rebuild it (--rebuild-cache)") that is refused too
+        DataException plain = assertThrows(DataException.class,
+                () -> TokenCache.openOrBuild(notes, docs("hello"), bytes, bytesId, false));
+        assertEquals(refused.getMessage(), plain.getMessage());
         Path empty = Files.createFile(dir.resolve("empty.tok"));
         TokenCache.Opened built = TokenCache.openOrBuild(empty, docs("hello"), bytes, bytesId, true);
         assertEquals(TokenCache.Outcome.REBUILT, built.outcome());
