@@ -423,7 +423,7 @@ public final class TrainCommand implements Callable<Integer> {
                 TokenDataset train = open(data, tok, id).dataset();
                 List<TokenDataset> datasets = new ArrayList<>();   // all opened first: a bad one stops before the table
                 for (String e : evals) datasets.add(open(e, tok, id).dataset());
-                try (LlamaModel m = Options.loadModel("train", model)) {
+                try (LlamaModel m = Options.loadModel("train eval", model)) {
                     Options.atMost("--seq", seq, m.config.maxPositionEmbeddings(), "the model's max_position_embeddings");
                     System.out.printf("%-22s %10s %12s %12s %12s%n", "dataset", "tokens", "model_loss", "unigram_loss",
                             "model_ppl");
@@ -447,6 +447,7 @@ public final class TrainCommand implements Callable<Integer> {
 
         private TokenCache open(String source, Tokenizer tok, TokenizerId id) throws IOException {
             Readers.Result read = DataSources.read(source, false);
+            read.warnings().forEach(w -> System.err.println("minitron train eval: warning: " + w));
             String name = source.replaceAll("[^A-Za-z0-9._-]", "_") + ".tokens";
             return TokenCache.openOrBuild(cacheDir.resolve(name), read.documents(), tok, id, true).cache();
         }

@@ -335,4 +335,40 @@ class TrainCommandTest {
             assertEquals("minitron train eval: " + c[2], r[2]);
         }
     }
+
+    /**
+     * {@code train eval} prints what its readers warn about, under its own name, as the other commands do: invalid
+     * UTF-8 in a dataset (it was replaced silently) and tensors the config does not use (named "minitron train").
+     */
+    @Test
+    void trainEvalPrintsTheWarningsOfItsDataAndCheckpoint() throws IOException {
+        Path text = corpus();
+        Path tok = tokenizer(text);
+        Path out = dir.resolve("run");
+        assertEquals("0", train(text, tok, out, 2)[0]);
+        Path model = Files.createDirectories(dir.resolve("extra"));
+        java.util.Map<String, minitron.tensor.Tensor> tensors = new java.util.LinkedHashMap<>();
+        try (minitron.transformer.io.Checkpoint ck = minitron.transformer.io.Checkpoint.open(out.resolve("final"))) {
+            for (String name : ck.names()) tensors.put(name, ck.tensor(name).copy());
+        }
+        tensors.put("model.rotary_emb.inv_freq", minitron.tensor.Tensor.zeros(minitron.tensor.DType.F32, 2));
+        minitron.transformer.io.SafetensorsWriter.write(model.resolve("model.safetensors"), tensors,
+                minitron.tensor.DType.BF16);
+        for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(out.resolve("final").resolve(f), model.resolve(f));
+        }
+        byte[] good = Files.readAllBytes(text);
+        byte[] bad = java.util.Arrays.copyOf(good, good.length + 2);
+        bad[good.length] = (byte) 0xFF;
+        bad[good.length + 1] = (byte) 0xFE;
+        Path badText = Files.write(dir.resolve("bad.txt"), bad);
+        String[] r = run("train", "eval", "--model", model.toString(), "--data", text.toString(), "--eval",
+                badText.toString(), "--seq", "16", "--threads", "1", "--cache", dir.resolve("ec").toString());
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[2].contains("minitron train eval: warning: " + badText + ": 2 invalid UTF-8 sequence(s) replaced "
+                + "by U+FFFD (first at byte offset " + good.length + ")"), r[2]);
+        assertTrue(r[2].contains("minitron train eval: warning: ") && r[2].contains("\"model.rotary_emb.inv_freq\" is "
+                + "not used by the config (ignored)"), r[2]);
+        assertFalse(r[2].contains("minitron train: "), r[2]);
+    }
 }
