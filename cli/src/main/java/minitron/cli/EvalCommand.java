@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import minitron.eval.BrownCloze;
 import minitron.eval.EvalException;
@@ -244,6 +245,13 @@ public final class EvalCommand implements Callable<Integer> {
         return t;
     }
 
+    /** The metrics that are counts (Evaluator.run): printed as whole numbers, not as 1524.0000 or 1524.0. */
+    private static final Set<String> COUNTS = Set.of("items", "tokens", "documents");
+
+    private static boolean isCount(String metric, double value) {
+        return COUNTS.contains(metric) && value == Math.rint(value) && Math.abs(value) < 0x1p53;
+    }
+
     static String toJson(Map<String, Map<String, Double>> results) {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode root = mapper.createObjectNode();
@@ -253,6 +261,8 @@ public final class EvalCommand implements Callable<Integer> {
             for (Map.Entry<String, Double> m : task.getValue().entrySet()) {
                 if (m.getValue().isNaN()) {
                     t.putNull(m.getKey());
+                } else if (isCount(m.getKey(), m.getValue())) {
+                    t.put(m.getKey(), m.getValue().longValue());
                 } else {
                     t.put(m.getKey(), m.getValue());
                 }
@@ -267,7 +277,9 @@ public final class EvalCommand implements Callable<Integer> {
             for (Map.Entry<String, Double> m : task.getValue().entrySet()) {
                 if (m.getKey().endsWith("_stderr")) continue;
                 Double stderr = task.getValue().get(m.getKey() + "_stderr");
-                sb.append(String.format("%-16s %-30s %12.4f %10s%n", task.getKey(), m.getKey(), m.getValue(),
+                String value = isCount(m.getKey(), m.getValue())
+                        ? String.valueOf(m.getValue().longValue()) : String.format("%.4f", m.getValue());
+                sb.append(String.format("%-16s %-30s %12s %10s%n", task.getKey(), m.getKey(), value,
                         stderr == null || stderr.isNaN() ? "" : String.format("%.4f", stderr)));
             }
         }

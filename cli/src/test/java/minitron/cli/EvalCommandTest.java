@@ -76,6 +76,28 @@ class EvalCommandTest {
         }
     }
 
+    /** Counts (items, tokens, documents) are whole numbers in the table and the JSON, not "3.0000" and 3.0. */
+    @Test
+    void countsArePrintedAsWholeNumbers() throws Exception {
+        Path model = tinyModel();
+        Path text = Files.writeString(dir.resolve("text.txt"), "hi there, a short text.");
+        String tasks = "ppl:" + text + ",brown-cloze";
+        String[] json = run("--model", model.toString(), "--tasks", tasks, "--limit", "3", "--json");
+        assertEquals("0", json[0], json[2]);
+        JsonNode results = new ObjectMapper().readTree(json[1]).get("results");
+        for (JsonNode count : List.of(results.get("brown-cloze").get("items"), results.get("ppl").get("tokens"),
+                results.get("ppl").get("documents"))) {
+            assertTrue(count.isIntegralNumber(), json[1]);
+        }
+        assertEquals(1, results.get("ppl").get("documents").asInt());
+        assertTrue(results.get("brown-cloze").get("acc").isFloatingPointNumber(), json[1]);
+        String[] table = run("--model", model.toString(), "--tasks", tasks, "--limit", "3");
+        assertEquals("0", table[0], table[2]);
+        assertTrue(table[1].lines().anyMatch(l -> l.matches("brown-cloze +items +3 *")), table[1]);
+        assertTrue(table[1].lines().anyMatch(l -> l.matches("ppl +documents +1 *")), table[1]);
+        assertTrue(table[1].lines().anyMatch(l -> l.matches("brown-cloze +acc +\\d\\.\\d{4} +\\d\\.\\d{4}")), table[1]);
+    }
+
     @Test
     void pplWarnsOfInvalidUtf8AndCountsTheBytesOfTheTextItScored() throws Exception {
         Path model = tinyModel();
