@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code minitron bench ...}: the plain-Java measurements of the bench module, one line each, or JSON. */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure kernel speed on this machine.",
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measures speed on this machine: GEMM, decode GEMV, model prefill and decode, training steps.",
         subcommands = {BenchCommand.Gemm.class, BenchCommand.Gemv.class, DecodeBenchCommand.class,
                 BenchTrainCommand.class})
 public final class BenchCommand {

@@ -30,7 +30,8 @@ public final class GenerateCommand implements Callable<Integer> {
             + "safetensors, and tokenizer.json unless --tokenizer)")
     Path model;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json (default: DIR/tokenizer.json)")
+    @Option(names = "--tokenizer", paramLabel = "FILE",
+            description = "tokenizer.json or its folder (default: the --model folder's)")
     Path tokenizer;
 
     @Option(names = "--prompt", required = true, paramLabel = "S", description = "the prompt text (BOS added when "
