@@ -82,6 +82,10 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--jsonl", description = "--data FILE is JSONL with a \"text\" field per line")
     boolean jsonl;
 
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "depth: tokenizer.json or its folder for --data "
+            + "or --task (default: the model folder's; a training checkpoint's model folder has none)")
+    Path tokenizer;
+
     @Option(names = "--depth", paramLabel = "K", description = "depth: number of layers to remove")
     Integer depth;
 
@@ -187,8 +191,8 @@ public final class PruneCommand implements Callable<Integer> {
             "--num-attention-heads", "--baseline"};
 
     /** The options only depth pruning reads. */
-    private static final String[] DEPTH_OPTIONS = {"--data", "--jsonl", "--metric", "--task", "--task-limit",
-            "--block-sizes", "--non-contiguous", "--samples", "--seq-len", "--batch"};
+    private static final String[] DEPTH_OPTIONS = {"--data", "--jsonl", "--tokenizer", "--metric", "--task",
+            "--task-limit", "--block-sizes", "--non-contiguous", "--samples", "--seq-len", "--batch"};
 
     /** Width pruning reads no depth option, --seed only for the random baselines, --importance only without them. */
     private void refuseUnusedByWidth() {
@@ -255,7 +259,8 @@ public final class PruneCommand implements Callable<Integer> {
     private List<Integer> depthPlan(LlamaModel source) throws IOException {
         int layers = source.config.numHiddenLayers();
         if (data == null && !metric.equalsIgnoreCase("task")) {
-            throw new CompressException("depth pruning with --metric " + metric + " needs --data FILE|brown:SPLIT");
+            throw new CompressException("--data: expected validation text (FILE or brown:SPLIT) with depth pruning "
+                    + "by --metric " + metric + ", found none");
         }
         if (depth < 1 || depth >= layers) {
             throw new CompressException("--depth: expected a number of layers in [1, " + (layers - 1) + "], found " + depth);
@@ -277,14 +282,16 @@ public final class PruneCommand implements Callable<Integer> {
         if (!sizes.contains(depth)) sizes.add(depth);
         Calibration val = null;
         TaskMetric taskMetric = null;
+        Path tokenizerFile = EvalCommand.tokenizerFile(tokenizer, model);
+        EvalCommand.loadTokenizer(tokenizerFile, model, source.config.vocabSize());   // its ids must fit the model
         if (m == DepthPruner.Metric.TASK) {
-            taskMetric = new TaskMetric(TokenEncoder.of(Tokenizer.load(model)), task, taskLimit);
+            taskMetric = new TaskMetric(TokenEncoder.of(Tokenizer.load(tokenizerFile)), task, taskLimit);
             System.err.printf("full model %s accuracy: %.4f (%d items)%n", taskMetric.task(),
                     taskMetric.accuracy(source), taskMetric.items());
         } else {
             Options.atLeast("--seq-len", seqLen, 1);
             Options.atMost("--seq-len", seqLen, source.config.maxPositionEmbeddings(), "the model's max_position_embeddings");
-            val = Calibration.read(data, jsonl, model, seqLen, samples, batch);
+            val = Calibration.read(data, jsonl, tokenizerFile, seqLen, samples, batch);
             if (m == DepthPruner.Metric.LOSS) {
                 System.err.printf("full model validation loss: %.4f (%d tokens)%n", val.meanLoss(source), val.tokens());
             }

@@ -205,6 +205,45 @@ class PruneCommandsTest {
         assertTrue(r[2].contains("--depth: expected a number of layers in [1, 3], found 4"), r[2]);
     }
 
+    /**
+     * A training checkpoint's model folder has no tokenizer.json: depth pruning takes --tokenizer (it failed with
+     * "tokenizer file not found"), and a tokenizer with more tokens than the model is refused up front.
+     */
+    @Test
+    void depthPruningOfAFolderWithoutTokenizerTakesTokenizer() throws IOException {
+        Path checkpoint = Files.createDirectories(dir.resolve("checkpoint"));
+        for (String name : List.of("config.json", "model.safetensors")) {
+            Files.copy(model.resolve(name), checkpoint.resolve(name));
+        }
+        List<String> args = List.of("prune", "--model", checkpoint.toString(), "--depth", "1", "--data", data.toString(),
+                "--samples", "4", "--seq-len", "16", "--batch", "2", "--block-sizes", "1");
+        String[] none = run(withOut(args, dir.resolve("a")));
+        assertEquals("1", none[0]);
+        assertTrue(none[2].startsWith("minitron prune: --tokenizer: expected a tokenizer.json in the model folder (the "
+                + "default), found none in " + checkpoint), none[2]);
+        List<String> given = new ArrayList<>(args);
+        given.addAll(List.of("--tokenizer", model.toString()));
+        String[] r = run(withOut(given, dir.resolve("b")));
+        assertEquals("0", r[0], r[2]);
+        assertEquals(3, LlamaConfig.read(dir.resolve("b")).numHiddenLayers());
+        // the same scores as with the model folder's own tokenizer
+        String[] own = run(withOut(args.stream().map(a -> a.equals(checkpoint.toString()) ? model.toString() : a)
+                .toList(), dir.resolve("c")));
+        assertEquals("0", own[0], own[2]);
+        assertEquals(Files.readString(dir.resolve("c/depth-loss.json")), Files.readString(dir.resolve("b/depth-loss.json")));
+        // width pruning reads no tokenizer
+        String[] width = run("prune", "--model", model.toString(), "--baseline", "random", "--hidden-size", "8",
+                "--tokenizer", model.toString(), "--out", dir.resolve("d").toString());
+        assertEquals("1", width[0]);
+        assertTrue(width[2].startsWith("minitron prune: --tokenizer: expected only with depth pruning"), width[2]);
+    }
+
+    private static String[] withOut(List<String> args, Path out) {
+        List<String> all = new ArrayList<>(args);
+        all.addAll(List.of("--out", out.toString()));
+        return all.toArray(String[]::new);
+    }
+
     /** A float64 source has no storage dtype of ours: --dtype is asked for (the pruned weights had become F32). */
     @Test
     void aFloat64SourceNeedsDtype() throws IOException {
