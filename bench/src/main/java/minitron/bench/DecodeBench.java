@@ -90,21 +90,30 @@ public final class DecodeBench {
         /**
          * The decode steps had clearly less than the pool's threads' worth of CPU (below 90%): other processes held
          * cores, and the step time says more about them than about the kernels. (The kernels' own sequential parts,
-         * between the parallel loops, keep a clean run a few percent under the thread count.)
+         * between the parallel loops, keep a clean run a few percent under the thread count.) A model of less than
+         * {@link #PARALLEL_STEP_BYTES} per step is too small to keep the threads busy, so its low ratio says nothing.
          */
         public boolean sharedCores() {
-            return decodeCpuPerWall < 0.9 * threads;
+            return decodeCpuPerWall < 0.9 * threads && weightBytesPerToken >= PARALLEL_STEP_BYTES;
+        }
+
+        /** Bytes of weights per step from which a decode step keeps every thread busy (the 1B model: 2.5 GB). */
+        static final double PARALLEL_STEP_BYTES = 64e6;
+
+        /** "2.47 GB", or "9.4 MB" below a gigabyte (the bundled teacher's read "0.00 GB"). */
+        static String size(long bytes) {
+            return bytes >= 1e9 ? String.format("%.2f GB", bytes / 1e9) : String.format("%.1f MB", bytes / 1e6);
         }
 
         public String line() {
-            return String.format("decode %s (%d layers, %.2f GB checkpoint), threads=%d backend=%s:%n"
+            return String.format("decode %s (%d layers, %s checkpoint), threads=%d backend=%s:%n"
                             + "  prefill %d tokens: %.1f tokens/s (best of " + PREFILL_RUNS + ", cpu/wall %s)%n"
                             + "  decode %d tokens: %.2f tokens/s = %.2f GB/s of weights"
                             + " (%.0f MB/token; after %d warm-up steps)%n"
                             + "  copy bandwidth %.2f GB/s -> %.0f%% of copy; read bandwidth %.2f GB/s -> %.0f%% of read%n"
                             + "  decode on %d thread%s: cpu/wall %s%s%n"
                             + "  Java heap in use after the run: %.2f GB; peak resident set (heap + mapped weights) %.2f GB",
-                    preset, layers, checkpointBytes / 1e9, threads, backend, promptTokens, prefillTokensPerSecond, Timing.cpuPerWallText(prefillCpuPerWall),
+                    preset, layers, size(checkpointBytes), threads, backend, promptTokens, prefillTokensPerSecond, Timing.cpuPerWallText(prefillCpuPerWall),
                     decodeTokens, decodeTokensPerSecond, weightBytesPerToken * decodeTokensPerSecond / 1e9,
                     weightBytesPerToken / 1e6, warmUpSteps, copyGigabytesPerSecond, 100 * copyRatio(), readGigabytesPerSecond,
                     100 * readRatio(), threads, threads == 1 ? "" : "s", Timing.cpuPerWallText(decodeCpuPerWall), sharedCores() ? " (other processes took cores)" : "",
