@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 WORK=${1:-/tmp/minitron-teacher}
 DEST=transformer/src/main/resources/minitron/teacher
 THREADS=${THREADS:-2}
-[ -f cli/target/minitron.jar ] || ./mvnw -B -q -ntp package -DskipTests
+./minitron --version > /dev/null   # builds cli/target/minitron.jar when missing or older than the sources
 . scripts/find-jdk.sh
 # A copy of the jar, so that rebuilding the project meanwhile does not pull it from under the running JVM.
 mkdir -p "$WORK"
