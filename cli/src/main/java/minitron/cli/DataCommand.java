@@ -68,7 +68,7 @@ public final class DataCommand {
         @Option(names = "--jsonl", description = "read JSONL lines with a \"text\" field (not with brown:SPLIT)")
         boolean jsonl;
 
-        @Option(names = "--tokenizer", required = true, paramLabel = "DIR", description = "tokenizer.json or its folder")
+        @Option(names = "--tokenizer", required = true, paramLabel = "FILE|DIR", description = "tokenizer.json or its folder")
         Path tokenizer;
 
         @Option(names = "--out", required = true, paramLabel = "FILE", description = "the cache file")

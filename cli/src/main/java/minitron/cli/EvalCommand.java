@@ -43,7 +43,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "HF model directory (config.json, safetensors, tokenizer.json)")
     Path model;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json or its folder (default: the "
+    @Option(names = "--tokenizer", paramLabel = "FILE|DIR", description = "tokenizer.json or its folder (default: the "
             + "model folder's; a training checkpoint's model folder has none: pass the tokenizer the run trained with); "
             + "at most the model's vocab_size tokens")
     Path tokenizer;

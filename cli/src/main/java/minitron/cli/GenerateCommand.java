@@ -30,7 +30,7 @@ public final class GenerateCommand implements Callable<Integer> {
             + "safetensors, and tokenizer.json unless --tokenizer)")
     Path model;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE",
+    @Option(names = "--tokenizer", paramLabel = "FILE|DIR",
             description = "tokenizer.json or its folder (default: the --model folder's)")
     Path tokenizer;
 

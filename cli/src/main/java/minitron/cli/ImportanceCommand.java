@@ -28,7 +28,7 @@ public final class ImportanceCommand implements Callable<Integer> {
     @Option(names = "--jsonl", description = "--data FILE is JSONL with a \"text\" field per line")
     boolean jsonl;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json or its folder (default: the "
+    @Option(names = "--tokenizer", paramLabel = "FILE|DIR", description = "tokenizer.json or its folder (default: the "
             + "model folder's); at most the model's vocab_size tokens")
     Path tokenizer;
 

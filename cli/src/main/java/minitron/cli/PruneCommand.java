@@ -82,7 +82,7 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--jsonl", description = "--data FILE is JSONL with a \"text\" field per line")
     boolean jsonl;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE", description = "depth: tokenizer.json or its folder for --data "
+    @Option(names = "--tokenizer", paramLabel = "FILE|DIR", description = "depth: tokenizer.json or its folder for --data "
             + "or --task (default: the model folder's; a training checkpoint's model folder has none)")
     Path tokenizer;
 

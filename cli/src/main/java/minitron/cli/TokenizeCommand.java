@@ -29,7 +29,7 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--tokenizer", required = true, paramLabel = "FILE",
+    @Option(names = "--tokenizer", required = true, paramLabel = "FILE|DIR",
             description = "tokenizer.json, or a directory holding one (a tokenizer_config.json beside it gives the BOS)")
     Path tokenizer;
 

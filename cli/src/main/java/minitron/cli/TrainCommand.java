@@ -71,7 +71,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--intermediate", description = "override intermediate_size (0: the shape's)")
     int intermediate;
 
-    @Option(names = "--tokenizer", paramLabel = "DIR", description = "tokenizer.json or its folder (required, here or "
+    @Option(names = "--tokenizer", paramLabel = "FILE|DIR", description = "tokenizer.json or its folder (required, here or "
             + "in --config)")
     Path tokenizer;
 
