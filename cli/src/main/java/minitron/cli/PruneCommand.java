@@ -145,6 +145,7 @@ public final class PruneCommand implements Callable<Integer> {
                 refuseUnusedByDepth();
             }
             LlamaConfig before = source.config;
+            DType storeAs = storeDtype(before);                  // before the scoring, which can take minutes
             SequencedMap<String, Tensor> tensors;
             LlamaConfig after;
             if (width) {
@@ -158,7 +159,7 @@ public final class PruneCommand implements Callable<Integer> {
                 tensors = DepthPruner.droppedTensors(source, drop);
             }
             Files.createDirectories(out);
-            Checkpoint.saveModel(out, after, tensors, storeDtype(before), SafetensorsWriter.DEFAULT_MAX_SHARD_BYTES);
+            Checkpoint.saveModel(out, after, tensors, storeAs, SafetensorsWriter.DEFAULT_MAX_SHARD_BYTES);
             copyTokenizerFiles();
             System.out.printf("parameters: %,d -> %,d (%.1f%%)%n", before.parameterCount(), after.parameterCount(),
                     100.0 * after.parameterCount() / before.parameterCount());
@@ -328,11 +329,18 @@ public final class PruneCommand implements Callable<Integer> {
         return stored;
     }
 
-    /** The tokenizer and generation files travel with the pruned weights (the vocabulary is unchanged). */
+    /**
+     * The tokenizer and generation files travel with the pruned weights (the vocabulary is unchanged): the model
+     * folder's, or where it has no tokenizer.json (a training checkpoint's), those beside --tokenizer.
+     */
     private void copyTokenizerFiles() throws IOException {
+        Path from = model;
+        if (!Files.isRegularFile(model.resolve("tokenizer.json")) && tokenizer != null) {
+            from = EvalCommand.tokenizerFile(tokenizer, model).toAbsolutePath().getParent();
+        }
         for (String name : List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
                 "generation_config.json")) {
-            Path src = model.resolve(name);
+            Path src = from.resolve(name);
             if (Files.isRegularFile(src)) Files.copy(src, out.resolve(name), StandardCopyOption.REPLACE_EXISTING);
         }
     }

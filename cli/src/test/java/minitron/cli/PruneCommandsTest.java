@@ -226,6 +226,9 @@ class PruneCommandsTest {
         String[] r = run(withOut(given, dir.resolve("b")));
         assertEquals("0", r[0], r[2]);
         assertEquals(3, LlamaConfig.read(dir.resolve("b")).numHiddenLayers());
+        // the pruned folder is complete: the tokenizer came with --tokenizer
+        assertEquals(Files.readString(model.resolve("tokenizer.json")), Files.readString(dir.resolve("b/tokenizer.json")));
+        assertTrue(Files.isRegularFile(dir.resolve("b/tokenizer_config.json")));
         // the same scores as with the model folder's own tokenizer
         String[] own = run(withOut(args.stream().map(a -> a.equals(checkpoint.toString()) ? model.toString() : a)
                 .toList(), dir.resolve("c")));
