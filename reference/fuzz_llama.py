@@ -15,7 +15,8 @@ and compares:
     and nothing else is printed (the JVM's "Using incubator modules" line aside);
   - stdout: exactly one JSON line with V logits and T argmax ids.
 
-What a random configuration covers: model_type llama / mistral; MHA, GQA, MQA, num_key_value_heads absent;
+What a random configuration covers: model_type llama / mistral; MHA, GQA, MQA, num_key_value_heads absent (a
+mistral config only with 8 heads, since MistralConfig's default is 8, not num_attention_heads);
 head_dim absent, explicit = hidden/heads, or explicit and different (even, odd hidden sizes included);
 intermediate_size; 1-3 layers; vocab 50-300; rms_norm_eps 1e-8..0.1; rope_theta 10..1e7; rope_scaling absent, null,
 {"rope_type": "default"}, llama3 (random factor, low/high frequency factors, original_max_position_embeddings) or
@@ -28,7 +29,8 @@ that attention is sharp and RoPE matters; ids of length 1-40.
 
 Fixed degenerate-but-valid cases follow the random ones (skip them with --no-edge): a single token, every id
 vocab_size - 1, a sequence exactly max_position_embeddings long, one past it, far past it with llama3 scaling,
-sliding_window 1 / T - 1 / T, max_position_embeddings 1; and ids outside the vocabulary must be refused with one
+sliding_window 1 / T - 1 / T, max_position_embeddings 1, a 16-head mistral config without num_key_value_heads
+(8 KV heads); and ids outside the vocabulary must be refused with one
 `minitron logits: ...` line on stderr, exit code 1 and nothing on stdout.
 
 Usage (from the repository root; JAVA_HOME must point to a JDK 25, the jar must be built):
@@ -61,6 +63,7 @@ ATOL, RTOL = 1e-4, 1e-4
 ARGMAX_GAP = 1e-3
 JVM_NOISE = ("WARNING: Using incubator modules",)
 DEFAULT_JAVA_HOME = "/usr/lib/jvm/temurin-25-jdk-amd64"
+MISTRAL_DEFAULT_KV_HEADS = 8   # transformers' MistralConfig(num_key_value_heads=8)
 
 
 # ---------------------------------------------------------------- random configurations
@@ -83,7 +86,15 @@ def draw_case(rng, **force):
     model_type = f.get("model_type", rng.choice(["llama", "mistral"]))
     heads = f.get("heads", rng.choice([1, 2, 3, 4, 6, 8]))
     kv = f.get("kv", rng.choice(divisors(heads)))
-    kv_mode = "absent" if kv == heads and rng.random() < 0.3 else "explicit"
+    if "kv_mode" in f:
+        kv_mode = f["kv_mode"]
+    else:
+        kv_mode = "absent" if kv == heads and rng.random() < 0.3 else "explicit"
+        if kv_mode == "absent" and model_type == "mistral" and kv != MISTRAL_DEFAULT_KV_HEADS:
+            # HF's MistralConfig reads an absent num_key_value_heads as 8, not num_attention_heads (LlamaConfig's
+            # default): left out of a mistral config only where the two agree; edge case
+            # mistral_16_heads_kv_heads_absent tests the default where they do not.
+            kv_mode = "explicit"
     tags.append("MHA" if kv == heads else ("MQA" if kv == 1 else "GQA"))
     if kv_mode == "absent":
         tags.append("kv_heads_absent")
@@ -442,6 +453,9 @@ def edge_cases(seed):
     out.append(("mistral_window_2_3layers_bf16_sharded", draw(14, seq=40, model_type="mistral", window="exact",
                                                               window_size=2, layers=3, store="BF16", shards=3)))
     out.append(("vocab_50_mqa", draw(15, vocab=50, heads=8, kv=1)))
+    # num_key_value_heads absent from a mistral config of 16 heads: MistralConfig's default 8 (GQA 16 on 8)
+    out.append(("mistral_16_heads_kv_heads_absent", draw(16, model_type="mistral", heads=16, kv=8, kv_mode="absent",
+                                                         hd_mode="absent", seq=12)))
     return out
 
 

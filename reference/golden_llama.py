@@ -2,7 +2,8 @@
 
 The `transformers` package is not installed here (no PyPI; Debian bookworm has no python3-transformers), so this
 script implements HF's LlamaForCausalLM / MistralForCausalLM forward in plain torch, following
-transformers/models/llama/modeling_llama.py line by line:
+transformers/models/llama/modeling_llama.py line by line (reference/fuzz_hf_transformers.py checks this forward
+against the real transformers 5.18 classes, in an environment of its own):
 
   LlamaRMSNorm:        h = x.float(); h * rsqrt(mean(h^2, -1) + eps); weight * h
   rotary embedding:    inv_freq = 1 / theta^(arange(0, hd, 2) / hd) in float32, rescaled by

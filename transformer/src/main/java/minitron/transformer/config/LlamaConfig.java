@@ -67,6 +67,13 @@ public record LlamaConfig(
     /** HF MistralConfig's default when {@code sliding_window} is absent from a mistral config. */
     public static final int MISTRAL_DEFAULT_SLIDING_WINDOW = 4096;
 
+    /**
+     * HF MistralConfig's default when {@code num_key_value_heads} is absent from a mistral config (Mistral 7B's value,
+     * whatever num_attention_heads is; LlamaConfig's default is num_attention_heads). An explicit null is
+     * num_attention_heads in both.
+     */
+    public static final int MISTRAL_DEFAULT_KEY_VALUE_HEADS = 8;
+
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
@@ -212,7 +219,19 @@ public record LlamaConfig(
         int hiddenSize = f.requiredInt("hidden_size");
         int heads = f.requiredInt("num_attention_heads");
         requirePositive(source, "num_attention_heads", heads);   // before hidden_size % heads: 0 was "/ by zero"
-        int kvHeads = f.optionalInt("num_key_value_heads", heads);
+        // An absent num_key_value_heads: HF's LlamaConfig takes num_attention_heads, MistralConfig 8.
+        boolean mistral = MISTRAL.equals(modelType);
+        int kvHeads;
+        if (mistral && !root.has("num_key_value_heads")) {
+            kvHeads = MISTRAL_DEFAULT_KEY_VALUE_HEADS;
+            if (heads % kvHeads != 0) {
+                throw new ConfigException(source + ": num_key_value_heads is absent, which a mistral config reads as "
+                        + "MistralConfig's default " + kvHeads + ", and num_attention_heads (" + heads
+                        + ") is not a multiple of it; give num_key_value_heads explicitly");
+            }
+        } else {
+            kvHeads = f.optionalInt("num_key_value_heads", heads);
+        }
         Integer headDimField = f.nullableInt("head_dim");
         if (headDimField == null && hiddenSize % heads != 0) {
             throw new ConfigException(source + ": head_dim is absent and hidden_size (" + hiddenSize
@@ -222,7 +241,6 @@ public record LlamaConfig(
 
         // HF's LlamaModel has no sliding window (a sliding_window field in a llama config is ignored there too);
         // MistralConfig defaults an absent sliding_window to 4096.
-        boolean mistral = MISTRAL.equals(modelType);
         Integer slidingWindow = !mistral ? null
                 : root.has("sliding_window") ? f.nullableInt("sliding_window")
                 : Integer.valueOf(MISTRAL_DEFAULT_SLIDING_WINDOW);

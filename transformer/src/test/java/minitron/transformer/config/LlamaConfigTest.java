@@ -133,7 +133,7 @@ class LlamaConfigTest {
         assertNull(LlamaConfig.parse(llama("\"rope_scaling\": {\"rope_type\": \"default\"}"), "x").ropeScaling());
         assertEquals(24, LlamaConfig.parse(llama("\"head_dim\": 24"), "x").headDim());
 
-        String mistral = llama("").replace("\"llama\"", "\"mistral\"");
+        String mistral = llama("\"num_key_value_heads\": 4").replace("\"llama\"", "\"mistral\"");
         assertEquals(LlamaConfig.MISTRAL_DEFAULT_SLIDING_WINDOW, LlamaConfig.parse(mistral, "x").slidingWindow());
         assertEquals(512, LlamaConfig.parse(mistral.replace("}", ", \"sliding_window\": 512}"), "x").slidingWindow());
         assertNull(LlamaConfig.parse(llama("\"sliding_window\": 512"), "x").slidingWindow());   // HF's Llama has none
@@ -168,6 +168,27 @@ class LlamaConfigTest {
         assertEquals(5e5, both.ropeTheta());
         // Harmless unknown fields are ignored.
         assertEquals(c, LlamaConfig.parse(llama("\"use_cache\": false, \"pretraining_tp\": 2, \"foo\": {\"bar\": [1]}"), "tiny.json"));
+    }
+
+    /**
+     * An absent num_key_value_heads: HF's LlamaConfig reads it as num_attention_heads (multi-head attention), but
+     * MistralConfig as 8 (Mistral 7B's value) whatever num_attention_heads is; an explicit null is
+     * num_attention_heads in both. Found by reference/fuzz_hf_transformers.py against transformers 5.18: a mistral
+     * config of 16 heads without the field was read as 16 KV heads, and its checkpoint (8 KV heads) refused.
+     */
+    @Test
+    void absentKeyValueHeadsFollowTheModelTypesDefault() {
+        String llama16 = llama("").replace("\"num_attention_heads\": 4", "\"num_attention_heads\": 16");
+        String mistral16 = llama16.replace("\"llama\"", "\"mistral\"");
+        assertEquals(16, LlamaConfig.parse(llama16, "x").numKeyValueHeads());
+        assertEquals(8, LlamaConfig.parse(mistral16, "x").numKeyValueHeads());
+        assertEquals(16, LlamaConfig.parse(mistral16.replace("}", ", \"num_key_value_heads\": null}"), "x")
+                .numKeyValueHeads());
+        assertEquals(4, LlamaConfig.parse(mistral16.replace("}", ", \"num_key_value_heads\": 4}"), "x")
+                .numKeyValueHeads());
+        // 4 heads cannot share 8 KV heads: HF builds the model and fails in its forward; here the file is refused
+        assertRefused(llama("").replace("\"llama\"", "\"mistral\""), "num_key_value_heads is absent",
+                "MistralConfig's default 8", "num_attention_heads (4)", "give num_key_value_heads explicitly");
     }
 
     /** Each refusal names the file, the field and the value. */
