@@ -233,10 +233,22 @@ public final class PruneCommand implements Callable<Integer> {
         } else {                                            // random, random-init (checked in refuseUnusedByWidth)
             scores = Baselines.randomScores(source, seed);
         }
-        WidthPruner.Target target = new WidthPruner.Target(size("--hidden-size", hiddenSize, c.hiddenSize(), 1),
-                size("--intermediate-size", intermediateSize, c.intermediateSize(), 1),
-                size("--num-attention-heads", numAttentionHeads, c.numAttentionHeads(), c.numKeyValueHeads()));
-        return WidthPruner.plan(c, scores, target);
+        Integer heads = size("--num-attention-heads", numAttentionHeads, c.numAttentionHeads(), c.numKeyValueHeads());
+        int headsAfter = heads != null ? heads : c.numAttentionHeads();
+        boolean llama = LlamaConfig.LLAMA.equals(c.modelType());
+        WidthPruner.Target target = new WidthPruner.Target(
+                size("--hidden-size", hiddenSize, c.hiddenSize(), llama ? headsAfter : 1),
+                size("--intermediate-size", intermediateSize, c.intermediateSize(), 1), heads);
+        WidthPruner.Plan plan = WidthPruner.plan(c, scores, target);
+        int hidden = plan.config().hiddenSize();
+        if (llama && hidden % headsAfter != 0) {
+            // transformers (5.x LlamaConfig.validate_architecture) refuses such a config even with head_dim given
+            int below = hidden / headsAfter * headsAfter;
+            throw new CompressException("--hidden-size: expected a multiple of num_attention_heads (" + headsAfter
+                    + ") for a llama model, which transformers refuses otherwise, found " + hidden + " (e.g. "
+                    + (below > 0 ? below + " or " : "") + (below + headsAfter) + ")");
+        }
+        return plan;
     }
 
     /** A count, or a fraction in (0, 1) of the source size rounded to a multiple of {@code multiple}. */

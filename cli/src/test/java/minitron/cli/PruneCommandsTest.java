@@ -283,6 +283,12 @@ class PruneCommandsTest {
                                 + "--metric), found neither"},
                 {"prune", "--model", m, "--importance", imp.toString(), "--hidden-size", "8", "--flops-context", "0",
                         "--out", x, "--flops-context: expected >= 1, found 0"},
+                {"prune", "--model", m, "--importance", imp.toString(), "--hidden-size", "10", "--out", x,
+                        "--hidden-size: expected a multiple of num_attention_heads (4) for a llama model, which "
+                                + "transformers refuses otherwise, found 10 (e.g. 8 or 12)"},
+                {"prune", "--model", m, "--importance", imp.toString(), "--hidden-size", "2", "--out", x,
+                        "--hidden-size: expected a multiple of num_attention_heads (4) for a llama model, which "
+                                + "transformers refuses otherwise, found 2 (e.g. 4)"},
                 {"prune", "--model", m, "--importance", imp.toString(), "--hidden-size", "8", "--dtype", "f64",
                         "--out", x, "--dtype: expected F32, BF16 or F16, found \"f64\""},
                 {"prune", "--model", m, "--importance", imp.toString(), "--hidden-size", "8", "--out", m,
