@@ -2,6 +2,8 @@ package minitron.autograd;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import minitron.tensor.DType;
 import minitron.tensor.Ops;
 import minitron.tensor.Tensor;
@@ -19,8 +21,8 @@ final class OpCases {
     private OpCases() {
     }
 
-    private static OpCase c(String name, java.util.function.Supplier<Tensor[]> inputs,
-                            java.util.function.Function<Var[], Var> op) {
+    private static OpCase c(String name, Supplier<Tensor[]> inputs,
+                            Function<Var[], Var> op) {
         return new OpCase(name, inputs, op);
     }
 

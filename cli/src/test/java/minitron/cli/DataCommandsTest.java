@@ -4,8 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import minitron.transformer.data.BrownCorpus;
 import minitron.transformer.tokenizer.BpeTrainer;
 import minitron.transformer.tokenizer.Tokenizer;
@@ -57,7 +61,7 @@ class DataCommandsTest {
         String[] r = run("tokenizer", "train", "--data", text.toString(), "--vocab-size", "270", "--out", tok.toString());
         assertEquals("0", r[0], r[2]);
         Tokenizer t = Tokenizer.load(tok);
-        java.util.List<String> specials = new java.util.ArrayList<>();
+        List<String> specials = new ArrayList<>();
         for (int id = 270 - BpeTrainer.DEFAULT_SPECIAL_TOKENS.size(); id < 270; id++) specials.add(t.token(id));
         assertEquals(BpeTrainer.DEFAULT_SPECIAL_TOKENS, specials);
     }
@@ -143,7 +147,7 @@ class DataCommandsTest {
                         + text.resolve("sub") + ", found a file: " + text},
         };
         for (String[] c : cases) {
-            String[] r = run(java.util.Arrays.copyOf(c, c.length - 1));
+            String[] r = run(Arrays.copyOf(c, c.length - 1));
             assertEquals("1", r[0], String.join(" ", c));
             assertEquals(c[c.length - 1], r[2]);
         }
@@ -166,13 +170,13 @@ class DataCommandsTest {
         assertEquals("1", refused[0]);
         assertEquals("minitron data brown: --out: " + heldout + " exists (add --overwrite to replace it)", refused[2]);
         assertEquals("user data", Files.readString(heldout));
-        assertEquals(java.util.List.of(heldout), listFiles(out), "nothing written");
+        assertEquals(List.of(heldout), listFiles(out), "nothing written");
 
         String[] replaced = run("data", "brown", "--source", src.toString(), "--out", out.toString(), "--overwrite");
         assertEquals("0", replaced[0], replaced[2]);
         assertTrue(replaced[1].contains("heldout            12"), replaced[1]);
         assertEquals(4, listFiles(out).size());
-        assertTrue(!Files.readString(heldout, java.nio.charset.StandardCharsets.ISO_8859_1).equals("user data"));
+        assertTrue(!Files.readString(heldout, StandardCharsets.ISO_8859_1).equals("user data"));
     }
 
     @Test
@@ -188,7 +192,7 @@ class DataCommandsTest {
         assertTrue(Files.notExists(out), "nothing written");
     }
 
-    private static java.util.List<Path> listFiles(Path folder) throws IOException {
+    private static List<Path> listFiles(Path folder) throws IOException {
         try (var files = Files.list(folder)) {
             return files.sorted().toList();
         }

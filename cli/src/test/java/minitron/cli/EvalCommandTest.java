@@ -5,12 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Random;
 import minitron.eval.LlamaCausalLm;
 import minitron.eval.Perplexity;
 import minitron.eval.TokenEncoder;
@@ -22,6 +16,16 @@ import minitron.transformer.model.LlamaModel;
 import minitron.transformer.tokenizer.Tokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
 
 /** {@code minitron eval} on a tiny random model with a byte-level tokenizer: the JSON shape and its numbers. */
 class EvalCommandTest {
@@ -102,7 +106,7 @@ class EvalCommandTest {
     void pplWarnsOfInvalidUtf8AndCountsTheBytesOfTheTextItScored() throws Exception {
         Path model = tinyModel();
         // two lone continuation bytes: each becomes U+FFFD, 3 bytes in UTF-8 where the file has 1
-        byte[] bytes = "hi there \u0080, a text with \u0080 two bad bytes.".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        byte[] bytes = "hi there \u0080, a text with \u0080 two bad bytes.".getBytes(StandardCharsets.ISO_8859_1);
         Path bad = Files.write(dir.resolve("bad.txt"), bytes);
         String[] r = run("--model", model.toString(), "--tasks", "ppl:" + bad, "--json");
         assertEquals("0", r[0], r[2]);
@@ -185,7 +189,7 @@ class EvalCommandTest {
         assertEquals("0", replaced[0], replaced[2]);
         assertEquals("wrote 1524 items to " + file, replaced[1]);
         try (var shipped = EvalCommandTest.class.getResourceAsStream(minitron.eval.BrownCloze.RESOURCE)) {
-            assertTrue(java.util.Arrays.equals(shipped.readAllBytes(), Files.readAllBytes(file)));
+            assertTrue(Arrays.equals(shipped.readAllBytes(), Files.readAllBytes(file)));
         }
     }
 
@@ -228,7 +232,7 @@ class EvalCommandTest {
                         "--shots: expected only with a few-shot task (" + few + "), found with the task brown-cloze"},
         };
         for (String[] c : cases) {
-            List<String> args = new java.util.ArrayList<>(List.of("--model", model.toString()));
+            List<String> args = new ArrayList<>(List.of("--model", model.toString()));
             args.addAll(List.of(c).subList(0, c.length - 1));
             String[] r = run(args.toArray(String[]::new));
             assertEquals("1", r[0], String.join(" ", c));
@@ -253,7 +257,7 @@ class EvalCommandTest {
                         + "task that draws its examples (" + drawn + "), ignored with the task brown-cloze and --shots 0"},
         };
         for (String[] c : cases) {
-            List<String> args = new java.util.ArrayList<>(List.of("--model", model.toString(), "--json"));
+            List<String> args = new ArrayList<>(List.of("--model", model.toString(), "--json"));
             args.addAll(List.of(c).subList(0, c.length - 1));
             String[] r = run(args.toArray(String[]::new));
             assertEquals("0", r[0], r[2]);
@@ -333,8 +337,8 @@ class EvalCommandTest {
                 + model.resolve("config.json") + "), found 270 tokens in " + big.resolve("tokenizer.json"), r[2]);
     }
 
-    private static List<String> iterable(java.util.Iterator<String> it) {
-        List<String> out = new java.util.ArrayList<>();
+    private static List<String> iterable(Iterator<String> it) {
+        List<String> out = new ArrayList<>();
         it.forEachRemaining(out::add);
         return out;
     }

@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /** What every command shares: bad input that a command does not catch itself is one line and exit code 1. */
 class MainTest {
@@ -48,7 +52,7 @@ class MainTest {
     void threadCountsBeyondTheLimitAreOneLine() {
         for (String[] args : new String[][]{{"bench", "gemm", "--n", "8"}, {"bench", "gemv", "--rows", "8"}, {"bench", "decode"},
                 {"bench", "train", "--model", "tiny"}}) {
-            String[] withThreads = java.util.Arrays.copyOf(args, args.length + 2);
+            String[] withThreads = Arrays.copyOf(args, args.length + 2);
             withThreads[args.length] = "--threads";
             withThreads[args.length + 1] = "100000";
             String[] r = CliRun.run(withThreads);
@@ -78,7 +82,7 @@ class MainTest {
                 {"train", "--lr", "fast", "'fast' is not a double"},
         };
         for (String[] c : cases) {
-            String[] args = java.util.Arrays.copyOf(c, c.length - 1);
+            String[] args = Arrays.copyOf(c, c.length - 1);
             String[] r = CliRun.run(args);
             String command = "minitron " + (args[0].equals("bench") ? "bench " + args[1] : args[0]);
             assertEquals("1", r[0], String.join(" ", args));
@@ -100,9 +104,9 @@ class MainTest {
 
     @Test
     void runningOutOfHeapIsOneLineSayingHowToGiveMore() {
-        java.io.PrintStream err = System.err;
-        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
-        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        PrintStream err = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
         int code;
         try {
             code = Main.reportingMemory(() -> {
@@ -111,7 +115,7 @@ class MainTest {
         } finally {
             System.setErr(err);
         }
-        String message = captured.toString(java.nio.charset.StandardCharsets.UTF_8).strip();
+        String message = captured.toString(StandardCharsets.UTF_8).strip();
         assertEquals(1, code);
         assertTrue(message.startsWith("minitron: out of Java heap memory (Java heap space; the heap may grow to "), message);
         assertTrue(message.contains("MINITRON_JAVA_OPTS=-Xmx<size>") && !message.contains("\n"), message);

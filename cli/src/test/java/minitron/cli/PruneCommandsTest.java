@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -309,7 +310,7 @@ class PruneCommandsTest {
                         "--out: expected a directory (new or existing), found a file: " + file},
         };
         for (String[] c : cases) {
-            String[] r = run(java.util.Arrays.copyOf(c, c.length - 1));
+            String[] r = run(Arrays.copyOf(c, c.length - 1));
             assertEquals("1", r[0], String.join(" ", c));
             assertEquals("minitron " + c[0] + ": " + c[c.length - 1], r[2]);
         }

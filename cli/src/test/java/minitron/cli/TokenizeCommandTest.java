@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -86,7 +88,7 @@ class TokenizeCommandTest {
         String[] r = run("tokenize", "--tokenizer", tok, "--text", "@" + note, "--json");
         assertEquals("0", r[0], r[2]);
         StringBuilder ids = new StringBuilder();
-        for (byte b : ("@" + note).getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+        for (byte b : ("@" + note).getBytes(StandardCharsets.UTF_8)) {
             ids.append(ids.isEmpty() ? "" : ", ").append(b & 0xFF);   // printable ASCII: id = byte value
         }
         assertEquals("{\"ids\": [" + ids + "]}", r[1]);

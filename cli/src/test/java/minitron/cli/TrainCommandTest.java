@@ -7,14 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import minitron.transformer.model.LlamaModel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
-import minitron.transformer.model.LlamaModel;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import java.util.Map;
 
 /** {@code minitron train}, {@code minitron train eval} and {@code minitron bench train} on a tiny model. */
 class TrainCommandTest {
@@ -347,7 +350,7 @@ class TrainCommandTest {
         Path out = dir.resolve("run");
         assertEquals("0", train(text, tok, out, 2)[0]);
         Path model = Files.createDirectories(dir.resolve("extra"));
-        java.util.Map<String, minitron.tensor.Tensor> tensors = new java.util.LinkedHashMap<>();
+        Map<String, minitron.tensor.Tensor> tensors = new LinkedHashMap<>();
         try (minitron.transformer.io.Checkpoint ck = minitron.transformer.io.Checkpoint.open(out.resolve("final"))) {
             for (String name : ck.names()) tensors.put(name, ck.tensor(name).copy());
         }
@@ -358,7 +361,7 @@ class TrainCommandTest {
             Files.copy(out.resolve("final").resolve(f), model.resolve(f));
         }
         byte[] good = Files.readAllBytes(text);
-        byte[] bad = java.util.Arrays.copyOf(good, good.length + 2);
+        byte[] bad = Arrays.copyOf(good, good.length + 2);
         bad[good.length] = (byte) 0xFF;
         bad[good.length + 1] = (byte) 0xFE;
         Path badText = Files.write(dir.resolve("bad.txt"), bad);

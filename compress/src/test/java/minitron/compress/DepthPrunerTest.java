@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.SequencedMap;
 import java.util.Set;
 import minitron.autograd.NoGrad;
 import minitron.tensor.DType;
@@ -47,7 +49,7 @@ class DepthPrunerTest {
         LlamaModel model = TinyModels.random(TinyModels.config(true), 2);
         LlamaModel dropped = DepthPruner.dropLayers(model, List.of(1));
         // the same network: the full model with layer 1's residual branches zeroed (o_proj and down_proj = 0)
-        java.util.SequencedMap<String, Tensor> zeroed = new java.util.LinkedHashMap<>();
+        SequencedMap<String, Tensor> zeroed = new LinkedHashMap<>();
         model.parameters().forEach((k, v) -> zeroed.put(k, v.value()));
         LlamaConfig c = model.config;
         zeroed.put("model.layers.1.self_attn.o_proj.weight", Tensor.zeros(DType.F32, c.hiddenSize(), c.queryWidth()));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import minitron.autograd.NoGrad;
 import minitron.tensor.Tensor;
@@ -143,8 +144,8 @@ class ImportanceEstimatorTest {
         assertEquals(scores.model(), back.model());
         assertEquals("l2-l2", back.aggregation().label());
         for (int l = 0; l < config.numHiddenLayers(); l++) {
-            assertEquals(java.util.Arrays.toString(scores.neurons()[l]), java.util.Arrays.toString(back.neurons()[l]));
-            assertEquals(java.util.Arrays.toString(scores.heads()[l]), java.util.Arrays.toString(back.heads()[l]));
+            assertEquals(Arrays.toString(scores.neurons()[l]), Arrays.toString(back.neurons()[l]));
+            assertEquals(Arrays.toString(scores.heads()[l]), Arrays.toString(back.heads()[l]));
         }
         back.model().requireSame(ModelIdentity.of(model), dir.toString(), "the model");
 

@@ -5,9 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SequencedMap;
+import java.util.Set;
+import java.util.stream.Collectors;
 import minitron.autograd.NoGrad;
 import minitron.autograd.Var;
 import minitron.tensor.DType;
@@ -34,7 +39,7 @@ class WidthPrunerTest {
     }
 
     static Tensor ids(LlamaConfig c) {
-        int[] tokens = TinyModels.rows(2, 10, c.vocabSize(), 77).stream().flatMapToInt(java.util.Arrays::stream).toArray();
+        int[] tokens = TinyModels.rows(2, 10, c.vocabSize(), 77).stream().flatMapToInt(Arrays::stream).toArray();
         return Tensor.of(tokens, 2, 11);
     }
 
@@ -157,13 +162,13 @@ class WidthPrunerTest {
         LlamaModel model = TinyModels.random(TinyModels.config(false), 5);
         WidthPruner.Plan plan = WidthPruner.plan(model.config, scoresOf(model), new WidthPruner.Target(null, 10, 2));
         LlamaModel pruned = WidthPruner.prune(model, plan);
-        SequencedMap<String, Tensor> zeroed = new java.util.LinkedHashMap<>();
+        SequencedMap<String, Tensor> zeroed = new LinkedHashMap<>();
         for (Map.Entry<String, Var> e : model.parameters().entrySet()) zeroed.put(e.getKey(), e.getValue().value().copy());
         int d = model.config.headDim();
         for (int l = 0; l < 4; l++) {
             String p = "model.layers." + l + ".";
-            java.util.Set<Integer> keptN = java.util.Arrays.stream(plan.neurons()[l]).boxed().collect(java.util.stream.Collectors.toSet());
-            java.util.Set<Integer> keptH = java.util.Arrays.stream(plan.heads()[l]).boxed().collect(java.util.stream.Collectors.toSet());
+            Set<Integer> keptN = Arrays.stream(plan.neurons()[l]).boxed().collect(Collectors.toSet());
+            Set<Integer> keptH = Arrays.stream(plan.heads()[l]).boxed().collect(Collectors.toSet());
             Tensor down = zeroed.get(p + "mlp.down_proj.weight"), o = zeroed.get(p + "self_attn.o_proj.weight");
             for (int r = 0; r < 16; r++) {
                 for (int f = 0; f < 24; f++) if (!keptN.contains(f)) down.set(0, r, f);
@@ -184,7 +189,7 @@ class WidthPrunerTest {
         WidthPruner.Plan plan = WidthPruner.plan(model.config, scoresOf(model), new WidthPruner.Target(10, 12, 2));
         LlamaModel pruned = WidthPruner.prune(model, plan);
         pruned.save(dir, DType.F32);
-        assertTrue(java.nio.file.Files.readString(dir.resolve("config.json")).contains("\"head_dim\": 6"));
+        assertTrue(Files.readString(dir.resolve("config.json")).contains("\"head_dim\": 6"));
         try (LlamaModel back = LlamaModel.load(dir, LlamaModel.Mode.INFERENCE); NoGrad scope = NoGrad.enter()) {
             assertEquals(plan.config(), back.config);
             assertArrayEquals(TinyModels.logits(pruned, ids(model.config)), TinyModels.logits(back, ids(model.config)));

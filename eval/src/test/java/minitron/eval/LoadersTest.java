@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -183,7 +184,7 @@ class LoadersTest {
     void invalidUtf8InATaskFileIsAWarning(@TempDir Path dir) throws IOException {
         Path f = dir.resolve("bad.jsonl");
         byte[] line = "{\"goal\": \"a\", \"sol1\": \"b\u0080\", \"sol2\": \"c\", \"label\": 0}\n"
-                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+                .getBytes(StandardCharsets.ISO_8859_1);
         Files.write(f, line);
         Evaluator evaluator = evaluator(0, true);
         List<ChoiceItem> items = evaluator.choiceItems(new Evaluator.Spec("piqa", f, null));

@@ -4,6 +4,7 @@ import static minitron.eval.ScoringTest.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -105,7 +106,7 @@ class MultipleChoiceTest {
     @Test
     void choicesSharingAContextAreOneRequestAndTruncationIsCounted() {
         ToyModels.CharEncoder enc = new ToyModels.CharEncoder(" abc");
-        java.util.List<CausalLm.ContextRequest> seen = new java.util.ArrayList<>();
+        List<CausalLm.ContextRequest> seen = new ArrayList<>();
         ToyModels.FunctionModel inner = ToyModels.bigram(P, 6, 4, List.of());
         CausalLm lm = new ToyModels.FunctionModel(5, 6, 4, List.of(), inner.logitsOf) {
             @Override

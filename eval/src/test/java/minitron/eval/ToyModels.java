@@ -6,6 +6,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Hand-made models and tokenizers whose log-probabilities can be computed directly in a test. */
 final class ToyModels {
@@ -150,7 +152,7 @@ final class ToyModels {
 
         List<String> split(String text) {
             List<String> out = new ArrayList<>();
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile(" ?\\S+|\\s+").matcher(text);
+            Matcher m = Pattern.compile(" ?\\S+|\\s+").matcher(text);
             while (m.find()) out.add(m.group());
             return out;
         }

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import java.util.function.Function;
 
 /**
  * Causal GQA attention, with and without a sliding window, and its backward. Shape legend: B batch, H query heads,
@@ -249,7 +250,7 @@ class AttentionTest {
     }
 
     private static void matchesScalarBoth(Backend backend, Case c, String what,
-                                          java.util.function.Function<Ops, Tensor> f) {
+                                          Function<Ops, Tensor> f) {
         KernelChecks.matchesScalar(backend, what + " " + c, F32_ATOL, F32_RTOL, f);
     }
 }

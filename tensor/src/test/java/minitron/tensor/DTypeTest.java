@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import java.lang.foreign.ValueLayout;
 
 /**
  * F32 -> BF16 / F16 narrowing: round to nearest, ties to even (as PyTorch), NaN stays NaN, infinities stay
@@ -61,7 +62,7 @@ class DTypeTest {
     void wideningIsExactForEveryBf16Value(Backend backend) {
         // all 65536 BF16 bit patterns: widening is a 16-bit shift
         Tensor h = Tensor.zeros(DType.BF16, 65536);
-        for (int bits = 0; bits < 65536; bits++) h.data().setAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, bits, (short) bits);
+        for (int bits = 0; bits < 65536; bits++) h.data().setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, bits, (short) bits);
         Tensor f = Tensor.zeros(DType.F32, 65536);
         backend.copy(h, f);
         for (int bits = 0; bits < 65536; bits++) {

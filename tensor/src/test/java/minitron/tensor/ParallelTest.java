@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,7 +35,7 @@ class ParallelTest {
     void chunksAreTheDocumentedContiguousRanges() {
         for (int n : new int[]{2, 3, 7, 100, 1001}) {
             for (int grain : new int[]{1, 5, 40}) {
-                List<int[]> ranges = java.util.Collections.synchronizedList(new ArrayList<>());
+                List<int[]> ranges = Collections.synchronizedList(new ArrayList<>());
                 Parallel.forRange(n, grain, (start, end) -> ranges.add(new int[]{start, end}));
                 int chunks = Math.min(Math.min(3, Math.max(1, n / grain)), n);
                 assertEquals(chunks, ranges.size(), "n=" + n + " grain=" + grain);
@@ -139,7 +140,7 @@ class ParallelTest {
         int callers = 4, n = 50, rounds = 300;
         AtomicIntegerArray[] visits = new AtomicIntegerArray[callers];
         List<Thread> threads = new ArrayList<>();
-        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
         for (int c = 0; c < callers; c++) {
             AtomicIntegerArray mine = visits[c] = new AtomicIntegerArray(n);
             Thread t = new Thread(() -> {
@@ -164,7 +165,7 @@ class ParallelTest {
     void changingTheThreadCountTakesEffect() {
         try {
             Parallel.setThreads(2);
-            List<int[]> ranges = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<int[]> ranges = Collections.synchronizedList(new ArrayList<>());
             Parallel.forRange(10, 1, (start, end) -> ranges.add(new int[]{start, end}));
             assertEquals(2, ranges.size());
             Parallel.setThreads(1);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import minitron.autograd.Var;
 import minitron.tensor.Tensor;
 import minitron.tensor.TensorException;
@@ -50,7 +51,7 @@ class OptimizerTest {
     @Test
     void adamWGivesTheSameBitsForAViewAsForADenseParameter() {
         int rows = 37, cols = 29;
-        java.util.Random random = new java.util.Random(7);
+        Random random = new Random(7);
         float[] init = new float[rows * cols];
         for (int i = 0; i < init.length; i++) init[i] = (float) random.nextGaussian();
         Var dense = Var.parameter(Tensor.of(init.clone(), rows, cols));

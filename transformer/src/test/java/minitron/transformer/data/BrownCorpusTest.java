@@ -5,12 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -100,7 +102,7 @@ class BrownCorpusTest {
         assertEquals(114, stats.get(BrownCorpus.Split.DISTILL).samples());
         assertEquals(12, stats.get(BrownCorpus.Split.HELDOUT).samples());
         try (GZIPInputStream in = new GZIPInputStream(Files.newInputStream(dir.resolve("out/brown-pretrain.jsonl.gz")))) {
-            String json = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            String json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             assertTrue(json.startsWith("{\"id\":\"ca01\",\"genre\":\"a\",\"text\":\"A cat.\",\"sentences\":[[[\"A\",\"at\"],"
                     + "[\"cat\",\"nn\"],[\".\",\".\"]]]}\n{\"id\":\"ca02\""), json.substring(0, 200));
         }
@@ -150,7 +152,7 @@ class BrownCorpusTest {
             }
         }
         assertEquals(500, ids.size());
-        assertEquals(new java.util.TreeSet<>(ids), new java.util.TreeSet<>(BrownCorpus.sampleIds()));
+        assertEquals(new TreeSet<>(ids), new TreeSet<>(BrownCorpus.sampleIds()));
         // The Brown Corpus has about 1.16 million tokens (words and punctuation).
         assertEquals(1_161_192, total);
         // documents() reads the same texts without the tags.

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -91,7 +92,7 @@ class TokenPipelineTest {
         Path file = dir.resolve("c.tok");
         TokenCache.build(file, docs("hi"), bytes, bytesId);
         ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
-        assertEquals("MNTRTOKS", new String(Arrays.copyOf(b.array(), 8), java.nio.charset.StandardCharsets.US_ASCII));
+        assertEquals("MNTRTOKS", new String(Arrays.copyOf(b.array(), 8), StandardCharsets.US_ASCII));
         assertEquals(1, b.getInt(8));
         assertEquals(2, b.getInt(12));
         assertEquals(258, b.getInt(16));

@@ -17,6 +17,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -78,11 +80,11 @@ class AtomicFileTest {
         }));
         assertEquals("old", Files.readString(target), "a failed write leaves the old file");
         AtomicFile.writeStream(target, out -> {
-            try (var gz = new java.util.zip.GZIPOutputStream(out)) {
+            try (var gz = new GZIPOutputStream(out)) {
                 gz.write("{\"text\": \"new\"}\n".getBytes());
             }
         });
-        try (var in = new java.util.zip.GZIPInputStream(Files.newInputStream(target))) {
+        try (var in = new GZIPInputStream(Files.newInputStream(target))) {
             assertEquals("{\"text\": \"new\"}\n", new String(in.readAllBytes()));
         }
         assertEquals(List.of(target), files(dir), "no temporary file left");

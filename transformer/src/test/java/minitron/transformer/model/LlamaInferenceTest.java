@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.stream.Stream;
 import minitron.autograd.Autograd;
@@ -241,7 +242,7 @@ class LlamaInferenceTest {
     void fromTensorsNamesEveryMissingOrMisshapenTensor() {
         LlamaGolden.Case c = LlamaGolden.get("llama_gqa");
         try (Checkpoint ckpt = Checkpoint.openModel(c.modelDir())) {
-            Map<String, Tensor> tensors = new java.util.HashMap<>(ckpt.tensors());
+            Map<String, Tensor> tensors = new HashMap<>(ckpt.tensors());
             tensors.remove("model.norm.weight");
             tensors.put("lm_head.weight", Tensor.zeros(DType.F32, 40, 15));
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import minitron.transformer.data.BrownCorpus;
+import minitron.transformer.data.Document;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -14,12 +18,10 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
-import minitron.transformer.data.BrownCorpus;
-import minitron.transformer.data.Document;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import java.util.Random;
 
 /**
  * BPE training: merges checked by hand on toy corpora, the written files loading in {@link Tokenizer}, and
@@ -156,7 +158,7 @@ class BpeTrainerTest {
         // Long words over {a, b} and many merges: tokens stay distinct, the files load, the text round-trips.
         // (A merge that spells an existing token, "a"+"bc" after "ab"+"c", is handled by the trainer but did not
         // occur in these corpora; that path is not exercised.)
-        java.util.Random random = new java.util.Random(7);
+        Random random = new Random(7);
         for (int trial = 0; trial < 10; trial++) {
             StringBuilder text = new StringBuilder();
             for (int w = 0; w < 200; w++) {
@@ -167,7 +169,7 @@ class BpeTrainerTest {
             BpeTrainer trainer = new BpeTrainer(256 + 600 + 2, List.of("<s>", "</s>"));
             trainer.add(text.toString());
             BpeTrainer.Result r = trainer.train();
-            assertEquals(r.vocab().size(), new java.util.HashSet<>(r.vocab()).size(), "trial " + trial + ": tokens not distinct");
+            assertEquals(r.vocab().size(), new HashSet<>(r.vocab()).size(), "trial " + trial + ": tokens not distinct");
             assertTrue(r.merges().size() >= r.vocab().size() - 256, "trial " + trial);
             Path out = dir.resolve("t" + trial);
             BpeTrainer.write(r, out);

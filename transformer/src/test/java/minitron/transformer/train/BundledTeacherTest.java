@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import minitron.tensor.DType;
 import minitron.transformer.data.BrownCorpus;
 import minitron.transformer.data.Document;
@@ -30,7 +31,7 @@ class BundledTeacherTest {
     void loadsAndBeatsTheUnigramBaselineOnHeldOutImaginativeProse(@TempDir Path dir) throws IOException {
         Path teacher = BundledTeacher.extractTo(dir.resolve("teacher"));
         try (Checkpoint ckpt = Checkpoint.openModel(teacher)) {
-            assertEquals(java.util.Set.of(DType.BF16), ckpt.dtypes());
+            assertEquals(Set.of(DType.BF16), ckpt.dtypes());
             assertTrue(ckpt.config().numKeyValueHeads() < ckpt.config().numAttentionHeads(), "GQA");
             assertFalse(ckpt.config().tieWordEmbeddings(), "untied head");
         }

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import minitron.autograd.Var;
@@ -81,7 +82,7 @@ class TrainerTest {
     }
 
     static Map<String, float[]> weights(LlamaModel model) {
-        Map<String, float[]> out = new java.util.LinkedHashMap<>();
+        Map<String, float[]> out = new LinkedHashMap<>();
         for (Map.Entry<String, Var> e : model.parameters().entrySet()) {
             out.put(e.getKey(), e.getValue().value().heapFloats().clone());
         }
