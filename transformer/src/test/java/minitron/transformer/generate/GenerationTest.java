@@ -108,6 +108,48 @@ class GenerationTest {
                 Sampler.probabilities(FIVE, new Sampler.Settings(1, 3, 0.8, 0)));
     }
 
+    /**
+     * Found by reference/fuzz_hf_generate.py: logits of 1e-30 differ, but exp of their differences is 1.0 in double,
+     * so the three probabilities are equal doubles. HF's TopPLogitsWarper ranks tokens by their scores, not by the
+     * rounded probabilities, and keeps the two largest logits (1/3 < 0.5 <= 2/3); ranking by probability kept
+     * tokens 0 and 1.
+     */
+    @Test
+    void topPRanksByLogitWhereProbabilitiesRoundToEqual() {
+        float[] tiny = {1e-30f, 3e-30f, 2e-30f};
+        Sampler.Settings s = new Sampler.Settings(1, 0, 0.5, 0);
+        assertProbabilities(new double[]{0, 0.5, 0.5}, Sampler.probabilities(tiny, s));
+        double[] scores = Sampler.filteredLogits(tiny, s);
+        assertEquals(Double.NEGATIVE_INFINITY, scores[0]);
+        assertEquals(3e-30f, scores[1]);
+        assertEquals(2e-30f, scores[2]);
+    }
+
+    /**
+     * Found by reference/fuzz_hf_generate.py: HF's generate divides float32 logits by T in float32, where 1.5 and the
+     * next float above it both give 0.3f at T = 5: tied, so top-k 1 keeps both (with equal probabilities). Dividing
+     * in double kept them apart and kept one.
+     */
+    @Test
+    void temperatureDividesInFloat32SoRoundedQuotientsTieForTopK() {
+        float[] close = {1.5f, Math.nextUp(1.5f), 0f};
+        Sampler.Settings s = new Sampler.Settings(5, 1, 1, 0);
+        assertArrayEquals(new double[]{0.3f, 0.3f, Double.NEGATIVE_INFINITY}, Sampler.filteredLogits(close, s));
+        assertProbabilities(new double[]{0.5, 0.5, 0}, Sampler.probabilities(close, s));
+    }
+
+    /**
+     * Dividing in float32 makes 10 / 1e-38 overflow to infinity, and the softmax NaN, as in HF (whose
+     * torch.multinomial then refuses the row): a clear error, not a silent draw of the last token.
+     */
+    @Test
+    void aTemperatureThatOverflowsTheScaledLogitsIsAnError() {
+        Sampler sampler = new Sampler(new Sampler.Settings(1e-38, 0, 1, 0));
+        RuntimeException e = assertThrows(RuntimeException.class, () -> sampler.sample(new float[]{10f, 0f}));
+        assertTrue(e.getMessage().contains("overflows float32"), e.getMessage());
+        assertEquals(0, new Sampler(new Sampler.Settings(1e-30, 0, 1, 0)).sample(new float[]{10f, 0f}));
+    }
+
     @Test
     void seededDrawsFollowTheDistribution() {
         Sampler sampler = new Sampler(new Sampler.Settings(1, 0, 0.75, 7));
