@@ -10,7 +10,7 @@
 //   optionally "eos": [ids]
 // A "prompt" is encoded as `minitron generate --prompt` encodes it: DIR's tokenizer.json, BOS first when its
 // tokenizer_config.json says add_bos_token. Without "eos" the ids that end generation are those of `minitron
-// generate`: config.json's eos_token_id plus the tokenizer's EOS (when DIR has a tokenizer.json).
+// generate`: generation_config.json's eos_token_id, else config.json's, else the tokenizer's EOS.
 // For each case one line goes to stdout, in order:
 //   {"prompt_ids": [...], "ids": [new ids], "stop": "eos" | "length", "eos": [...], "text": "..."}
 // text = the tokenizer's decode of the new ids, special tokens skipped (what `minitron generate` prints), absent
@@ -21,6 +21,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import minitron.transformer.config.GenerationConfig;
 import minitron.transformer.generate.Generator;
 import minitron.transformer.generate.Sampler;
 import minitron.transformer.model.LlamaModel;
@@ -83,8 +84,9 @@ public class GenerateIds {
                     if (c.has("eos")) {
                         for (int id : ints(c.get("eos"))) eos.add(id);
                     } else {
-                        eos.addAll(model.config.eosTokenIds());
-                        if (tokenizer != null) tokenizer.eosId().ifPresent(eos::add);
+                        // as GenerateCommand: generation_config.json's, else config.json's, else the tokenizer's
+                        eos.addAll(GenerationConfig.eosTokenIds(Path.of(dir)).orElse(model.config.eosTokenIds()));
+                        if (eos.isEmpty() && tokenizer != null) tokenizer.eosId().ifPresent(eos::add);
                     }
                     Generator.Result r = new Generator(model).generate(prompt, c.get("max_new_tokens").asInt(),
                             new Sampler(Sampler.Settings.GREEDY), eos, null);

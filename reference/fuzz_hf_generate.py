@@ -40,7 +40,8 @@ tokenizer: the teacher's (vocab_size 2048) or one `minitron tokenizer train --da
 writes (vocab_size 600, or 640: ids past the tokenizer's); config.json's bos/eos are the tokenizer's.
 For each prompt (text, encoded as `minitron generate` encodes it, or random ids):
   - ours: reference/GenerateIds.java (Generator with the KV cache, greedy, the EOS ids of `minitron generate`:
-    config.json's eos_token_id plus the tokenizer's EOS) gives the prompt ids and the new ids;
+    generation_config.json's eos_token_id, else config.json's, else the tokenizer's EOS) gives the prompt ids and
+    the new ids;
   - transformers: AutoModelForCausalLM.from_pretrained(eager attention).generate(prompt ids, do_sample=False,
     max_new_tokens=N) in float32 and, after model.double(), in float64 (generate casts each step's logits to float32
     before its argmax); one uncached float64 forward over prompt + the float64 path gives each step's float64
@@ -59,10 +60,9 @@ latter (greedy, one uncached float64 forward per step) provided that the cause i
 DynamicCache builds sliding-window layers (keeping the last W - 1 keys) for any config with a sliding_window
 attribute, a llama one too, although LlamaAttention ignores the window (as does Minitron-J, and as
 golden_llama.py's forward); any other such disagreement fails.
-Probes (reported, not failed): the EOS rules that differ by design or by omission, each on one model: (a) a
-tokenizer EOS that config.json does not list (ours stops at it, transformers does not), (b) a
-generation_config.json eos_token_id that config.json does not list (transformers stops at it; ours reads
-config.json only).
+Probes (reported, not failed): the EOS rules, each on one model: (a) a tokenizer EOS that config.json does not
+list (neither stops at it), (b) a generation_config.json eos_token_id that config.json does not list (both stop at
+it; until 2026-11-30 ours read config.json plus the tokenizer's EOS, and both probes differed).
 
 Set up: /tmp/hfenv as in reference/README.md (transformers 5.18.0, torch 2.13 CPU).
 Usage (from the repository root; JAVA_HOME a JDK 25; cli/target/minitron.jar built):

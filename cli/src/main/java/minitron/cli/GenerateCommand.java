@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import minitron.transformer.config.GenerationConfig;
 import minitron.transformer.generate.Generator;
 import minitron.transformer.generate.Sampler;
 import minitron.transformer.model.LlamaModel;
@@ -20,7 +21,8 @@ import picocli.CommandLine.Spec;
                 + "checkpoint), printing it as it comes, then prefill and decode tokens/s (on stderr).",
                 "Sampling as HF generate: temperature, then top-k, then top-p; --temperature 0 is greedy (--top-p, "
                 + "--top-k and --seed are then ignored, with a warning, as HF does). Stops at an "
-                + "eos_token_id of config.json (or the tokenizer's EOS) or after --max-new-tokens.",
+                + "eos_token_id of generation_config.json, as HF generate does (else config.json's, else the "
+                + "tokenizer's EOS) or after --max-new-tokens.",
                 "Errors: one message on stderr, exit code 1."})
 public final class GenerateCommand implements Callable<Integer> {
     @Spec
@@ -97,8 +99,10 @@ public final class GenerateCommand implements Callable<Integer> {
                             + maxNewTokens + " can reach " + positions + " positions, past max_position_embeddings "
                             + m.config.maxPositionEmbeddings() + " of the config; the model was not trained on those");
                 }
-                Set<Integer> eos = new LinkedHashSet<>(m.config.eosTokenIds());
-                tok.eosId().ifPresent(eos::add);
+                // HF's generate: generation_config.json's eos_token_id, else config.json's; the tokenizer's EOS only
+                // where neither names one (HF would then run to the length)
+                Set<Integer> eos = new LinkedHashSet<>(GenerationConfig.eosTokenIds(model).orElse(m.config.eosTokenIds()));
+                if (eos.isEmpty()) tok.eosId().ifPresent(eos::add);
                 Generator.Result r = new Generator(m).generateText(tok, ids, maxNewTokens, sampler, eos, piece -> {
                     System.out.print(piece);
                     System.out.flush();

@@ -157,6 +157,30 @@ class ModelCommandsTest {
         assertEquals(r[1], again[1], "same seed, same text");
     }
 
+    /**
+     * As HF's generate: generation_config.json's eos_token_id, where there is one, decides where generation stops
+     * (Llama 3.1 Instruct lists <|eot_id|> there); config.json's was used, and the file never read.
+     */
+    @Test
+    void generateStopsAtTheEosOfGenerationConfig() throws IOException {
+        String[] plain = run("generate", "--model", dir.toString(), "--prompt", "hi", "--max-new-tokens", "6",
+                "--temperature", "0");
+        assertEquals("0", plain[0], plain[2]);
+        assertTrue(plain[2].contains("stop: max-new-tokens"), plain[2]);
+        StringBuilder every = new StringBuilder();
+        for (int id = 0; id < VOCAB; id++) every.append(id == 0 ? "" : ", ").append(id);
+        Files.writeString(dir.resolve("generation_config.json"), "{\"eos_token_id\": [" + every + "]}");
+        String[] r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--max-new-tokens", "6",
+                "--temperature", "0");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[2].contains("prefill: 1 token") && r[2].contains("decode: none") && r[2].contains("stop: eos"),
+                r[2]);
+        Files.writeString(dir.resolve("generation_config.json"), "{\"eos_token_id\": \"x\"}");
+        r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--temperature", "0");
+        assertEquals("1", r[0]);
+        assertTrue(r[2].startsWith("minitron generate: " + dir.resolve("generation_config.json") + ": "), r[2]);
+    }
+
     @Test
     void generateOfOneTokenReportsNoDecodeSpeed() {
         String[] r = run("generate", "--model", dir.toString(), "--prompt", "hi", "--max-new-tokens", "1");

@@ -194,17 +194,7 @@ public record LlamaConfig(
 
     /** Parses the text of a config.json; {@code source} names it in error messages. */
     public static LlamaConfig parse(String json, String source) {
-        JsonNode root;
-        try {
-            root = StrictJson.readOne(JSON, json);
-        } catch (JsonProcessingException e) {
-            throw new ConfigException(source + ": not valid JSON: " + e.getOriginalMessage()
-                    + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")", e);
-        }
-        if (root == null || !root.isObject()) {
-            throw new ConfigException(source + ": expected a JSON object at the top level, got "
-                    + (root == null || root.isMissingNode() ? "an empty file" : root.getNodeType()));
-        }
+        JsonNode root = readObject(json, source);
         Fields f = new Fields(root, source);
 
         String modelType = f.string("model_type", null);
@@ -298,6 +288,22 @@ public record LlamaConfig(
             // The record's own checks name "LlamaConfig"; name the file instead.
             throw new ConfigException(e.getMessage().replaceFirst("^LlamaConfig", source), e);
         }
+    }
+
+    /** The JSON object of a config file (one value, no duplicate keys); {@code source} names it in errors. */
+    static JsonNode readObject(String json, String source) {
+        JsonNode root;
+        try {
+            root = StrictJson.readOne(JSON, json);
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(source + ": not valid JSON: " + e.getOriginalMessage()
+                    + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")", e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new ConfigException(source + ": expected a JSON object at the top level, got "
+                    + (root == null || root.isMissingNode() ? "an empty file" : root.getNodeType()));
+        }
+        return root;
     }
 
     private static RopeScaling parseRopeScaling(JsonNode node, String source, String prefix) {
@@ -533,7 +539,7 @@ public record LlamaConfig(
     // ---------------------------------------------------------------- typed field access with clear errors
 
     /** Reads fields of one JSON object, naming the file and the field in every error. */
-    private static final class Fields {
+    static final class Fields {
         private final JsonNode node;
         private final String source;
         private final String prefix;
