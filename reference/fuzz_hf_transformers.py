@@ -346,13 +346,8 @@ def part_jar(args, base):
     for tag in sorted(per):
         n, md, nf = per[tag]
         print(f"    {tag:34s} {n:3d}  {md:.2e}  {nf}")
-    eff = {}
-    for name, case, result, problems in results:
-        for k, v in case.get("effects", {}).items():
-            eff.setdefault(k, []).append(v)
-    for k, vs in sorted(eff.items()):
-        print(f"  effect of {k} on the logits (max |change| when removed): {len(vs)} cases, min {min(vs):.2g}, "
-              f"median {sorted(vs)[len(vs) // 2]:.2g}, max {max(vs):.2g}")
+    for line in fl.effects_summary([case for _, case, _, _ in results]):
+        print("  " + line)
     if failed:
         print(f"  failing cases kept under {base}: " + ", ".join(r[0] for r in failed))
     return len(failed) + len(refusal_problems)

@@ -311,6 +311,18 @@ def feature_effects(case, params, logits):
     return effects
 
 
+def effects_summary(cases):
+    """One line per feature: how much removing it changed the reference logits over the cases that have it
+    (feature_effects), so that a feature the cases never exercised shows up as a change near 0."""
+    eff = {}
+    for case in cases:
+        for k, v in case.get("effects", {}).items():
+            eff.setdefault(k, []).append(v)
+    return [f"effect of {k} on the reference logits (max |change| when removed): {len(vs)} cases, "
+            f"min {min(vs):.2g}, median {sorted(vs)[len(vs) // 2]:.2g}, max {max(vs):.2g}"
+            for k, vs in sorted(eff.items())]
+
+
 def run_java(jar_cmd, directory, ids):
     cmd = shlex.split(jar_cmd) + ["logits", "--model", directory, "--ids", " ".join(map(str, ids)), "--json"]
     env = dict(os.environ)
@@ -535,13 +547,8 @@ def main(argv):
     for tag in sorted(per):
         n, md, nf = per[tag]
         print(f"  {tag:34s} {n:3d}  {md:.2e}  {nf}")
-    eff = {}
-    for name, case, md, problems in results:
-        for k, v in case.get("effects", {}).items():
-            eff.setdefault(k, []).append(v)
-    for k, vs in sorted(eff.items()):
-        print(f"effect of {k} on the reference logits (max |change| when removed): {len(vs)} cases, "
-              f"min {min(vs):.2g}, median {sorted(vs)[len(vs) // 2]:.2g}, max {max(vs):.2g}")
+    for line in effects_summary([case for _, case, _, _ in results]):
+        print(line)
     if not failed and not args.keep_all:
         try:
             os.rmdir(base)   # empty: every case passed and was deleted
