@@ -36,6 +36,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
+import java.util.OptionalInt;
 import java.util.Set;
 
 public class GenerateIds {
@@ -84,9 +85,8 @@ public class GenerateIds {
                     if (c.has("eos")) {
                         for (int id : ints(c.get("eos"))) eos.add(id);
                     } else {
-                        // as GenerateCommand: generation_config.json's, else config.json's, else the tokenizer's
-                        eos.addAll(GenerationConfig.eosTokenIds(Path.of(dir)).orElse(model.config.eosTokenIds()));
-                        if (eos.isEmpty() && tokenizer != null) tokenizer.eosId().ifPresent(eos::add);
+                        eos.addAll(GenerationConfig.stopIds(Path.of(dir), model.config,        // as GenerateCommand
+                                tokenizer == null ? OptionalInt.empty() : tokenizer.eosId()));
                     }
                     Generator.Result r = new Generator(model).generate(prompt, c.get("max_new_tokens").asInt(),
                             new Sampler(Sampler.Settings.GREEDY), eos, null);

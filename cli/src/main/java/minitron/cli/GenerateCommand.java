@@ -2,7 +2,6 @@ package minitron.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import minitron.transformer.config.GenerationConfig;
@@ -99,10 +98,7 @@ public final class GenerateCommand implements Callable<Integer> {
                             + maxNewTokens + " can reach " + positions + " positions, past max_position_embeddings "
                             + m.config.maxPositionEmbeddings() + " of the config; the model was not trained on those");
                 }
-                // HF's generate: generation_config.json's eos_token_id, else config.json's; the tokenizer's EOS only
-                // where neither names one (HF would then run to the length)
-                Set<Integer> eos = new LinkedHashSet<>(GenerationConfig.eosTokenIds(model).orElse(m.config.eosTokenIds()));
-                if (eos.isEmpty()) tok.eosId().ifPresent(eos::add);
+                Set<Integer> eos = GenerationConfig.stopIds(model, m.config, tok.eosId());
                 Generator.Result r = new Generator(m).generateText(tok, ids, maxNewTokens, sampler, eos, piece -> {
                     System.out.print(piece);
                     System.out.flush();

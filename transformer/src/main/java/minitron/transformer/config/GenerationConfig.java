@@ -5,8 +5,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
 import minitron.transformer.io.IoErrors;
 
 /**
@@ -19,6 +22,17 @@ public final class GenerationConfig {
     public static final String FILE = "generation_config.json";
 
     private GenerationConfig() {
+    }
+
+    /**
+     * The ids generation stops at, as HF's generate: generation_config.json's eos_token_id, else config.json's;
+     * where neither names one, the tokenizer's EOS ({@code tokenizerEos}, empty when it has none), where HF would run
+     * to the length.
+     */
+    public static Set<Integer> stopIds(Path modelDirectory, LlamaConfig config, OptionalInt tokenizerEos) {
+        Set<Integer> ids = new LinkedHashSet<>(eosTokenIds(modelDirectory).orElse(config.eosTokenIds()));
+        if (ids.isEmpty()) tokenizerEos.ifPresent(ids::add);
+        return ids;
     }
 
     /** The eos_token_id of the folder's generation_config.json; empty when there is no such file or field. */
