@@ -325,11 +325,47 @@ public final class Tasks {
         return s.substring(start, end);
     }
 
-    /** Python's str.capitalize(): the first character upper case, every other one lower case. */
+    /**
+     * Python's str.capitalize(): the first character in title case by its full mapping, every other one lower case
+     * with the whole string as context. CPython's {@code do_capitalize} takes {@code _PyUnicode_ToTitleFull} of the
+     * first character, which for the 48 characters of SpecialCasing.txt's unconditional title mappings is more than
+     * one character ("\u00DFig" -> "Ssig", "\uFB01x" -> "Fix"; {@link Character#toTitleCase} has only the
+     * one-character mapping and leaves them), and lower-cases each later character with {@code lower_ucs4}, which
+     * sees the characters before it: a capital sigma after the first letter that ends a word is the final form
+     * ("\u039F\u03A3 is" -> "\u039F\u03C2 is"; lower-casing the rest on its own gave "\u039F\u03C3"). Both were
+     * found by reference/check_lm_eval.py on HellaSwag's {@code ctx_b.capitalize()}.
+     */
     public static String pythonCapitalize(String s) {
         if (s.isEmpty()) return s;
         int first = s.codePointAt(0);
-        int n = Character.charCount(first);
-        return new String(Character.toChars(Character.toTitleCase(first))) + s.substring(n).toLowerCase(Locale.ROOT);
+        String firstLower = Character.toString(first).toLowerCase(Locale.ROOT);
+        String lower = s.toLowerCase(Locale.ROOT);           // final sigma decided with the first character present
+        String rest = lower.startsWith(firstLower) ? lower.substring(firstLower.length())
+                : s.substring(Character.charCount(first)).toLowerCase(Locale.ROOT);
+        String title = TITLE_FULL.get(first);
+        return (title != null ? title : Character.toString(Character.toTitleCase(first))) + rest;
+    }
+
+    /** Python 3.11's {@code len(chr(c).title()) > 1}: SpecialCasing.txt's unconditional title mappings (hex). */
+    private static final Map<Integer, String> TITLE_FULL = parseTitleTable(
+            "00DF:0053 0073;0149:02BC 004E;01F0:004A 030C;0390:0399 0308 0301;03B0:03A5 0308 0301;"
+            + "0587:0535 0582;1E96:0048 0331;1E97:0054 0308;1E98:0057 030A;1E99:0059 030A;1E9A:0041 02BE;"
+            + "1F50:03A5 0313;1F52:03A5 0313 0300;1F54:03A5 0313 0301;1F56:03A5 0313 0342;1FB2:1FBA 0345;"
+            + "1FB4:0386 0345;1FB6:0391 0342;1FB7:0391 0342 0345;1FC2:1FCA 0345;1FC4:0389 0345;1FC6:0397 0342;"
+            + "1FC7:0397 0342 0345;1FD2:0399 0308 0300;1FD3:0399 0308 0301;1FD6:0399 0342;1FD7:0399 0308 0342;"
+            + "1FE2:03A5 0308 0300;1FE3:03A5 0308 0301;1FE4:03A1 0313;1FE6:03A5 0342;1FE7:03A5 0308 0342;"
+            + "1FF2:1FFA 0345;1FF4:038F 0345;1FF6:03A9 0342;1FF7:03A9 0342 0345;FB00:0046 0066;FB01:0046 0069;"
+            + "FB02:0046 006C;FB03:0046 0066 0069;FB04:0046 0066 006C;FB05:0053 0074;FB06:0053 0074;"
+            + "FB13:0544 0576;FB14:0544 0565;FB15:0544 056B;FB16:054E 0576;FB17:0544 056D;");
+
+    private static Map<Integer, String> parseTitleTable(String table) {
+        Map<Integer, String> map = new java.util.HashMap<>();
+        for (String entry : table.split(";")) {
+            String[] kv = entry.split(":");
+            StringBuilder title = new StringBuilder();
+            for (String cp : kv[1].split(" ")) title.appendCodePoint(Integer.parseInt(cp, 16));
+            map.put(Integer.parseInt(kv[0], 16), title.toString());
+        }
+        return Map.copyOf(map);
     }
 }

@@ -81,6 +81,36 @@ class LoadersTest {
         assertEquals(0, health.gold());
     }
 
+    /**
+     * HellaSwag's {@code ctx_b.capitalize()} as Python 3.11 computes it (expected values printed by CPython).
+     * reference/check_lm_eval.py found two differences from lm-eval: a first character whose full title mapping is
+     * several characters ("\u00DF" -> "Ss", "\uFB01" -> "Fi") was left as it was, and a sigma ending a word right
+     * after the first letter was lower-cased without its context ("\u039F\u03A3" -> "\u039F\u03C3", Python:
+     * final "\u03C2"); the HellaSwag contexts then differed from lm-eval's and so did every log-likelihood.
+     */
+    @Test
+    void pythonCapitalizeMatchesCPython() {
+        String[][] cases = {
+            {"\u00dftra\u00dfe is the word", "Sstra\u00dfe is the word"},
+            {"\u039f\u03a3 is short", "\u039f\u03c2 is short"},
+            {"\u01c6ungla is a jungle", "\u01c5ungla is a jungle"},
+            {"\ufb01x THIS", "Fix this"},
+            {"THE MAN pours water", "The man pours water"},
+            {"\u0130STANBUL", "\u0130stanbul"},
+            {"\u0149", "\u02bcN"},
+            {"\u1fb3\u03a3", "\u1fbc\u03c2"},
+            {"\u0391\u03a3, \u0392\u03a3", "\u0391\u03c2, \u03b2\u03c2"},
+            {"\u03c3", "\u03a3"},
+            {"\u03a3", "\u03a3"},
+            {"a\u03a3b", "A\u03c3b"},
+            {"keep WEIGHT off it", "Keep weight off it"},
+            {"\ufb03", "Ffi"},
+            {"", ""},
+            {"1\u03a3\u0391\u03a3", "1\u03c3\u03b1\u03c2"},
+        };
+        for (String[] c : cases) assertEquals(c[1], Tasks.pythonCapitalize(c[0]), c[0]);
+    }
+
     @Test
     void arcQuestionAnswerAndNumericLabels() {
         List<ChoiceItem> items = evaluator(0, true).choiceItems(spec("arc_easy", "arc.jsonl"));
