@@ -11,12 +11,15 @@
 // One stdout line per item, in file order:
 //   {"task": NAME, "index": i, "gold": g, "contexts": [...], "continuations": [...], "lls": [...]}
 // then one line per task {"task": NAME, "metrics": {acc, acc_norm, ...}} (MultipleChoice.Result).
+// gsm8k: {"task", "index", "prompt", "response"} per item (Generation.evaluate, greedy, lm-eval's stop strings,
+// 256 new tokens at most), then its metrics line (exact_match,strict-match and exact_match,flexible-extract).
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minitron.eval.ChoiceItem;
 import minitron.eval.Evaluator;
+import minitron.eval.Generation;
 import minitron.eval.LlamaCausalLm;
 import minitron.eval.MultipleChoice;
 import minitron.eval.TokenEncoder;
@@ -39,6 +42,26 @@ public class EvalItems {
             Evaluator evaluator = new Evaluator(lm, encoder,
                     new Evaluator.Settings(null, shots, 1234, false, addBos, 16, 256));
             for (Evaluator.Spec spec : Evaluator.parse(args[1])) {
+                if (spec.name().equals("gsm8k")) {
+                    List<Generation.Item> gen = evaluator.gsm8kItems(spec);
+                    Generation.Result g = Generation.evaluate(lm, encoder, gen, Generation.GSM8K_UNTIL, 256, addBos);
+                    for (int i = 0; i < gen.size(); i++) {
+                        ObjectNode o = json.createObjectNode();
+                        o.put("task", spec.name());
+                        o.put("index", i);
+                        o.put("prompt", gen.get(i).prompt());
+                        o.put("response", g.responses().get(i));
+                        System.out.println(json.writeValueAsString(o));
+                    }
+                    ObjectNode m = json.createObjectNode();
+                    m.put("task", spec.name());
+                    ObjectNode metrics = m.putObject("metrics");
+                    metrics.put("exact_match,strict-match", g.strictMatch());
+                    metrics.put("exact_match,flexible-extract", g.flexibleMatch());
+                    metrics.put("items", g.items());
+                    System.out.println(json.writeValueAsString(m));
+                    continue;
+                }
                 List<ChoiceItem> items = evaluator.choiceItems(spec);
                 MultipleChoice.Result r = MultipleChoice.evaluate(lm, encoder, items,
                         new MultipleChoice.Options(addBos, 16));

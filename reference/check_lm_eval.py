@@ -63,11 +63,14 @@ MC_TASKS = ["winogrande", "hellaswag", "arc_easy", "piqa"]
 YAMLS = {"winogrande": ("winogrande", "default.yaml", ["preprocess_winogrande.py"]),
          "hellaswag": ("hellaswag", "hellaswag.yaml", ["utils.py"]),
          "arc_easy": ("arc", "arc_easy.yaml", []),
-         "piqa": ("piqa", "piqa.yaml", [])}
+         "piqa": ("piqa", "piqa.yaml", []),
+         "mmlu": ("mmlu/default", "_default_template_yaml", []),
+         "gsm8k": ("gsm8k", "gsm8k.yaml", [])}
 SAMPLE_FILE = {"winogrande": "winogrande.jsonl", "hellaswag": "hellaswag.jsonl", "arc_easy": "arc.jsonl",
                "piqa": "piqa.jsonl"}
 DROP = ("task:", "dataset_path:", "dataset_name:", "training_split:", "validation_split:", "test_split:",
-        "fewshot_split:", "dataset_kwargs:")
+        "fewshot_split:", "dataset_kwargs:", "fewshot_config:", "  sampler:", "num_fewshot:")
+MMLU_SUBJECTS = ["abstract_algebra", "high_school_geography"]
 
 
 def write_jsonl(path, rows):
@@ -79,7 +82,7 @@ def write_jsonl(path, rows):
 def brown_files(data, n):
     """The brown-cloze items as ARC, HellaSwag, PIQA and Winogrande rows; the heldout split as ppl documents."""
     items = [json.loads(l) for l in open(ROOT / "eval/src/main/resources/minitron/eval/brown-cloze.jsonl")][:n + 1]
-    arc, hs, piqa, wg = [], [], [], []
+    arc, hs, piqa, wg, mmlu = [], [], [], [], []
     for i, it in enumerate(items[:n]):
         ch, g = it["choices"], it["gold"]
         labels = ["A", "B", "C", "D"][:len(ch)]
@@ -87,13 +90,14 @@ def brown_files(data, n):
                     "answerKey": labels[g]})
         hs.append({"activity_label": "Brown", "ctx_a": it["context"], "ctx_b": "", "endings": ch,
                    "label": str(g)})
+        mmlu.append({"question": it["context"], "subject": "abstract_algebra", "choices": ch, "answer": g})
         other = ch[(g + 1) % len(ch)]
         pair = [ch[g], other] if i % 2 == 0 else [other, ch[g]]
         piqa.append({"goal": it["context"], "sol1": pair[0], "sol2": pair[1], "label": i % 2})
         wg.append({"sentence": it["context"] + " _ " + items[i + 1]["context"], "option1": pair[0],
                    "option2": pair[1], "answer": str(1 + i % 2)})
     files = {}
-    for name, rows in (("arc_easy", arc), ("hellaswag", hs), ("piqa", piqa), ("winogrande", wg)):
+    for name, rows in (("arc_easy", arc), ("hellaswag", hs), ("piqa", piqa), ("winogrande", wg), ("mmlu", mmlu)):
         files[name] = data / f"{name}_brown.jsonl"
         write_jsonl(files[name], rows)
     docs = [json.loads(l) for l in gzip.open(ROOT / "transformer/src/main/resources/minitron/data/brown/"
@@ -153,10 +157,14 @@ def write_tasks(tasks_dir, files, ppl):
             if skip_list or line.startswith(DROP):
                 continue
             lines.append(line)
-        for label, path in files[ours]:
+        for label, path in files.get(ours, []):
             name = f"{ours}_{label}_local"
             head = [f"task: {name}", "dataset_path: json", "dataset_kwargs:", "  data_files:",
-                    f"    validation: {path}", "validation_split: validation"]
+                    f"    validation: {path}", "validation_split: validation", "num_fewshot: 0"]
+            if ours == "mmlu":     # label = the subject: the description of lm-eval's mmlu_<subject>.yaml
+                import yaml
+                sub = yaml.safe_load((src / folder / f"mmlu_{label.split('-')[0]}.yaml").read_text())
+                head.append("description: " + json.dumps(sub["description"]))
             (tasks_dir / f"{name}.yaml").write_text("\n".join(head + lines) + "\n")
             local[name] = (ours, path)
     (tasks_dir / "ppl_utils.py").write_text(
@@ -196,7 +204,7 @@ def run_ours(jar, model, local, bos):
         if "metrics" in r:
             metrics.append(r["metrics"])
         else:
-            if r["index"] == 0:
+            if r["index"] == 0:   # (a task without items would shift the rest: every file here has some)
                 per_task.append([])
             per_task[-1].append(r)
     return dict(zip(local, per_task)), dict(zip(local, metrics))
@@ -212,6 +220,8 @@ def lm_eval_args(sample):
 def compare_mc(local, ours_items, ours_metrics, results, samples, label, failures, table):
     worst = 0.0
     for name, (task, path) in local.items():
+        if task == "gsm8k":
+            continue
         ref = sorted(samples[name], key=lambda s: s["doc_id"])
         mine = ours_items[name]
         if len(ref) != len(mine):
@@ -250,6 +260,35 @@ def compare_mc(local, ours_items, ours_metrics, results, samples, label, failure
     return worst
 
 
+def compare_gen(local, ours_items, ours_metrics, results, samples, label, failures, table):
+    """gsm8k: the raw generations (lm-eval's resps) and both exact_match metrics."""
+    for name, (task, path) in local.items():
+        if task != "gsm8k":
+            continue
+        ref = list({s["doc_id"]: s for s in sorted(samples[name], key=lambda s: s["doc_id"])}.values())
+        same = 0        # (lm-eval logs a generate_until document once per filter: one of each is kept)
+        for s, m in zip(ref, ours_items[name]):
+            theirs = s["resps"][0][0]
+            prompt = lm_eval_args(s)[0][0]
+            if prompt != m["prompt"]:
+                failures.append(f"{label} {name} item {s['doc_id']}: prompts differ: {prompt!r} ours {m['prompt']!r}")
+            if theirs == m["response"]:
+                same += 1
+            else:
+                k = next((i for i, (a, b) in enumerate(zip(theirs, m["response"])) if a != b),
+                         min(len(theirs), len(m["response"])))
+                failures.append(f"{label} {name} item {s['doc_id']}: generations differ from character {k}: "
+                                f"lm-eval ...{theirs[max(0, k - 40):k + 40]!r} ours ...{m['response'][max(0, k - 40):k + 40]!r}")
+        row = [label, name, len(ref)]
+        for metric in ("exact_match,strict-match", "exact_match,flexible-extract"):
+            a, b = results[name][metric], ours_metrics[name][metric]
+            row.append(f"{metric.split(',')[1]} {a:.4f} / {b:.4f}")
+            if a != b:
+                failures.append(f"{label} {name}: {metric} lm-eval {a} ours {b}")
+        row.append(f"{same} of {len(ref)} generations equal")
+        table.append(row)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--jar", default=str(ROOT / "cli/target/minitron.jar"))
@@ -270,6 +309,13 @@ def main():
         write_jsonl(data / f"{t}_edge.jsonl", EDGE[t])
     files = {t: [("sample", SAMPLES / SAMPLE_FILE[t]), ("edge", data / f"{t}_edge.jsonl"), ("brown", brown[t])]
              for t in MC_TASKS}
+    mmlu_rows = [json.loads(l) for l in open(SAMPLES / "mmlu_test.jsonl") if l.strip()]
+    files["mmlu"] = []
+    for sub in MMLU_SUBJECTS:
+        write_jsonl(data / f"mmlu_{sub}.jsonl", [r for r in mmlu_rows if r["subject"] == sub])
+        files["mmlu"].append((sub, data / f"mmlu_{sub}.jsonl"))
+    files["mmlu"].append(("abstract_algebra-brown", brown["mmlu"]))
+    files["gsm8k"] = [("sample", SAMPLES / "gsm8k.jsonl")]
     local = write_tasks(work / "tasks", files, ppl)
 
     import lm_eval
@@ -287,6 +333,8 @@ def main():
         ours_items, ours_metrics = run_ours(args.jar, model, local, bos is None)
         worst[label] = compare_mc(local, ours_items, ours_metrics, results, samples,
                                   label + (" (ours --add-bos)" if bos is None else ""), failures, table)
+        compare_gen(local, ours_items, ours_metrics, results, samples,
+                    label + (" (ours --add-bos)" if bos is None else ""), failures, table)
         if bos is False:
             out = subprocess.run([str(ROOT / "minitron"), "eval", "--model", str(model), "--tasks", f"ppl:{ppl}",
                                   "--json"], capture_output=True, text=True, check=True).stdout
@@ -304,6 +352,8 @@ def main():
         print(f"largest |ll lm-eval - ll ours| ({label}): {w:.3g}")
     moved = 0.0     # lm-eval's default against add_bos_token=False: how much BOS moves the log-likelihoods
     for name in local:
+        if local[name][0] == "gsm8k":
+            continue
         for a, b in zip(sorted(runs["no BOS"][name], key=lambda s: s["doc_id"]),
                         sorted(runs["lm-eval default"][name], key=lambda s: s["doc_id"])):
             for ra, rb in zip(a["resps"], b["resps"]):
