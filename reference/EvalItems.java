@@ -11,6 +11,7 @@
 // One stdout line per item, in file order:
 //   {"task": NAME, "index": i, "gold": g, "contexts": [...], "continuations": [...], "lls": [...]}
 // then one line per task {"task": NAME, "metrics": {acc, acc_norm, ...}} (MultipleChoice.Result).
+// `EvalItems.java --capitalize` instead reads JSON strings, one a line, and prints Tasks.pythonCapitalize of each.
 // gsm8k: {"task", "index", "prompt", "response"} per item (Generation.evaluate, greedy, lm-eval's stop strings,
 // 256 new tokens at most), then its metrics line (exact_match,strict-match and exact_match,flexible-extract).
 
@@ -22,15 +23,28 @@ import minitron.eval.Evaluator;
 import minitron.eval.Generation;
 import minitron.eval.LlamaCausalLm;
 import minitron.eval.MultipleChoice;
+import minitron.eval.Tasks;
 import minitron.eval.TokenEncoder;
 import minitron.transformer.model.LlamaModel;
 import minitron.transformer.tokenizer.Tokenizer;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 
 public class EvalItems {
     public static void main(String[] args) throws Exception {
+        if (args[0].equals("--capitalize")) {
+            ObjectMapper m = new ObjectMapper();
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8));
+            var out = new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false,
+                    StandardCharsets.UTF_8);
+            for (String line; (line = in.readLine()) != null; ) {
+                out.println(m.writeValueAsString(Tasks.pythonCapitalize(m.readValue(line, String.class))));
+            }
+            out.flush();
+            return;
+        }
         Path dir = Path.of(args[0]);
         int shots = args.length > 2 ? Integer.parseInt(args[2]) : 0;
         boolean addBos = args.length > 3 && args[3].equals("bos");

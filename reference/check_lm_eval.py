@@ -289,6 +289,20 @@ def compare_gen(local, ours_items, ours_metrics, results, samples, label, failur
         table.append(row)
 
 
+def capitalize_sweep(jar):
+    """Tasks.pythonCapitalize against this Python's str.capitalize on every assigned code point c, as c, c + "ΑΣ b"
+    and c + "Σ" (a final sigma after c). Reported, not failed: CPython 3.11 has Unicode 14, Java 25 Unicode 16, and
+    their final-sigma tests classify modifier letters differently; returns (strings, [differing inputs])."""
+    import unicodedata
+    ins = [chr(c) + t for c in range(0x110000) if unicodedata.category(chr(c)) not in ("Cn", "Cs")
+           for t in ("", "\u0391\u03a3 b", "\u03a3")]
+    cmd = [JAVA, "--add-modules", "jdk.incubator.vector", "-cp", str(jar), str(ROOT / "reference/EvalItems.java"),
+           "--capitalize"]
+    out = subprocess.run(cmd, input="".join(json.dumps(x) + "\n" for x in ins), capture_output=True, text=True,
+                         encoding="utf-8", check=True).stdout.split("\n")
+    return len(ins), [x for x, o in zip(ins, out) if json.loads(o) != x.capitalize()]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--jar", default=str(ROOT / "cli/target/minitron.jar"))
@@ -344,6 +358,10 @@ def main():
                 table.append(["ppl", metric, ours_ppl["documents"], f"{theirs:.6f} / {ours_ppl[metric]:.6f}", "", ""])
                 if abs(theirs - ours_ppl[metric]) > 1e-4 * abs(theirs):
                     failures.append(f"ppl {metric}: lm-eval {theirs!r} ours {ours_ppl[metric]!r}")
+    n, differ = capitalize_sweep(args.jar)
+    print(f"capitalize sweep: {len(differ)} of {n} strings differ from Python {sys.version.split()[0]} "
+          f"(Unicode {__import__('unicodedata').unidata_version}); {sum(1 for x in differ if len(x) == 1)} "
+          f"single characters: {' '.join(f'U+{ord(x):04X}' for x in differ if len(x) == 1)}")
     print("\n| run | task | items | acc lm-eval / ours | acc_norm lm-eval / ours | items with choices within 1e-3 |")
     print("|---|---|---|---|---|---|")
     for row in table:
