@@ -17,7 +17,8 @@ something, --items items per task made from the bundled brown-cloze task (eval/s
 {"question": context, "choices": {"text", "label"}, "answerKey"}, HellaSwag {"activity_label": "Brown",
 "ctx_a": context, "ctx_b": "", "endings"}, PIQA (the gold word and the next choice as sol1/sol2, the gold placed
 by item parity) and Winogrande (sentence = context + " _ " + the next item's context, options gold and a
-distractor); ppl: the 12 documents of the bundled brown:heldout split (rolling windows of 512 tokens).
+distractor), MMLU (subject abstract_algebra; also at 5 shots: lm-eval's first_n sampler from a dev file of the
+last 5 brown-cloze items against ours `mmlu:TEST@DEV --shots 5`); ppl: the 12 documents of the bundled brown:heldout split (rolling windows of 512 tokens).
 
 Compared: each item's (context, continuation) strings (lm-eval's logged `arguments` against ours), each
 choice's log-likelihood (|ours - lm-eval| <= 1e-3 + 1e-4 |ll|; the model is the same, float32 on both sides),
@@ -167,6 +168,18 @@ def write_tasks(tasks_dir, files, ppl):
                 head.append("description: " + json.dumps(sub["description"]))
             (tasks_dir / f"{name}.yaml").write_text("\n".join(head + lines) + "\n")
             local[name] = (ours, path)
+    if "mmlu_fewshot" in files:     # 5 shots from a dev split: lm-eval's first_n sampler, as ours
+        test, dev, sub = files["mmlu_fewshot"]
+        import yaml
+        desc = yaml.safe_load((src / "mmlu/default" / f"mmlu_{sub}.yaml").read_text())["description"]
+        lines = [l for l in (src / "mmlu/default/_default_template_yaml").read_text().splitlines()
+                 if not l.startswith(DROP)]
+        name = f"mmlu_{sub}_brown_5shot_local"
+        head = [f"task: {name}", "dataset_path: json", "dataset_kwargs:", "  data_files:", f"    validation: {test}",
+                f"    dev: {dev}", "validation_split: validation", "fewshot_split: dev", "fewshot_config:",
+                "  sampler: first_n", "num_fewshot: 5", "description: " + json.dumps(desc)]
+        (tasks_dir / f"{name}.yaml").write_text("\n".join(head + lines) + "\n")
+        local[name] = ("mmlu", f"{test}@{dev}")
     (tasks_dir / "ppl_utils.py").write_text(
         "import re\n\n\ndef doc_to_target(doc):\n    return doc[\"text\"]\n\n\n"
         "def process_results(doc, results):\n    (loglikelihood,) = results\n"
@@ -193,12 +206,12 @@ def run_lm_eval(model, tasks_dir, names, add_bos):
     return out["results"], out["samples"]
 
 
-def run_ours(jar, model, local, bos):
+def run_ours(jar, model, local, bos, shots=0):
     spec = ",".join(f"{ours}:{path}" for ours, path in local.values())
     cmd = [JAVA, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-cp", str(jar),
-           str(ROOT / "reference/EvalItems.java"), str(model), spec, "0"] + (["bos"] if bos else [])
+           str(ROOT / "reference/EvalItems.java"), str(model), spec, str(shots)] + (["bos"] if bos else [])
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    rows = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+    rows = [json.loads(l) for l in out.split("\n") if l.startswith("{")]   # (not splitlines: U+2028 is text)
     per_task, metrics, k = [], [], -1
     for r in rows:      # EvalItems prints the tasks in spec order, each closed by its metrics line
         if "metrics" in r:
@@ -330,6 +343,10 @@ def main():
         files["mmlu"].append((sub, data / f"mmlu_{sub}.jsonl"))
     files["mmlu"].append(("abstract_algebra-brown", brown["mmlu"]))
     files["gsm8k"] = [("sample", SAMPLES / "gsm8k.jsonl")]
+    every = [json.loads(l) for l in open(ROOT / "eval/src/main/resources/minitron/eval/brown-cloze.jsonl")]
+    write_jsonl(data / "mmlu_brown_dev.jsonl", [{"question": it["context"], "subject": "abstract_algebra",
+                                                  "choices": it["choices"], "answer": it["gold"]} for it in every[-5:]])
+    files["mmlu_fewshot"] = (brown["mmlu"], data / "mmlu_brown_dev.jsonl", "abstract_algebra")
     local = write_tasks(work / "tasks", files, ppl)
 
     import lm_eval
@@ -344,7 +361,12 @@ def main():
         results, samples = run_lm_eval(model, work / "tasks", list(local) + (["ppl_local"] if bos is False else []),
                                        bos)
         runs[label] = samples
-        ours_items, ours_metrics = run_ours(args.jar, model, local, bos is None)
+        zero = {k: v for k, v in local.items() if "5shot" not in k}
+        five = {k: v for k, v in local.items() if "5shot" in k}
+        ours_items, ours_metrics = run_ours(args.jar, model, zero, bos is None)
+        items5, metrics5 = run_ours(args.jar, model, five, bos is None, shots=5)
+        ours_items.update(items5)
+        ours_metrics.update(metrics5)
         worst[label] = compare_mc(local, ours_items, ours_metrics, results, samples,
                                   label + (" (ours --add-bos)" if bos is None else ""), failures, table)
         compare_gen(local, ours_items, ours_metrics, results, samples,
