@@ -12,7 +12,8 @@ by default, loaded by transformers as LlamaForCausalLM in float32) at 0 shots:
   - ours: reference/EvalItems.java (the items and per-item log-likelihoods of `minitron eval`) and
     `./minitron eval --json` (the metrics, and ppl).
 
-Files: the sample files of eval/src/test/resources/minitron/eval/ (2-3 items each), and, so that acc means
+Files: the sample files of eval/src/test/resources/minitron/eval/ (2-3 items each), hand-written edge items
+(EDGE, and per task one item of about 1,400 tokens: left truncation; also a long gsm8k question), and, so that acc means
 something, --items items per task made from the bundled brown-cloze task (eval/src/main/resources/...): ARC
 {"question": context, "choices": {"text", "label"}, "answerKey"}, HellaSwag {"activity_label": "Brown",
 "ctx_a": context, "ctx_b": "", "endings"}, PIQA (the gold word and the next choice as sol1/sol2, the gold placed
@@ -332,8 +333,18 @@ def main():
         for f in (ROOT / "transformer/src/main/resources/minitron/teacher").iterdir():
             shutil.copy(f, model / f.name)
     brown, ppl = brown_files(data, args.items)
+    long_text = json.loads(gzip.open(ROOT / "transformer/src/main/resources/minitron/data/brown/"
+                                     "brown-heldout.jsonl.gz", "rt", encoding="utf-8").readline())["text"][:4000]
+    long_items = {   # contexts past the teacher's 512 positions: truncated from the left on both sides
+        "winogrande": {"sentence": long_text + " So _ left.", "option1": "he", "option2": "she", "answer": "1"},
+        "hellaswag": {"activity_label": "Long", "ctx_a": long_text, "ctx_b": "then", "endings": ["it ended.",
+                      "he left."], "label": "1"},
+        "arc_easy": {"question": long_text + " Why?", "choices": {"text": ["because", "never"],
+                     "label": ["A", "B"]}, "answerKey": "A"},
+        "piqa": {"goal": long_text, "sol1": "stop here.", "sol2": "go on.", "label": 1}}
     for t in MC_TASKS:
-        write_jsonl(data / f"{t}_edge.jsonl", EDGE[t])
+        write_jsonl(data / f"{t}_edge.jsonl", EDGE[t] + [long_items[t]])
+    write_jsonl(data / "gsm8k_long.jsonl", [{"question": long_text + " How many?", "answer": "#### 3"}])
     files = {t: [("sample", SAMPLES / SAMPLE_FILE[t]), ("edge", data / f"{t}_edge.jsonl"), ("brown", brown[t])]
              for t in MC_TASKS}
     mmlu_rows = [json.loads(l) for l in open(SAMPLES / "mmlu_test.jsonl") if l.strip()]
@@ -342,7 +353,7 @@ def main():
         write_jsonl(data / f"mmlu_{sub}.jsonl", [r for r in mmlu_rows if r["subject"] == sub])
         files["mmlu"].append((sub, data / f"mmlu_{sub}.jsonl"))
     files["mmlu"].append(("abstract_algebra-brown", brown["mmlu"]))
-    files["gsm8k"] = [("sample", SAMPLES / "gsm8k.jsonl")]
+    files["gsm8k"] = [("sample", SAMPLES / "gsm8k.jsonl"), ("long", data / "gsm8k_long.jsonl")]
     every = [json.loads(l) for l in open(ROOT / "eval/src/main/resources/minitron/eval/brown-cloze.jsonl")]
     write_jsonl(data / "mmlu_brown_dev.jsonl", [{"question": it["context"], "subject": "abstract_algebra",
                                                   "choices": it["choices"], "answer": it["gold"]} for it in every[-5:]])
