@@ -19,7 +19,7 @@ something, --items items per task made from the bundled brown-cloze task (eval/s
 "ctx_a": context, "ctx_b": "", "endings"}, PIQA (the gold word and the next choice as sol1/sol2, the gold placed
 by item parity) and Winogrande (sentence = context + " _ " + the next item's context, options gold and a
 distractor), MMLU (subject abstract_algebra; also at 5 shots: lm-eval's first_n sampler from a dev file of the
-last 5 brown-cloze items against ours `mmlu:TEST@DEV --shots 5`); ppl: the 12 documents of the bundled brown:heldout split (rolling windows of 512 tokens).
+first 5 brown-cloze items, also the first 5 test rows, against ours `mmlu:TEST@DEV --shots 5`); ppl: the 12 documents of the bundled brown:heldout split (rolling windows of 512 tokens).
 
 Compared: each item's (context, continuation) strings (lm-eval's logged `arguments` against ours), each
 choice's log-likelihood (|ours - lm-eval| <= 1e-3 + 1e-4 |ll|; the model is the same, float32 on both sides),
@@ -356,7 +356,8 @@ def main():
     files["gsm8k"] = [("sample", SAMPLES / "gsm8k.jsonl"), ("long", data / "gsm8k_long.jsonl")]
     every = [json.loads(l) for l in open(ROOT / "eval/src/main/resources/minitron/eval/brown-cloze.jsonl")]
     write_jsonl(data / "mmlu_brown_dev.jsonl", [{"question": it["context"], "subject": "abstract_algebra",
-                                                  "choices": it["choices"], "answer": it["gold"]} for it in every[-5:]])
+                                                  "choices": it["choices"], "answer": it["gold"]} for it in every[:5]])
+    # (the first 5 test rows are the dev rows: lm-eval keeps such a row as its own example when the splits differ)
     files["mmlu_fewshot"] = (brown["mmlu"], data / "mmlu_brown_dev.jsonl", "abstract_algebra")
     local = write_tasks(work / "tasks", files, ppl)
 

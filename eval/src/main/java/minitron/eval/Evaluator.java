@@ -209,7 +209,7 @@ public final class Evaluator {
                 var all = load(spec.file(), Tasks.MmluDoc::parse);
                 var docs = limit(all);
                 var pool = pool(spec, all, Tasks.MmluDoc::parse);
-                yield namingPool(spec, () -> Tasks.mmlu(docs, pool, k));
+                yield namingPool(spec, () -> Tasks.mmlu(docs, pool, k, spec.fewshotFile() != null));
             }
             case "piqa" -> {
                 var all = load(spec.file(), Tasks.PiqaDoc::parse);

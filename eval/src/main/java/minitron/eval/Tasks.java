@@ -234,9 +234,21 @@ public final class Tasks {
     /**
      * lm-eval mmlu (default template): description "The following are multiple choice questions (with answers)
      * about {subject, _ -> space}.\n\n", text "{question.strip()}\nA. ..\nB. ..\nC. ..\nD. ..\nAnswer:", choices
-     * the letters; few-shot: lm-eval's first_n sampler over the dev split of the same subject (not random).
+     * the letters; few-shot: lm-eval's first_n sampler over the dev split of the same subject (not random). The
+     * pool is taken to be the evaluated file itself: a document equal to the evaluated one is skipped.
      */
     public static List<ChoiceItem> mmlu(List<MmluDoc> docs, List<MmluDoc> pool, int shots) {
+        return mmlu(docs, pool, shots, false);
+    }
+
+    /**
+     * As {@link #mmlu(List, List, int)}; {@code otherSplit}: the pool is another split (a few-shot file), whose first k
+     * documents of the subject are taken even where one equals the evaluated document. lm-eval 0.4.13's
+     * {@code ConfigurableTask} passes the evaluated document to the sampler for removal only when
+     * {@code fewshot_split == test_split} (MMLU: dev vs test, so never); {@code FirstNSampler} then returns
+     * {@code df[:n]}. Found by reference/check_lm_eval.py with a test file that contains the dev rows.
+     */
+    public static List<ChoiceItem> mmlu(List<MmluDoc> docs, List<MmluDoc> pool, int shots, boolean otherSplit) {
         Map<String, List<MmluDoc>> bySubject = new LinkedHashMap<>();
         for (MmluDoc d : pool) bySubject.computeIfAbsent(d.subject(), s -> new ArrayList<>()).add(d);
         List<ChoiceItem> items = new ArrayList<>();
@@ -246,7 +258,7 @@ public final class Tasks {
             for (int c = 0; c < doc.choices().size(); c++) letters.add(String.valueOf((char) ('A' + c)));
             List<String> labeled = new ArrayList<>();
             if (shots > 0) {
-                for (MmluDoc ex : FewShot.firstN(bySubject.getOrDefault(doc.subject(), List.of()), doc, shots,
+                for (MmluDoc ex : FewShot.firstN(bySubject.getOrDefault(doc.subject(), List.of()), otherSplit ? null : doc, shots,
                         "subject \"" + doc.subject() + "\"")) {
                     labeled.add(mmluText(ex) + TARGET_DELIMITER + (char) ('A' + ex.answer()));
                 }

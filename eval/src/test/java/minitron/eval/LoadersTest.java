@@ -145,6 +145,29 @@ class LoadersTest {
                 + "few-shot: expected 2 examples of subject \"high_school_geography\" in the pool, found 1", e.getMessage());
     }
 
+    /**
+     * lm-eval 0.4.13 takes MMLU's examples from the dev split with first_n and removes the evaluated document only
+     * when the few-shot split is the evaluated split: a dev row equal to the test row is still an example (ours
+     * used to skip it, and to refuse a subject whose dev rows ran out that way). From FILE itself it is skipped.
+     */
+    @Test
+    void mmluFewShotFileKeepsARowEqualToTheEvaluatedOne(@TempDir Path dir) throws IOException {
+        String row = "{\"question\": \"Q1?\", \"subject\": \"astronomy\", \"choices\": [\"a\", \"b\", \"c\", \"d\"], \"answer\": 2}\n";
+        String other = "{\"question\": \"Q2?\", \"subject\": \"astronomy\", \"choices\": [\"e\", \"f\", \"g\", \"h\"], \"answer\": 0}\n";
+        Path test = dir.resolve("test.jsonl");
+        Path dev = dir.resolve("dev.jsonl");
+        Files.writeString(test, row + other);
+        Files.writeString(dev, row);
+        String header = "The following are multiple choice questions (with answers) about astronomy.\n\n";
+        List<ChoiceItem> items = evaluator(1, true).choiceItems(new Evaluator.Spec("mmlu", test, dev));
+        assertEquals(header + "Q1?\nA. a\nB. b\nC. c\nD. d\nAnswer: C\n\nQ1?\nA. a\nB. b\nC. c\nD. d\nAnswer:",
+                items.get(0).choices().getFirst().context());
+        // from the evaluated file itself (no few-shot file) the document is never its own example
+        List<ChoiceItem> same = evaluator(1, true).choiceItems(new Evaluator.Spec("mmlu", test, null));
+        assertEquals(header + "Q2?\nA. e\nB. f\nC. g\nD. h\nAnswer: A\n\nQ1?\nA. a\nB. b\nC. c\nD. d\nAnswer:",
+                same.get(0).choices().getFirst().context());
+    }
+
     @Test
     void piqaGoalAndSolutions() {
         List<ChoiceItem> items = evaluator(0, true).choiceItems(spec("piqa", "piqa.jsonl"));
