@@ -191,19 +191,19 @@ public final class Evaluator {
                 var all = load(spec.file(), Tasks.WinograndeDoc::parse);
                 var docs = limit(all);
                 var pool = pool(spec, all, Tasks.WinograndeDoc::parse);
-                yield namingPool(spec, () -> Tasks.winogrande(docs, pool, k, seed));
+                yield namingPool(spec, () -> Tasks.winogrande(docs, pool, k, seed, spec.fewshotFile() != null));
             }
             case "hellaswag" -> {
                 var all = load(spec.file(), Tasks.HellaSwagDoc::parse);
                 var docs = limit(all);
                 var pool = pool(spec, all, Tasks.HellaSwagDoc::parse);
-                yield namingPool(spec, () -> Tasks.hellaswag(docs, pool, k, seed));
+                yield namingPool(spec, () -> Tasks.hellaswag(docs, pool, k, seed, spec.fewshotFile() != null));
             }
             case "arc_easy", "arc_challenge" -> {
                 var all = load(spec.file(), Tasks.ArcDoc::parse);
                 var docs = limit(all);
                 var pool = pool(spec, all, Tasks.ArcDoc::parse);
-                yield namingPool(spec, () -> Tasks.arc(docs, pool, k, seed));
+                yield namingPool(spec, () -> Tasks.arc(docs, pool, k, seed, spec.fewshotFile() != null));
             }
             case "mmlu" -> {
                 var all = load(spec.file(), Tasks.MmluDoc::parse);
@@ -215,7 +215,7 @@ public final class Evaluator {
                 var all = load(spec.file(), Tasks.PiqaDoc::parse);
                 var docs = limit(all);
                 var pool = pool(spec, all, Tasks.PiqaDoc::parse);
-                yield namingPool(spec, () -> Tasks.piqa(docs, pool, k, seed));
+                yield namingPool(spec, () -> Tasks.piqa(docs, pool, k, seed, spec.fewshotFile() != null));
             }
             default -> throw new EvalException("task \"" + spec.name() + "\" is not a multiple-choice task");
         };
@@ -225,7 +225,8 @@ public final class Evaluator {
         var all = load(spec.file(), Tasks.Gsm8kDoc::parse);
         var docs = limit(all);
         var pool = pool(spec, all, Tasks.Gsm8kDoc::parse);
-        return namingPool(spec, () -> Tasks.gsm8k(docs, pool, settings.shots(), settings.seed()));
+        return namingPool(spec, () -> Tasks.gsm8k(docs, pool, settings.shots(), settings.seed(),
+                spec.fewshotFile() != null));
     }
 
     /**

@@ -20,26 +20,44 @@ public final class FewShot<D> {
         this.random = new Random(seed);
     }
 
-    /** k examples for doc (never doc itself, compared with equals). */
+    /**
+     * k examples for doc (never doc itself, compared with equals). A null doc: the pool is another split (a few-shot
+     * file), and lm-eval 0.4.13 then passes no document to remove ({@code ContextSampler.sample(n, eval_doc=None)}
+     * draws n): k documents are drawn and kept, even one equal to the evaluated document.
+     */
     public List<D> sample(D doc, int k) {
         if (k == 0) return List.of();
+        if (doc == null) {
+            if (pool.size() < k) {
+                throw new EvalException("few-shot: expected at least " + k + " examples in the few-shot file, found "
+                        + pool.size());
+            }
+            return draw(k);
+        }
         if (pool.size() < k + (pool.contains(doc) ? 1 : 0)) {
             throw new EvalException("few-shot: expected at least " + k + " examples in the few-shot pool besides the "
                     + "document, found a pool of " + pool.size());
         }
-        int draw = Math.min(k + 1, pool.size());
+        List<D> out = new ArrayList<>();
+        for (D candidate : draw(Math.min(k + 1, pool.size()))) {
+            if (!candidate.equals(doc)) out.add(candidate);
+        }
+        return out.subList(0, k);
+    }
+
+    /** n distinct documents of the pool in draw order: a partial Fisher-Yates shuffle of its indices. */
+    private List<D> draw(int n) {
         int[] index = new int[pool.size()];
         for (int i = 0; i < index.length; i++) index[i] = i;
         List<D> out = new ArrayList<>();
-        for (int i = 0; i < draw; i++) {
+        for (int i = 0; i < n; i++) {
             int j = i + random.nextInt(index.length - i);
             int tmp = index[i];
             index[i] = index[j];
             index[j] = tmp;
-            D candidate = pool.get(index[i]);
-            if (!candidate.equals(doc)) out.add(candidate);
+            out.add(pool.get(index[i]));
         }
-        return out.subList(0, k);
+        return out;
     }
 
     /**

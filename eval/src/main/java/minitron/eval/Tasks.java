@@ -150,12 +150,17 @@ public final class Tasks {
      * with option i in it; the continuation, the same for both, is " " + what follows the blank, stripped.
      * Only acc is reported (lm-eval's metric list). */
     public static List<ChoiceItem> winogrande(List<WinograndeDoc> docs, List<WinograndeDoc> pool, int shots, long seed) {
+        return winogrande(docs, pool, shots, seed, false);
+    }
+
+    /** As above; {@code otherSplit}: the pool is a few-shot file ({@link FewShot#sample} with no document to remove). */
+    public static List<ChoiceItem> winogrande(List<WinograndeDoc> docs, List<WinograndeDoc> pool, int shots, long seed, boolean otherSplit) {
         FewShot<WinograndeDoc> sampler = new FewShot<>(pool, seed);
         List<ChoiceItem> items = new ArrayList<>();
         for (int i = 0; i < docs.size(); i++) {
             WinograndeDoc doc = docs.get(i);
             List<String> labeled = new ArrayList<>();
-            for (WinograndeDoc ex : sampler.sample(doc, shots)) {
+            for (WinograndeDoc ex : sampler.sample(otherSplit ? null : doc, shots)) {
                 String option = ex.answer() == 0 ? ex.option1() : ex.option2();
                 labeled.add(winograndeContext(ex, option) + TARGET_DELIMITER + winograndeTarget(ex));
             }
@@ -198,12 +203,17 @@ public final class Tasks {
     }
 
     public static List<ChoiceItem> hellaswag(List<HellaSwagDoc> docs, List<HellaSwagDoc> pool, int shots, long seed) {
+        return hellaswag(docs, pool, shots, seed, false);
+    }
+
+    /** As above; {@code otherSplit}: the pool is a few-shot file ({@link FewShot#sample} with no document to remove). */
+    public static List<ChoiceItem> hellaswag(List<HellaSwagDoc> docs, List<HellaSwagDoc> pool, int shots, long seed, boolean otherSplit) {
         FewShot<HellaSwagDoc> sampler = new FewShot<>(pool, seed);
         List<ChoiceItem> items = new ArrayList<>();
         for (int i = 0; i < docs.size(); i++) {
             HellaSwagDoc doc = docs.get(i);
             List<String> labeled = new ArrayList<>();
-            for (HellaSwagDoc ex : sampler.sample(doc, shots)) {
+            for (HellaSwagDoc ex : sampler.sample(otherSplit ? null : doc, shots)) {
                 labeled.add(hellaswagQuery(ex) + TARGET_DELIMITER + hellaswagPreprocess(ex.endings().get(ex.label())));
             }
             List<String> endings = doc.endings().stream().map(Tasks::hellaswagPreprocess).toList();
@@ -214,12 +224,17 @@ public final class Tasks {
 
     /** lm-eval arc_easy.yaml / arc_challenge.yaml: "Question: {question}\nAnswer:", choices the texts. */
     public static List<ChoiceItem> arc(List<ArcDoc> docs, List<ArcDoc> pool, int shots, long seed) {
+        return arc(docs, pool, shots, seed, false);
+    }
+
+    /** As above; {@code otherSplit}: the pool is a few-shot file ({@link FewShot#sample} with no document to remove). */
+    public static List<ChoiceItem> arc(List<ArcDoc> docs, List<ArcDoc> pool, int shots, long seed, boolean otherSplit) {
         FewShot<ArcDoc> sampler = new FewShot<>(pool, seed);
         List<ChoiceItem> items = new ArrayList<>();
         for (int i = 0; i < docs.size(); i++) {
             ArcDoc doc = docs.get(i);
             List<String> labeled = new ArrayList<>();
-            for (ArcDoc ex : sampler.sample(doc, shots)) {
+            for (ArcDoc ex : sampler.sample(otherSplit ? null : doc, shots)) {
                 labeled.add(arcText(ex) + TARGET_DELIMITER + ex.texts().get(ex.gold()));
             }
             items.add(ChoiceItem.of("arc-" + i, examples(labeled) + arcText(doc), doc.texts(), doc.gold()));
@@ -280,12 +295,17 @@ public final class Tasks {
 
     /** lm-eval piqa.yaml: "Question: {goal}\nAnswer:", choices [sol1, sol2]. */
     public static List<ChoiceItem> piqa(List<PiqaDoc> docs, List<PiqaDoc> pool, int shots, long seed) {
+        return piqa(docs, pool, shots, seed, false);
+    }
+
+    /** As above; {@code otherSplit}: the pool is a few-shot file ({@link FewShot#sample} with no document to remove). */
+    public static List<ChoiceItem> piqa(List<PiqaDoc> docs, List<PiqaDoc> pool, int shots, long seed, boolean otherSplit) {
         FewShot<PiqaDoc> sampler = new FewShot<>(pool, seed);
         List<ChoiceItem> items = new ArrayList<>();
         for (int i = 0; i < docs.size(); i++) {
             PiqaDoc doc = docs.get(i);
             List<String> labeled = new ArrayList<>();
-            for (PiqaDoc ex : sampler.sample(doc, shots)) {
+            for (PiqaDoc ex : sampler.sample(otherSplit ? null : doc, shots)) {
                 labeled.add(piqaText(ex) + TARGET_DELIMITER + (ex.label() == 0 ? ex.sol1() : ex.sol2()));
             }
             items.add(ChoiceItem.of("piqa-" + i, examples(labeled) + piqaText(doc), List.of(doc.sol1(), doc.sol2()),
@@ -310,12 +330,18 @@ public final class Tasks {
 
     /** lm-eval gsm8k.yaml: "Question: {question}\nAnswer:", few-shot examples end with " " + the full answer. */
     public static List<Generation.Item> gsm8k(List<Gsm8kDoc> docs, List<Gsm8kDoc> pool, int shots, long seed) {
+        return gsm8k(docs, pool, shots, seed, false);
+    }
+
+    /** As above; {@code otherSplit}: the pool is a few-shot file ({@link FewShot#sample} with no document to remove). */
+    public static List<Generation.Item> gsm8k(List<Gsm8kDoc> docs, List<Gsm8kDoc> pool, int shots, long seed,
+                                              boolean otherSplit) {
         FewShot<Gsm8kDoc> sampler = new FewShot<>(pool, seed);
         List<Generation.Item> items = new ArrayList<>();
         for (int i = 0; i < docs.size(); i++) {
             Gsm8kDoc doc = docs.get(i);
             List<String> labeled = new ArrayList<>();
-            for (Gsm8kDoc ex : sampler.sample(doc, shots)) {
+            for (Gsm8kDoc ex : sampler.sample(otherSplit ? null : doc, shots)) {
                 labeled.add(gsm8kText(ex) + TARGET_DELIMITER + ex.answer());
             }
             items.add(new Generation.Item("gsm8k-" + i, examples(labeled) + gsm8kText(doc), doc.answer()));

@@ -168,6 +168,26 @@ class LoadersTest {
                 same.get(0).choices().getFirst().context());
     }
 
+    /**
+     * The random samplers follow the same rule as MMLU's first_n: examples from a few-shot file (another split) may
+     * include a row equal to the evaluated document (lm-eval 0.4.13: ContextSampler.sample(n, eval_doc=None) draws n
+     * and removes nothing); from the evaluated file itself the document is never its own example. A one-row pool
+     * of that row was refused with "expected at least 1 examples ... besides the document".
+     */
+    @Test
+    void randomFewShotFromAFewShotFileKeepsARowEqualToTheEvaluatedOne(@TempDir Path dir) throws IOException {
+        String row = "{\"goal\": \"G1\", \"sol1\": \"a\", \"sol2\": \"b\", \"label\": 1}\n";
+        String other = "{\"goal\": \"G2\", \"sol1\": \"c\", \"sol2\": \"d\", \"label\": 0}\n";
+        Path test = dir.resolve("test.jsonl");
+        Path train = dir.resolve("train.jsonl");
+        Files.writeString(test, row + other);
+        Files.writeString(train, row);
+        List<ChoiceItem> items = evaluator(1, true).choiceItems(new Evaluator.Spec("piqa", test, train));
+        assertEquals("Question: G1\nAnswer: b\n\nQuestion: G1\nAnswer:", items.get(0).choices().getFirst().context());
+        List<ChoiceItem> same = evaluator(1, true).choiceItems(new Evaluator.Spec("piqa", test, null));
+        assertEquals("Question: G2\nAnswer: c\n\nQuestion: G1\nAnswer:", same.get(0).choices().getFirst().context());
+    }
+
     @Test
     void piqaGoalAndSolutions() {
         List<ChoiceItem> items = evaluator(0, true).choiceItems(spec("piqa", "piqa.jsonl"));
